@@ -1,0 +1,313 @@
+//! The parsed configuration: what the rest of proxyd consumes. Built only by `config::load`, so
+//! every value here has already been validated (defaults applied, names resolved, checks combined).
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use runtime_api::level::Level;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub global: Global,
+    /// Every frontend, backend and listen section, in configuration order.
+    pub proxies: Vec<Proxy>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Global {
+    /// `maxconn`; None = derived from the file-descriptor limit, as HAProxy does.
+    pub maxconn: Option<u32>,
+    pub nbthread: Option<usize>,
+    pub daemon: bool,
+    pub pidfile: Option<PathBuf>,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub chroot: Option<PathBuf>,
+    pub logs: Vec<LogTarget>,
+    pub stats_sockets: Vec<StatsSocket>,
+    /// `stats timeout`, default 10s.
+    pub stats_timeout: Duration,
+    /// `spread-checks` percent (0..=50), default 0.
+    pub spread_checks: u32,
+    pub node: Option<String>,
+    pub description: Option<String>,
+    /// `stats maxconn`, default 10.
+    pub stats_maxconn: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogTarget {
+    /// `log stderr ...` / `log stdout ...`
+    Stderr,
+    Stdout,
+    /// `log /dev/log ...` (unix datagram) with facility.
+    Unix { path: PathBuf, facility: String },
+    /// `log 127.0.0.1:514 ...` (UDP) with facility.
+    Udp { addr: SocketAddr, facility: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenAddr {
+    Unix(PathBuf),
+    Tcp(SocketAddr),
+}
+
+#[derive(Debug, Clone)]
+pub struct StatsSocket {
+    pub addr: ListenAddr,
+    /// `mode 600`: permissions of the Unix socket file; None = leave the umask's choice.
+    pub mode: Option<u32>,
+    /// `level`, default operator.
+    pub level: Level,
+    /// `user`/`uid`, `group`/`gid`, resolved to numeric ids.
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyKind {
+    Frontend,
+    Backend,
+    Listen,
+}
+
+impl ProxyKind {
+    pub fn is_frontend(self) -> bool {
+        matches!(self, ProxyKind::Frontend | ProxyKind::Listen)
+    }
+    pub fn is_backend(self) -> bool {
+        matches!(self, ProxyKind::Backend | ProxyKind::Listen)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Tcp,
+    Http,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Tcp => "tcp",
+            Mode::Http => "http",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Balance {
+    RoundRobin,
+    StaticRr,
+    LeastConn,
+    First,
+    Source,
+    /// `random` / `random(<draws>)`, default 2 draws.
+    Random { draws: u32 },
+}
+
+impl Balance {
+    /// The `algo` column (HAProxy reports `random` as `unknown`).
+    pub fn algo_name(self) -> &'static str {
+        match self {
+            Balance::RoundRobin => "roundrobin",
+            Balance::StaticRr => "static-rr",
+            Balance::LeastConn => "leastconn",
+            Balance::First => "first",
+            Balance::Source => "source",
+            Balance::Random { .. } => "unknown",
+        }
+    }
+    /// Static algorithms only accept runtime weights 0% and 100%.
+    pub fn is_static(self) -> bool {
+        matches!(self, Balance::StaticRr | Balance::Source)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Option<Duration>,
+    pub client: Option<Duration>,
+    pub server: Option<Duration>,
+    pub queue: Option<Duration>,
+    pub check: Option<Duration>,
+    pub client_fin: Option<Duration>,
+    pub server_fin: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bind {
+    /// Resolved addresses (a hostname may give several).
+    pub addrs: Vec<SocketAddr>,
+    /// `name` on the bind line; None = HAProxy's `sock-<n>`.
+    pub name: Option<String>,
+    /// `maxconn` on the bind line (listener `slim`), 0 when unset.
+    pub maxconn: u32,
+    /// The text as written, for messages.
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Proxy {
+    pub name: String,
+    /// Proxy id (`id` keyword or assigned), the `iid` column. Unique.
+    pub id: u32,
+    pub kind: ProxyKind,
+    pub mode: Mode,
+    pub binds: Vec<Bind>,
+    pub default_backend: Option<String>,
+    /// Frontend `maxconn`; None = global maxconn.
+    pub maxconn: Option<u32>,
+    /// Backend `fullconn`; None = HAProxy's automatic value.
+    pub fullconn: Option<u32>,
+    pub balance: Balance,
+    pub timeouts: Timeouts,
+    /// `retries`, default 3.
+    pub retries: u32,
+    pub redispatch: bool,
+    pub servers: Vec<Server>,
+    /// `stats enable` and friends; None when the section serves no stats page.
+    pub stats: Option<StatsPage>,
+    /// `option httpchk` present (for the `http` health-check columns and messages).
+    pub http_check: Option<Arc<HttpCheck>>,
+    /// Where the section starts, for messages.
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub name: String,
+    /// `id` or position from 1, the `sid` column.
+    pub id: u32,
+    /// Hostname or IP as written (the `srv_fqdn` in `show servers state` when a hostname).
+    pub host: String,
+    pub addr: SocketAddr,
+    /// `weight`, default 1 (0..=256).
+    pub weight: u32,
+    /// 0 = unlimited.
+    pub maxconn: u32,
+    /// 0 = unlimited.
+    pub maxqueue: u32,
+    pub backup: bool,
+    /// `disabled`: starts in MAINT.
+    pub disabled: bool,
+    /// `on-marked-down shutdown-sessions`.
+    pub shutdown_on_down: bool,
+    /// `check` given: how this server is checked.
+    pub check: Option<CheckSpec>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckSpec {
+    /// Where checks connect: server address with `addr`/`port` applied.
+    pub target: SocketAddr,
+    /// `port` given explicitly (0 in `show servers state` otherwise).
+    pub port_set: Option<u16>,
+    pub addr_set: Option<IpAddr>,
+    pub inter: Duration,
+    pub fastinter: Duration,
+    pub downinter: Duration,
+    pub rise: u32,
+    pub fall: u32,
+    /// `check-ssl` (or `ssl` without port/addr): TLS before the probe.
+    pub tls: Option<CheckTls>,
+    /// `option httpchk`: an HTTP request/response after connect (and TLS).
+    pub http: Option<Arc<HttpCheck>>,
+    /// Backend `timeout connect`, bounds connect + TLS handshake with `inter`.
+    pub timeout_connect: Option<Duration>,
+    /// Backend `timeout check`, bounds the read phase.
+    pub timeout_check: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckTls {
+    pub verify: Verify,
+    /// `check-sni`.
+    pub sni: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verify {
+    None,
+    /// `verify required` with its `ca-file` PEM bundle.
+    Required { ca_file: PathBuf },
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpCheck {
+    pub method: String,
+    pub uri: String,
+    pub version: String,
+    /// Lower-cased names, in order, as they go on the wire.
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    /// Empty = the implicit `status 200-399`.
+    pub expect: Vec<Expect>,
+    pub disable_on_404: bool,
+}
+
+impl HttpCheck {
+    /// The exact request bytes HAProxy 2.6 sends for this check.
+    pub fn request_bytes(&self) -> Vec<u8> {
+        let mut out = format!("{} {} {}\r\n", self.method, self.uri, self.version);
+        let is_11 = self.version.eq_ignore_ascii_case("HTTP/1.1");
+        for (name, value) in &self.headers {
+            out.push_str(name);
+            out.push_str(": ");
+            out.push_str(value);
+            out.push_str("\r\n");
+        }
+        if let Some(body) = &self.body {
+            out.push_str(&format!("content-length: {}\r\n", body.len()));
+        }
+        if is_11 && !self.headers.iter().any(|(n, _)| n == "connection") {
+            out.push_str("connection: close\r\n");
+        }
+        out.push_str("\r\n");
+        if let Some(body) = &self.body {
+            out.push_str(body);
+        }
+        out.into_bytes()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Expect {
+    pub negate: bool,
+    pub matcher: ExpectMatch,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExpectMatch {
+    /// `status 200,300-399`: inclusive ranges.
+    Status(Vec<(u16, u16)>),
+    Rstatus(regex::Regex),
+    String(String),
+    Rstring(regex::Regex),
+}
+
+#[derive(Debug, Clone)]
+pub struct StatsPage {
+    /// `stats uri`, default `/haproxy?stats`; matched as a prefix.
+    pub uri: String,
+    /// `stats realm`, default `HAProxy Statistics`.
+    pub realm: String,
+    /// `stats auth user:pass`, several allowed; empty = no authentication.
+    pub auth: Vec<(String, String)>,
+    pub hide_version: bool,
+    pub refresh: Option<Duration>,
+    pub show_legends: bool,
+    pub show_node: bool,
+    /// `stats admin if TRUE|LOCALHOST`.
+    pub admin: Option<AdminCond>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminCond {
+    Always,
+    Localhost,
+}
