@@ -2,12 +2,16 @@
 //!
 //! - [`fields`]: the `show stat` column table (position, name, row kinds, typed tags).
 //! - [`info`]: the `show info` key table.
+//! - [`row`]: one stat row with "empty" as a real value.
+//! - [`csv`]: `show stat` rendered as CSV, typed and JSON, byte for byte.
 //! - [`status`]: check status codes (`L4OK` … `L7STS`) and their descriptions.
 //! - [`level`]: socket access levels.
-//! - [`csv`]: writing `show stat` byte for byte and reading it back by header name.
-//! - [`client`]: a blocking client for Unix or TCP stats sockets, with timeouts.
 //!
 //! No async runtime and no server code live here.
 
+pub mod csv;
+pub mod fields;
+pub mod info;
 pub mod level;
+pub mod row;
 pub mod status;

@@ -121,7 +121,10 @@ impl CheckStatus {
 
     /// Only these carry `check_code` (HAProxy's `HCHK_STATUS_L57DATA` boundary).
     pub fn has_code(self) -> bool {
-        matches!(self, CheckStatus::L7Ok | CheckStatus::L7OkC | CheckStatus::L7Sts)
+        matches!(
+            self,
+            CheckStatus::L7Ok | CheckStatus::L7OkC | CheckStatus::L7Sts
+        )
     }
 
     /// The state-change log line's "reason": HAProxy prints the description.
@@ -146,9 +149,15 @@ mod tests {
         for s in CheckStatus::ALL {
             assert_eq!(CheckStatus::from_name(s.name()), Some(s));
         }
-        assert_eq!(CheckStatus::from_name("* L6TOUT"), Some(CheckStatus::L6Tout));
+        assert_eq!(
+            CheckStatus::from_name("* L6TOUT"),
+            Some(CheckStatus::L6Tout)
+        );
         assert_eq!(CheckStatus::L7Sts.code(), 17);
-        assert_eq!(CheckStatus::L4Con.description(), "Layer4 connection problem");
+        assert_eq!(
+            CheckStatus::L4Con.description(),
+            "Layer4 connection problem"
+        );
         assert!(CheckStatus::L7Sts.has_code() && !CheckStatus::L7Rsp.has_code());
     }
 }

@@ -43,9 +43,15 @@ pub enum LogTarget {
     Stderr,
     Stdout,
     /// `log /dev/log ...` (unix datagram) with facility.
-    Unix { path: PathBuf, facility: String },
+    Unix {
+        path: PathBuf,
+        facility: String,
+    },
     /// `log 127.0.0.1:514 ...` (UDP) with facility.
-    Udp { addr: SocketAddr, facility: String },
+    Udp {
+        addr: SocketAddr,
+        facility: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +111,9 @@ pub enum Balance {
     First,
     Source,
     /// `random` / `random(<draws>)`, default 2 draws.
-    Random { draws: u32 },
+    Random {
+        draws: u32,
+    },
 }
 
 impl Balance {
@@ -234,7 +242,9 @@ pub struct CheckTls {
 pub enum Verify {
     None,
     /// `verify required` with its `ca-file` PEM bundle.
-    Required { ca_file: PathBuf },
+    Required {
+        ca_file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone)]
