@@ -1,1 +1,297 @@
-fn main() {}
+//! proxyd's command line, HAProxy-compatible: `-f` (repeatable), `-c`, `-d`/`-db`, `-D`, `-p`,
+//! `-v`, plus `--dev`. Signals: SIGTERM/SIGINT stop, SIGUSR1 stops accepting and exits when
+//! the last session ends, SIGHUP/SIGUSR2 reload the configuration in place.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use proxyd::config::{self, Config};
+use proxyd::daemon::{self, Daemon};
+use proxyd::logging::{self, Logger, Severity};
+use proxyd::stats_socket::info::{RELEASE_DATE, VERSION};
+
+mod privileges;
+
+#[derive(Debug, Default)]
+struct Args {
+    files: Vec<PathBuf>,
+    check_only: bool,
+    foreground: bool,
+    daemon: bool,
+    pidfile: Option<PathBuf>,
+    quiet: bool,
+    dev: bool,
+}
+
+const USAGE: &str =
+    "Usage : proxyd [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -c ] [ -p <pidfile> ] [ --dev ]
+        -v displays version ; -vv shows known build options.
+        -d enters debug mode ; -db only disables background mode.
+        -D goes daemon ; -c checks the configuration and exits.
+        -p writes pids of all children to this file
+        -q quiet mode : don't display messages
+        --dev runs a self-contained demo on loopback (no configuration needed)
+";
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args::default();
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "-f" => a.files.push(
+                it.next()
+                    .ok_or("option '-f' requires a file or directory name")?
+                    .into(),
+            ),
+            "-c" => a.check_only = true,
+            "-d" | "-db" => a.foreground = true,
+            "-D" => a.daemon = true,
+            "-p" => a.pidfile = Some(it.next().ok_or("option '-p' requires a file name")?.into()),
+            "-q" => a.quiet = true,
+            "--dev" => a.dev = true,
+            "-v" | "-vv" | "-V" | "--version" => {
+                println!("proxyd version {VERSION} {RELEASE_DATE} - HAProxy-compatible TCP load balancer");
+                std::process::exit(0);
+            }
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
+            other if other.starts_with("-f") && other.len() > 2 => a.files.push(other[2..].into()),
+            other => return Err(format!("unknown option '{other}'.\n{USAGE}")),
+        }
+    }
+    Ok(a)
+}
+
+fn load(files: &[PathBuf], quiet: bool) -> Result<Config, String> {
+    let env = |k: &str| std::env::var(k).ok();
+    match config::load(files, &env) {
+        Ok(loaded) => {
+            if !quiet {
+                for w in &loaded.warnings {
+                    eprintln!("{w}");
+                }
+            }
+            Ok(loaded.config)
+        }
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            Err(format!(
+                "Fatal errors found in configuration ({} error{}).",
+                diags.iter().filter(|d| d.is_alert()).count(),
+                if diags.iter().filter(|d| d.is_alert()).count() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            ))
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            logging::console(Severity::Alert, &e);
+            return ExitCode::from(1);
+        }
+    };
+    if args.dev {
+        return run_dev();
+    }
+    if args.files.is_empty() {
+        logging::console(
+            Severity::Alert,
+            "No configuration file specified (use -f FILE or --dev).",
+        );
+        eprint!("{USAGE}");
+        return ExitCode::from(1);
+    }
+    let config = match load(&args.files, args.quiet) {
+        Ok(c) => c,
+        Err(e) => {
+            logging::console(Severity::Alert, &e);
+            return ExitCode::from(1);
+        }
+    };
+    if args.check_only {
+        if !args.quiet {
+            println!("Configuration file is valid");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let background = (args.daemon || config.global.daemon) && !args.foreground;
+    let ready_pipe = if background {
+        match privileges::daemonize() {
+            Ok(p) => p,
+            Err(e) => {
+                logging::console(Severity::Alert, &e);
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        None
+    };
+    let pidfile = args
+        .pidfile
+        .clone()
+        .or_else(|| config.global.pidfile.clone());
+    let threads = config.global.nbthread.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            logging::console(Severity::Alert, &format!("cannot start the runtime: {e}"));
+            return ExitCode::from(1);
+        }
+    };
+    let code = rt.block_on(serve(config, args, pidfile, ready_pipe));
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
+}
+
+async fn serve(
+    config: Config,
+    args: Args,
+    pidfile: Option<PathBuf>,
+    ready_pipe: Option<privileges::ReadyPipe>,
+) -> ExitCode {
+    let log = Logger::new(&config.global.logs);
+    let (user, group, chroot) = (
+        config.global.user.clone(),
+        config.global.group.clone(),
+        config.global.chroot.clone(),
+    );
+    let daemon = match Daemon::start(config, log) {
+        Ok(d) => d,
+        Err(e) => {
+            logging::console(Severity::Alert, &e);
+            if let Some(p) = ready_pipe {
+                p.fail(&e);
+            }
+            return ExitCode::from(1);
+        }
+    };
+    if let Some(path) = &pidfile {
+        if let Err(e) = std::fs::write(path, format!("{}\n", std::process::id())) {
+            logging::console(
+                Severity::Alert,
+                &format!("cannot create pidfile {}: {e}", path.display()),
+            );
+        }
+    }
+    // Sockets are bound: now give up what the configuration asks us to give up.
+    if let Err(e) = privileges::drop_to(user.as_deref(), group.as_deref(), chroot.as_deref()) {
+        logging::console(Severity::Alert, &e);
+        if let Some(p) = ready_pipe {
+            p.fail(&e);
+        }
+        return ExitCode::from(1);
+    }
+    if let Some(p) = ready_pipe {
+        p.ready();
+    }
+    privileges::notify_systemd("READY=1");
+    let code = signal_loop(daemon, &args.files, args.quiet).await;
+    if let Some(path) = &pidfile {
+        let _ = std::fs::remove_file(path);
+    }
+    code
+}
+
+async fn signal_loop(mut daemon: Daemon, files: &[PathBuf], quiet: bool) -> ExitCode {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut hup), Ok(mut usr2), Ok(mut usr1), Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::hangup()),
+        signal(SignalKind::user_defined2()),
+        signal(SignalKind::user_defined1()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        logging::console(Severity::Alert, "cannot install signal handlers");
+        return ExitCode::from(1);
+    };
+    let mut soft_stopping = false;
+    loop {
+        let tick = tokio::time::sleep(std::time::Duration::from_millis(100));
+        tokio::select! {
+            _ = hup.recv() => reload(&mut daemon, files, quiet),
+            _ = usr2.recv() => reload(&mut daemon, files, quiet),
+            _ = usr1.recv() => {
+                logging::console(Severity::Notice, "SIGUSR1 received: stopping listeners, exiting when the last session ends.");
+                daemon.soft_stop();
+                soft_stopping = true;
+            }
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = tick => {
+                if soft_stopping && daemon.active_sessions() == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    privileges::notify_systemd("STOPPING=1");
+    daemon.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+fn reload(daemon: &mut Daemon, files: &[PathBuf], quiet: bool) {
+    privileges::notify_systemd("RELOADING=1");
+    let result = load(files, quiet).and_then(|c| daemon.reload(c));
+    daemon::report_reload(&result);
+    privileges::notify_systemd("READY=1");
+}
+
+fn run_dev() -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            logging::console(Severity::Alert, &format!("cannot start the runtime: {e}"));
+            return ExitCode::from(1);
+        }
+    };
+    rt.block_on(async {
+        let setup = match proxyd::dev::prepare().await {
+            Ok(s) => s,
+            Err(e) => {
+                logging::console(Severity::Alert, &format!("--dev: {e}"));
+                return ExitCode::from(1);
+            }
+        };
+        let files = vec![setup.config_path.clone()];
+        let config = match load(&files, true) {
+            Ok(c) => c,
+            Err(e) => {
+                logging::console(Severity::Alert, &e);
+                return ExitCode::from(1);
+            }
+        };
+        let daemon = match Daemon::start(config, Logger::new(&[])) {
+            Ok(d) => d,
+            Err(e) => {
+                logging::console(Severity::Alert, &e);
+                return ExitCode::from(1);
+            }
+        };
+        print!("{}", setup.instructions());
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+        let code = signal_loop(daemon, &files, true).await;
+        let _ = std::fs::remove_dir_all(&setup.dir);
+        code
+    })
+}

@@ -6,12 +6,16 @@
 //! - [`csv`]: `show stat` rendered as CSV, typed and JSON, byte for byte.
 //! - [`status`]: check status codes (`L4OK` … `L7STS`) and their descriptions.
 //! - [`level`]: socket access levels.
+//! - [`stat_table`]: reading `show stat` (and `show info`, `show servers state`) by header name.
+//! - [`client`]: a blocking client for Unix or TCP stats sockets, with timeouts.
 //!
 //! No async runtime and no server code live here.
 
+pub mod client;
 pub mod csv;
 pub mod fields;
 pub mod info;
 pub mod level;
 pub mod row;
+pub mod stat_table;
 pub mod status;

@@ -1,1 +1,27 @@
-//! e2e support
+//! Support for end-to-end tests: real binaries, real listeners, real sockets.
+//!
+//! - [`bins`]: builds `proxyd` and `haproxyctl` once per test run; finds the real `haproxy`.
+//! - [`ports`]: free loopback ports, never handed out twice within one test process.
+//! - [`certs`]: a throw-away PKI (two unrelated CAs, server certificates) and rustls configs.
+//! - [`backends`]: listeners the daemon forwards to or health-checks (echo, banner, HTTP(S) with a
+//!   switchable status, garbage, silent, TLS-silent, closed port), each counting what it saw.
+//! - [`client`]: TLS and TCP clients that send traffic through the daemon.
+//! - [`config`]: HAProxy configuration text built from those backends.
+//! - [`daemon`]: runs `proxyd` or `haproxy` in the foreground on a config and reports loudly on
+//!   failure (config, command, stderr, socket transcript).
+//! - [`socket`]: one-shot stats socket queries, `show stat` parsed by header name, polling with a
+//!   deadline, and the `echo 'show stat' | nc -U | awk` monitoring pipeline.
+//! - [`scenario`]: whole scenarios (config + backends + assertions) run against either daemon.
+//!
+//! Nothing here depends on proxyd's code: a test exercises whatever binary it is given, so each
+//! scenario can run against real HAProxy to show it describes HAProxy's behaviour.
+
+pub mod backends;
+pub mod bins;
+pub mod certs;
+pub mod client;
+pub mod config;
+pub mod daemon;
+pub mod ports;
+pub mod scenario;
+pub mod socket;

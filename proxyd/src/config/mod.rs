@@ -1,2 +1,128 @@
+//! The configuration loader: HAProxy-syntax files in, a validated [`Config`] out.
+//!
+//! The stages, each in its own file:
+//! - `lexer`    — a line into words: quotes, escapes, `"${VAR}"` expansion, file:line kept.
+//! - `sections` — opens `global` / `defaults` / `frontend` / `backend` / `listen`, copies
+//!   defaults into proxies, skips sections proxyd has no use for.
+//! - `keywords` — THE keyword tables (global, proxy, bind parameters, known-but-ignored) and
+//!   the dispatch from them, with unknown-keyword suggestions.
+//! - `global`, `proxy`, `server`, `httpchk` — the keyword parsers, one family per file.
+//! - `values`   — times, integers and socket addresses shared by every section.
+//! - `resolve`  — ids, `default_backend` references, mode agreement, each server's `CheckSpec`.
+//! - `diag`     — [`Diagnostic`], printed the way `haproxy -c` prints its messages.
+//!
+//! Nothing here opens a socket: hostnames are resolved, files (CA bundles) are read, that is all.
+
+mod diag;
+mod global;
+mod httpchk;
+mod keywords;
+mod lexer;
+mod proxy;
+mod resolve;
+mod sections;
+mod server;
 pub mod types;
+mod values;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use diag::{Diagnostic, Severity, Stage};
 pub use types::*;
+
+/// A configuration that loaded, with the warnings met on the way.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Load and validate: files in order (a directory = its `*.cfg` files sorted by name),
+/// `${VAR}` from `env`. On failure, every diagnostic (warnings included, in order) is returned
+/// so that the operator sees what `haproxy -c` would show.
+pub fn load(
+    paths: &[PathBuf],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Loaded, Vec<Diagnostic>> {
+    let mut walker = sections::Walker::new();
+    for path in paths {
+        for file in expand_path(path, &mut walker.report) {
+            match std::fs::read_to_string(&file) {
+                Ok(text) => walker.file(&file, &text, env),
+                Err(e) => walker.report.push(cannot_open(&file, &e)),
+            }
+        }
+    }
+    finish(walker)
+}
+
+/// Loads configuration text directly (for `-c` on standard input and for tests); `name` is
+/// what messages call the file.
+pub fn load_str(
+    name: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Loaded, Vec<Diagnostic>> {
+    let mut walker = sections::Walker::new();
+    walker.file(name, text, env);
+    finish(walker)
+}
+
+fn finish(mut walker: sections::Walker) -> Result<Loaded, Vec<Diagnostic>> {
+    walker.close();
+    let mut report = std::mem::take(&mut walker.report);
+    let config = resolve::resolve(walker.global, walker.proxies, &mut report);
+    if report.has_alerts() {
+        Err(report.list)
+    } else {
+        Ok(Loaded {
+            config,
+            warnings: report.list,
+        })
+    }
+}
+
+/// A directory stands for its `*.cfg` files in name order, as with `haproxy -f DIR`.
+fn expand_path(path: &Path, report: &mut diag::Report) -> Vec<PathBuf> {
+    if !path.is_dir() {
+        return vec![path.to_path_buf()];
+    }
+    match std::fs::read_dir(path) {
+        Ok(entries) => {
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "cfg") && !p.is_dir())
+                .collect();
+            files.sort();
+            files
+        }
+        Err(e) => {
+            report.push(cannot_open(path, &e));
+            Vec::new()
+        }
+    }
+}
+
+fn cannot_open(path: &Path, e: &std::io::Error) -> Diagnostic {
+    let reason = e.to_string();
+    let reason = reason.split(" (os error").next().unwrap_or("");
+    Diagnostic::global(
+        Severity::Alert,
+        "",
+        format!(
+            "Cannot open configuration file/directory {} : {reason}",
+            path.display()
+        ),
+    )
+}
+
+/// A HAProxy time value: a number of milliseconds, or a number with a unit among
+/// `us`, `ms`, `s`, `m`, `h`, `d`.
+pub fn parse_time(s: &str) -> Result<Duration, String> {
+    values::time(s).map_err(|e| e.to_string())
+}

@@ -35,6 +35,14 @@ pub struct Global {
     pub description: Option<String>,
     /// `stats maxconn`, default 10.
     pub stats_maxconn: u32,
+    /// `uid` / the id `user` names: the identity to drop to after binding.
+    pub uid: Option<u32>,
+    /// `gid` / the id `group` names.
+    pub gid: Option<u32>,
+    /// `hard-stop-after`: longest time old connections may keep a stopping process alive.
+    pub hard_stop_after: Option<Duration>,
+    /// `master-worker`.
+    pub master_worker: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +78,8 @@ pub struct StatsSocket {
     /// `user`/`uid`, `group`/`gid`, resolved to numeric ids.
     pub uid: Option<u32>,
     pub gid: Option<u32>,
+    /// `expose-fd listeners`: a new process may fetch the listening sockets here on reload.
+    pub expose_fd_listeners: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,6 +190,10 @@ pub struct Proxy {
     pub stats: Option<StatsPage>,
     /// `option httpchk` present (for the `http` health-check columns and messages).
     pub http_check: Option<Arc<HttpCheck>>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `option tcplog` with `log global` and a global `log` target: one line per connection.
+    pub tcplog: bool,
     /// Where the section starts, for messages.
     pub file: PathBuf,
     pub line: usize,
@@ -314,6 +328,9 @@ pub struct StatsPage {
     pub show_node: bool,
     /// `stats admin if TRUE|LOCALHOST`.
     pub admin: Option<AdminCond>,
+    /// Path answered by HAProxy's Prometheus exporter
+    /// (`http-request use-service prometheus-exporter if { path /metrics }`).
+    pub prometheus_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

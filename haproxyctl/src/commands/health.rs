@@ -1,0 +1,18 @@
+//! `health be/srv up|down|stopping`: forces the check result (`set server B/S health …`).
+
+use super::admin::{self, Shown};
+use super::Ctx;
+use crate::args::{HealthArgs, HealthState};
+use crate::error::CtlError;
+
+pub fn run(ctx: &Ctx, args: &HealthArgs) -> Result<u8, CtlError> {
+    let word = match args.state {
+        HealthState::Up => "up",
+        HealthState::Down => "down",
+        HealthState::Stopping => "stopping",
+    };
+    let plans = admin::plan(&ctx.instances()?, std::slice::from_ref(&args.server), &[])?;
+    let code = admin::send(&plans, |b, s| format!("set server {b}/{s} health {word}"))?;
+    admin::report(&plans, Shown::Status)?;
+    Ok(code)
+}

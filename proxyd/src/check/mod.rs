@@ -1,0 +1,26 @@
+//! Health checks: one probe per call, the pure state machine that turns results into UP/DOWN
+//! decisions, and the scheduler that runs probes and feeds results to the model.
+//!
+//! - `probe`  [`run_check`]: connect → TLS → HTTP with HAProxy 2.6's deadlines → [`CheckOutcome`]
+//! - `tcp`    the connect and errno texts (`L4OK`, `L4CON`, `L4TOUT`, `SOCKERR`)
+//! - `tls`    [`tls_client_config`] (`verify none|required`, `check-sni`) and handshake failures (`L6*`)
+//! - `http`   request/response and `http-check expect` rules (`L7*`)
+//! - `state`  [`Health`]: rise/fall counter, transitions, `status` column text, next interval
+//! - `scheduler` one task per checked server: when checks run, where results go
+//! - `log`    the state-change and `option log-health-checks` lines, worded as HAProxy's
+
+mod http;
+pub mod log;
+mod probe;
+pub mod scheduler;
+pub mod state;
+mod tcp;
+mod tls;
+
+pub use http::{NO_BODY, NO_MATCH, RESPONSE_LIMIT, UNWANTED_MATCH};
+pub use probe::{run_check, run_check_in_state, CheckOutcome};
+pub use state::{Admin, ForcedHealth, Health, OpState, Step, Transition};
+pub use tls::{tls_client_config, HANDSHAKE_FAILURE, NAME_MISMATCH};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,129 @@
+//! When checks run: one task per checked server, first checks staggered over the first
+//! interval, then `inter` / `fastinter` / `downinter` with `spread-checks` jitter. Results go
+//! into the server's state; transitions go through [`crate::model::events`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::{run_check_in_state, state, tls_client_config, CheckOutcome, OpState};
+use crate::logging::{self, Logger, Severity};
+use crate::model::events::{self, Cause};
+use crate::model::server::ServerRt;
+use crate::model::{BackendRt, Model};
+
+/// Start a check task for every checked server of `model`. They stop when `stop` fires.
+pub fn spawn_all(model: &Model, log: &Logger, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let checked: Vec<(Arc<BackendRt>, Arc<ServerRt>)> = model
+        .backends()
+        .flat_map(|be| {
+            be.servers
+                .iter()
+                .filter(|s| s.check.is_some())
+                .map(move |s| (be.clone(), s.clone()))
+        })
+        .collect();
+    let total = checked.len().max(1) as u32;
+    let spread = model.config.global.spread_checks;
+    checked
+        .into_iter()
+        .enumerate()
+        .map(|(pos, (be, srv))| {
+            let log = log.clone();
+            let stop = stop.clone();
+            tokio::spawn(run_server(be, srv, pos as u32, total, spread, log, stop))
+        })
+        .collect()
+}
+
+/// A cheap uniform draw in [0, 1) without a dependency: checks only need jitter.
+fn unit_random(seed: &mut u64) -> f64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    (*seed >> 11) as f64 / (1u64 << 53) as f64
+}
+
+async fn run_server(
+    be: Arc<BackendRt>,
+    srv: Arc<ServerRt>,
+    pos: u32,
+    total: u32,
+    spread: u32,
+    log: Logger,
+    mut stop: watch::Receiver<bool>,
+) {
+    let Some(spec) = srv.check.clone() else {
+        return;
+    };
+    let tls = match &spec.tls {
+        Some(t) => match tls_client_config(t) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                logging::console(
+                    Severity::Alert,
+                    &format!(
+                        "Server {}/{}: cannot prepare the TLS check: {e}",
+                        be.name, srv.name
+                    ),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let mut seed = (std::process::id() as u64) << 32 ^ (srv.id as u64) << 16 ^ be.id as u64 | 1;
+    // Stagger the first checks over the first interval so a large farm is not probed at once.
+    let first = spec.inter * pos / total;
+    if sleep_or_stop(first, &mut stop).await {
+        return;
+    }
+    loop {
+        let (enabled, running) = match srv.state.lock() {
+            Ok(mut st) => {
+                let enabled = st.check_enabled && !st.admin.maint();
+                if enabled {
+                    st.check_running = true;
+                }
+                (enabled, st.health.state() != OpState::Stopped)
+            }
+            Err(_) => return,
+        };
+        let wait = if enabled {
+            let outcome: CheckOutcome = tokio::select! {
+                o = run_check_in_state(&spec, tls.as_ref(), running) => o,
+                _ = stop.changed() => return,
+            };
+            let (transition, wait) = match srv.state.lock() {
+                Ok(mut st) => {
+                    let t = srv.apply_check(&mut st, outcome.clone());
+                    (t, st.health.next_interval(&spec))
+                }
+                Err(_) => return,
+            };
+            if let Some(t) = transition {
+                events::transition(&be, &srv, t, Cause::Check(&outcome), &log);
+            }
+            wait
+        } else {
+            spec.inter
+        };
+        let wait = state::spread(wait, spread, unit_random(&mut seed));
+        if sleep_or_stop(wait, &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// Sleep; true when asked to stop instead.
+async fn sleep_or_stop(d: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    if *stop.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(d) => false,
+        _ = stop.changed() => true,
+    }
+}

@@ -1,0 +1,581 @@
+//! `defaults`, `frontend`, `backend` and `listen` sections: the proxy-level keywords.
+//! A proxy starts as a copy of its defaults section, as in HAProxy.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::diag::{did_you_mean, Diagnostic, Report};
+use super::httpchk::HttpChkDraft;
+use super::keywords::bind_keyword_arity;
+use super::lexer::Line;
+use super::server::{ServerDraft, ServerParams};
+use super::types::{AdminCond, Balance, Bind, Mode, ProxyKind, StatsPage, Timeouts};
+use super::values;
+
+pub type ProxyParser = fn(&mut ProxyDraft, &Line, &mut Report);
+
+#[derive(Debug, Clone)]
+pub struct ProxyDraft {
+    /// None for a `defaults` section.
+    pub kind: Option<ProxyKind>,
+    pub name: String,
+    pub file: Arc<PathBuf>,
+    pub line: usize,
+    /// `id` with its line.
+    pub id: Option<(u32, usize)>,
+    pub mode: Mode,
+    pub binds: Vec<Bind>,
+    pub default_backend: Option<String>,
+    pub maxconn: Option<u32>,
+    pub fullconn: Option<u32>,
+    pub balance: Balance,
+    pub timeouts: Timeouts,
+    pub retries: u32,
+    pub redispatch: bool,
+    pub default_server: ServerParams,
+    pub servers: Vec<ServerDraft>,
+    pub stats: Option<StatsPage>,
+    pub httpchk: HttpChkDraft,
+    pub description: Option<String>,
+    pub disabled: bool,
+    /// `option tcplog`.
+    pub tcplog: bool,
+    /// `log global`: this proxy logs to the global targets.
+    pub log_global: bool,
+    /// `http-request use-service prometheus-exporter if { path <p> }`.
+    pub prometheus_path: Option<String>,
+    /// Copied from `ssl-server-verify` when the section opens: the default of `verify`.
+    pub server_verify_required: bool,
+}
+
+impl ProxyDraft {
+    pub fn new_defaults(name: &str, file: Arc<PathBuf>, line: usize, verify: bool) -> Self {
+        ProxyDraft {
+            kind: None,
+            name: name.to_string(),
+            file,
+            line,
+            id: None,
+            mode: Mode::Tcp,
+            binds: Vec::new(),
+            default_backend: None,
+            maxconn: None,
+            fullconn: None,
+            balance: Balance::RoundRobin,
+            timeouts: Timeouts::default(),
+            retries: 3,
+            redispatch: false,
+            default_server: ServerParams::default(),
+            servers: Vec::new(),
+            stats: None,
+            httpchk: HttpChkDraft::default(),
+            description: None,
+            disabled: false,
+            tcplog: false,
+            log_global: false,
+            prometheus_path: None,
+            server_verify_required: verify,
+        }
+    }
+
+    /// HAProxy's name for the section kind, used in messages.
+    pub fn section_name(&self) -> &'static str {
+        match self.kind {
+            None => "defaults",
+            Some(ProxyKind::Frontend) => "frontend",
+            Some(ProxyKind::Backend) => "backend",
+            Some(ProxyKind::Listen) => "listen",
+        }
+    }
+
+    fn is_backend(&self) -> bool {
+        self.kind.is_none() || self.kind.is_some_and(ProxyKind::is_backend)
+    }
+
+    fn is_frontend(&self) -> bool {
+        self.kind.is_none() || self.kind.is_some_and(ProxyKind::is_frontend)
+    }
+}
+
+/// `bind <addr>[,<addr>...] [params]`; also used for the 1.x `listen <name> <addr>` form.
+pub fn bind(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    let text = l.arg(1);
+    if text.is_empty() {
+        return r.alert(
+            l,
+            "'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.",
+        );
+    }
+    if let Some(b) = parse_bind(text, &l.words[2..], l, r, px.section_name()) {
+        px.binds.push(b);
+    }
+}
+
+pub fn parse_bind(
+    text: &str,
+    params: &[String],
+    l: &Line,
+    r: &mut Report,
+    section: &str,
+) -> Option<Bind> {
+    let mut addrs = Vec::new();
+    let mut ok = true;
+    for item in text.split(',') {
+        if item.starts_with('/')
+            || item.contains("unix@")
+            || item.contains("abns@")
+            || item.contains("fd@")
+        {
+            r.unsupported(
+                l,
+                &format!("bind {item}"),
+                "proxies listen on TCP addresses only",
+            );
+            ok = false;
+            continue;
+        }
+        match values::bind_addrs(item) {
+            Ok(a) => addrs.extend(a),
+            Err(e) => {
+                r.alert(l, format!("'bind' : {e}"));
+                ok = false;
+            }
+        }
+    }
+    let mut bind = Bind {
+        addrs,
+        name: None,
+        maxconn: 0,
+        text: text.to_string(),
+    };
+    let prefix = format!("'bind {text}' in section '{section}'");
+    let mut i = 0;
+    while i < params.len() {
+        let kw = params[i].as_str();
+        let val = params.get(i + 1).map(String::as_str).unwrap_or("");
+        match kw {
+            "name" if val.is_empty() => {
+                r.alert(l, format!("{prefix} : 'name' : missing name"));
+                ok = false;
+            }
+            "name" => bind.name = Some(val.to_string()),
+            "maxconn" => match values::uint(val) {
+                Some(n) => bind.maxconn = n,
+                None => {
+                    r.alert(l, format!("{prefix} : 'maxconn' : expects an integer argument, got '{val}'"));
+                    ok = false;
+                }
+            },
+            "ssl" | "crt" | "crt-list" => {
+                r.alert(
+                    l,
+                    format!(
+                        "{prefix} : '{kw}' is not supported by proxyd: it passes TLS through to the servers and never terminates it."
+                    ),
+                );
+                ok = false;
+            }
+            _ => match bind_keyword_arity(kw) {
+                Some(_) => r.warn(
+                    l,
+                    format!("{prefix} : '{kw}' is ignored by proxyd (no effect on a TCP passthrough proxy)."),
+                ),
+                None => {
+                    let names = super::keywords::BIND_KEYWORDS.iter().map(|(k, _)| *k);
+                    r.alert(l, format!("{prefix}: unknown keyword '{kw}'{}", did_you_mean(kw, names)));
+                    ok = false;
+                    i += 1;
+                    continue;
+                }
+            },
+        }
+        i += 1 + bind_keyword_arity(kw).unwrap_or(0);
+    }
+    ok.then_some(bind)
+}
+
+pub fn mode(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    match l.arg(1) {
+        "tcp" => px.mode = Mode::Tcp,
+        "http" => px.mode = Mode::Http,
+        "health" => r.unsupported(
+            l,
+            "mode health",
+            "use 'monitor-uri' on an HTTP load balancer in front",
+        ),
+        other => r.alert(l, format!("unknown proxy mode '{other}'.")),
+    }
+}
+
+pub fn default_backend(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    if l.arg(1).is_empty() {
+        return r.alert(l, "'default_backend' expects a backend name.");
+    }
+    px.default_backend = Some(l.arg(1).to_string());
+}
+
+pub fn use_backend(_: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    r.unsupported(
+        l,
+        "use_backend",
+        "content switching needs ACLs; route the frontend with 'default_backend'",
+    );
+}
+
+pub fn balance(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    let algo = l.arg(1);
+    px.balance = match algo {
+        "roundrobin" => Balance::RoundRobin,
+        "static-rr" => Balance::StaticRr,
+        "leastconn" => Balance::LeastConn,
+        "first" => Balance::First,
+        "source" => Balance::Source,
+        "random" => Balance::Random { draws: 2 },
+        a if a.starts_with("random(") && a.ends_with(')') => {
+            match values::uint(&a["random(".len()..a.len() - 1]) {
+                Some(d) if d > 0 => Balance::Random { draws: d },
+                _ => return r.alert(l, "'balance random' : draws must be a positive integer."),
+            }
+        }
+        a if ["uri", "url_param", "hash", "hdr", "rdp-cookie"]
+            .iter()
+            .any(|k| a == *k || a.starts_with(&format!("{k}("))) =>
+        {
+            return r.unsupported(
+                l,
+                &format!("balance {a}"),
+                "it hashes HTTP or TLS-terminated content; use roundrobin, static-rr, leastconn, first, source or random",
+            );
+        }
+        _ => {
+            return r.alert(
+                l,
+                "balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.",
+            )
+        }
+    };
+    if l.words.len() > 2 {
+        r.warn(
+            l,
+            format!("'balance {algo}' : extra arguments are ignored by proxyd."),
+        );
+    }
+}
+
+pub fn maxconn(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    match values::uint(l.arg(1)) {
+        Some(n) => px.maxconn = Some(n),
+        None => r.alert(l, format!("'{}' expects an integer argument.", l.arg(0))),
+    }
+}
+
+pub fn fullconn(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    match values::uint(l.arg(1)) {
+        Some(n) => px.fullconn = Some(n),
+        None => r.alert(l, format!("'{}' expects an integer argument.", l.arg(0))),
+    }
+}
+
+pub fn retries(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    match values::uint(l.arg(1)) {
+        Some(n) => px.retries = n,
+        None => r.alert(l, "'retries' expects an integer argument."),
+    }
+}
+
+pub fn timeout(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    let which = l.arg(1);
+    let kw = format!("timeout {which}");
+    let t = &mut px.timeouts;
+    let slot = match which {
+        "connect" => &mut t.connect,
+        "client" => &mut t.client,
+        "server" => &mut t.server,
+        "queue" => &mut t.queue,
+        "check" => &mut t.check,
+        "client-fin" => &mut t.client_fin,
+        "server-fin" => &mut t.server_fin,
+        "tunnel" | "http-request" | "http-keep-alive" | "tarpit" => {
+            if let Err(e) = values::time(l.arg(2)) {
+                return r.alert(l, e.describe(&kw, l.arg(2)));
+            }
+            return r.ignored(l, &kw);
+        }
+        _ => {
+            return r.alert(
+                l,
+                format!("'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '{which}')"),
+            )
+        }
+    };
+    match values::time(l.arg(2)) {
+        // 0 means "no timeout" in HAProxy.
+        Ok(d) => *slot = (!d.is_zero()).then_some(d),
+        Err(e) => r.alert(l, e.describe(&kw, l.arg(2))),
+    }
+}
+
+/// Options that only matter to the frontend side (`true`) or backend side (`false`);
+/// their capability is checked like HAProxy's `warnifnotcap`.
+const OPTIONS_IGNORED: &[(&str, Option<bool>)] = &[
+    ("httplog", Some(true)),
+    ("dontlognull", Some(true)),
+    ("dontlog-normal", Some(true)),
+    ("log-separate-errors", Some(true)),
+    ("logasap", Some(true)),
+    ("socket-stats", Some(true)),
+    ("clitcpka", Some(true)),
+    ("http-ignore-probes", Some(true)),
+    ("http-buffer-request", None),
+    ("forwardfor", None),
+    ("originalto", None),
+    ("http-server-close", None),
+    ("http-keep-alive", None),
+    ("httpclose", None),
+    ("http-pretend-keepalive", None),
+    ("http-no-delay", None),
+    ("http-use-htx", None),
+    ("http-use-proxy-header", Some(true)),
+    ("http-restrict-req-hdr-names", None),
+    ("accept-invalid-http-request", Some(true)),
+    ("accept-invalid-http-response", Some(false)),
+    ("h1-case-adjust-bogus-client", Some(true)),
+    ("h1-case-adjust-bogus-server", Some(false)),
+    ("disable-h2-upgrade", Some(true)),
+    ("idle-close-on-response", Some(true)),
+    ("tcpka", None),
+    ("srvtcpka", Some(false)),
+    ("splice-auto", None),
+    ("splice-request", None),
+    ("splice-response", None),
+    ("contstats", None),
+    ("abortonclose", Some(false)),
+    ("allbackups", Some(false)),
+    ("checkcache", Some(false)),
+    ("independent-streams", None),
+    ("log-health-checks", Some(false)),
+    ("nolinger", None),
+    ("persist", Some(false)),
+    ("prefer-last-server", Some(false)),
+    ("transparent", Some(false)),
+    ("tcp-smart-accept", Some(true)),
+    ("tcp-smart-connect", Some(false)),
+    ("tcp-check", Some(false)),
+];
+
+const OPTIONS_UNSUPPORTED: &[&str] = &[
+    "ssl-hello-chk",
+    "smtpchk",
+    "mysql-check",
+    "pgsql-check",
+    "redis-check",
+    "ldap-check",
+    "spop-check",
+    "external-check",
+];
+
+fn option_cap_ok(px: &ProxyDraft, l: &Line, r: &mut Report, name: &str, frontend: bool) -> bool {
+    let ok = if frontend {
+        px.is_frontend()
+    } else {
+        px.is_backend()
+    };
+    if !ok {
+        let cap = if frontend { "frontend" } else { "backend" };
+        r.warn(
+            l,
+            format!(
+                "'{name}' ignored because {} '{}' has no {cap} capability.",
+                px.section_name(),
+                px.name
+            ),
+        );
+    }
+    ok
+}
+
+pub fn option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    let name = l.arg(1);
+    match name {
+        "redispatch" => {
+            if option_cap_ok(px, l, r, name, false) {
+                px.redispatch = true;
+            }
+        }
+        "httpchk" => {
+            if option_cap_ok(px, l, r, name, false) {
+                super::httpchk::option_httpchk(px, l, r);
+            }
+        }
+        "tcplog" => {
+            if option_cap_ok(px, l, r, name, true) {
+                px.tcplog = true;
+            }
+        }
+        _ if OPTIONS_UNSUPPORTED.contains(&name) => r.unsupported(
+            l,
+            &format!("option {name}"),
+            "health checks are TCP connect, TLS handshake or 'option httpchk'",
+        ),
+        _ => match OPTIONS_IGNORED.iter().find(|(o, _)| *o == name) {
+            Some((_, side)) => {
+                if side.is_none() || side.is_some_and(|fe| option_cap_ok(px, l, r, name, fe)) {
+                    r.ignored(l, &format!("option {name}"));
+                }
+            }
+            None => r.alert(l, format!("unknown option '{name}'.")),
+        },
+    }
+}
+
+/// `no option <name>`: turns off an option a defaults section turned on.
+pub fn no_option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    if l.arg(1) != "option" {
+        return r.alert(
+            l,
+            format!("'no' only supports 'option' (got '{}').", l.arg(1)),
+        );
+    }
+    let name = l.arg(2);
+    match name {
+        "redispatch" => px.redispatch = false,
+        "httpchk" => px.httpchk = HttpChkDraft::default(),
+        _ if OPTIONS_IGNORED.iter().any(|(o, _)| *o == name)
+            || OPTIONS_UNSUPPORTED.contains(&name) => {}
+        _ => r.alert(l, format!("unknown option '{name}'.")),
+    }
+}
+
+pub fn ignored(_: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    r.ignored(l, l.arg(0));
+}
+
+pub fn disabled(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    px.disabled = true;
+    r.unsupported(l, "disabled", "remove the section instead");
+}
+
+pub fn id(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    match values::uint(l.arg(1)) {
+        Some(n) if n > 0 => px.id = Some((n, l.number)),
+        _ => r.alert(
+            l,
+            format!(
+                "'id' : custom id must be a positive integer (got '{}').",
+                l.arg(1)
+            ),
+        ),
+    }
+}
+
+pub fn description(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    if l.words.len() < 2 {
+        return r.alert(l, "'description' expects a string argument.");
+    }
+    px.description = Some(l.words[1..].join(" "));
+}
+
+/// Proxies only accept `log global` meaningfully: per-proxy log targets are not kept.
+pub fn log(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    match l.arg(1) {
+        "global" => px.log_global = true,
+        _ => {
+            if super::global::parse_log(l, r).is_some() {
+                r.warn(
+                    l,
+                    "per-proxy 'log' targets are ignored by proxyd; use 'log global'.",
+                );
+            }
+        }
+    }
+}
+
+pub fn default_stats_page() -> StatsPage {
+    StatsPage {
+        uri: "/haproxy?stats".to_string(),
+        realm: "HAProxy Statistics".to_string(),
+        auth: Vec::new(),
+        hide_version: false,
+        refresh: None,
+        show_legends: false,
+        show_node: false,
+        admin: None,
+        prometheus_path: None,
+    }
+}
+
+/// `http-request`: only HAProxy's Prometheus exporter form does something in proxyd;
+/// every other rule shapes HTTP traffic proxyd does not terminate.
+pub fn http_request(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    let words: Vec<&str> = (1..9).map(|i| l.arg(i)).collect();
+    if words[..4] == ["use-service", "prometheus-exporter", "if", "{"]
+        && words[4] == "path"
+        && !words[5].is_empty()
+        && words[6] == "}"
+        && words[7].is_empty()
+    {
+        px.prometheus_path = Some(words[5].to_string());
+        return;
+    }
+    r.ignored(l, "http-request");
+}
+
+/// `stats enable|uri|realm|auth|hide-version|refresh|show-legends|show-node|admin`: any of them
+/// turns the page on, as in HAProxy.
+pub fn stats(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    let sub = l.arg(1);
+    let arg = l.arg(2);
+    let need_arg = |r: &mut Report, what: &str| {
+        r.alert(l, format!("'stats {sub}' expects {what} as argument."));
+    };
+    let page = px.stats.get_or_insert_with(default_stats_page);
+    match sub {
+        "enable" => {}
+        "uri" if arg.is_empty() => need_arg(r, "an URI prefix"),
+        "uri" => page.uri = arg.to_string(),
+        "realm" if arg.is_empty() => need_arg(r, "a realm"),
+        "realm" => page.realm = arg.to_string(),
+        "auth" => match arg.split_once(':') {
+            Some((u, p)) => page.auth.push((u.to_string(), p.to_string())),
+            None => need_arg(r, "<user>:<password>"),
+        },
+        "hide-version" => page.hide_version = true,
+        "show-legends" => page.show_legends = true,
+        "show-node" => page.show_node = true,
+        "show-desc" => r.ignored(l, "stats show-desc"),
+        "scope" => r.ignored(l, "stats scope"),
+        "refresh" => match values::time(arg) {
+            Ok(d) => page.refresh = Some(d),
+            Err(e) => r.alert(l, e.describe("stats refresh", arg)),
+        },
+        "admin" => {
+            let cond = l.arg(3);
+            match (arg, cond) {
+                ("if", "TRUE") | ("unless", "FALSE") => page.admin = Some(AdminCond::Always),
+                ("if", "LOCALHOST") => page.admin = Some(AdminCond::Localhost),
+                ("if" | "unless", "") | ("", _) => r.alert(
+                    l,
+                    "'stats admin' requires either 'if' or 'unless' followed by a condition.",
+                ),
+                ("if" | "unless", c) if c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_') && !["FALSE", "TRUE", "LOCALHOST"].contains(&c) => r.alert(
+                    l,
+                    format!("error detected while parsing a 'stats admin' rule : no such ACL : '{c}'."),
+                ),
+                _ => r.unsupported(
+                    l,
+                    &format!("stats admin {arg} {cond}"),
+                    "only 'if TRUE' and 'if LOCALHOST' are understood",
+                ),
+            }
+        }
+        _ => r.push(
+            Diagnostic::alert(
+                l.file(),
+                l.number,
+                "stats",
+                format!("unknown stats parameter '{sub}', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'."),
+            )
+            .tight(),
+        ),
+    }
+}

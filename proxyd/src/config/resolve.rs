@@ -1,0 +1,340 @@
+//! The last stage: ids, cross-references between proxies, and each server's `CheckSpec`.
+//! Messages here carry no `parsing` prefix, as HAProxy's post-parse checks do not.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::diag::{Diagnostic, Report, Severity};
+use super::global::GlobalDraft;
+use super::proxy::ProxyDraft;
+use super::server::ServerDraft;
+use super::types::{
+    CheckSpec, CheckTls, Config, HttpCheck, Mode, Proxy, ProxyKind, Server, Verify,
+};
+
+const DEFAULT_INTER: Duration = Duration::from_secs(2);
+const DEFAULT_RISE: u32 = 2;
+const DEFAULT_FALL: u32 = 3;
+const DEFAULT_WEIGHT: u32 = 1;
+
+/// HAProxy's numbering: walk in order, give each object without a custom id the first free id
+/// at or after a cursor that advances by one per object (custom ids included). `first` is 2
+/// for proxies when a stats socket exists: its internal `GLOBAL` proxy takes the first slot.
+fn assign_ids(custom: &[Option<u32>], first: u32) -> Vec<u32> {
+    let mut used: BTreeSet<u32> = custom.iter().flatten().copied().collect();
+    let mut next = first;
+    custom
+        .iter()
+        .map(|c| {
+            let id = match c {
+                Some(id) => *id,
+                None => {
+                    while used.contains(&next) {
+                        next += 1;
+                    }
+                    used.insert(next);
+                    next
+                }
+            };
+            next += 1;
+            id
+        })
+        .collect()
+}
+
+/// `frontend`, `backend` or `proxy` (for listen), as HAProxy names proxies in these messages.
+fn type_name(kind: ProxyKind) -> &'static str {
+    match kind {
+        ProxyKind::Frontend => "frontend",
+        ProxyKind::Backend => "backend",
+        ProxyKind::Listen => "proxy",
+    }
+}
+
+pub fn resolve(g: GlobalDraft, drafts: Vec<ProxyDraft>, r: &mut Report) -> Config {
+    let first = if g.global.stats_sockets.is_empty() {
+        1
+    } else {
+        2
+    };
+    let custom: Vec<Option<u32>> = drafts.iter().map(|p| p.id.map(|(id, _)| id)).collect();
+    let ids = assign_ids(&custom, first);
+
+    for (i, p) in drafts.iter().enumerate() {
+        let Some((id, line)) = p.id else { continue };
+        if let Some(prev) = drafts[..i]
+            .iter()
+            .find(|q| q.id.map(|(v, _)| v) == Some(id))
+        {
+            r.push(
+                Diagnostic::alert(
+                    &p.file,
+                    line,
+                    "id",
+                    format!(
+                        "{} {} reuses same custom id as {} {} (declared at {}:{}).",
+                        p.section_name(),
+                        p.name,
+                        prev.section_name(),
+                        prev.name,
+                        prev.file.display(),
+                        prev.line
+                    ),
+                )
+                .tight(),
+            );
+        }
+    }
+
+    let mut proxies = Vec::with_capacity(drafts.len());
+    for (p, id) in drafts.iter().zip(ids) {
+        let Some(kind) = p.kind else { continue };
+        proxies.push(proxy(p, kind, id, &drafts, r));
+    }
+    Config {
+        global: g.global,
+        proxies,
+    }
+}
+
+fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut Report) -> Proxy {
+    let tname = type_name(kind);
+    if kind.is_frontend() && p.binds.is_empty() {
+        r.push(Diagnostic::global(
+            Severity::Warning,
+            "bind",
+            format!(
+                "{tname} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
+                p.name
+            ),
+        ));
+    }
+    let t = &p.timeouts;
+    if kind.is_frontend() && t.client.is_none()
+        || kind.is_backend() && (t.connect.is_none() || t.server.is_none())
+    {
+        r.push(Diagnostic::global(
+            Severity::Warning,
+            "timeout",
+            format!(
+                "missing timeouts for {tname} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+                p.name
+            ),
+        ));
+    }
+    let default_backend = if kind.is_frontend() {
+        p.default_backend.clone()
+    } else {
+        None
+    };
+    if let Some(name) = &default_backend {
+        check_default_backend(p, kind, name, all, r);
+    }
+    let stats = match (&p.stats, p.mode) {
+        (Some(_), Mode::Tcp) => {
+            r.push(Diagnostic::global(
+                Severity::Warning,
+                "stats",
+                format!(
+                    "'stats' statement ignored for {tname} '{}' as it requires HTTP mode.",
+                    p.name
+                ),
+            ));
+            None
+        }
+        (s, _) => s.clone(),
+    };
+    // The Prometheus exporter is served by the same HTTP service as the stats page.
+    let stats = match (&p.prometheus_path, p.mode, stats) {
+        (Some(path), Mode::Http, s) => {
+            let mut page = s.unwrap_or_else(super::proxy::default_stats_page);
+            page.prometheus_path = Some(path.clone());
+            Some(page)
+        }
+        (_, _, s) => s,
+    };
+    let http_check = if kind.is_backend() {
+        if !p.httpchk.enabled && p.httpchk.rules_line.is_some() {
+            r.push(Diagnostic::global(
+                Severity::Warning,
+                "http-check",
+                format!(
+                    "{tname} '{}' uses http-check rules without 'option httpchk', so the rules are ignored.",
+                    p.name
+                ),
+            ));
+        }
+        p.httpchk.build().map(Arc::new)
+    } else {
+        None
+    };
+    let servers = servers(p, http_check.as_ref(), r);
+    Proxy {
+        name: p.name.clone(),
+        id,
+        kind,
+        mode: p.mode,
+        binds: if kind.is_frontend() {
+            p.binds.clone()
+        } else {
+            Vec::new()
+        },
+        default_backend,
+        maxconn: p.maxconn,
+        fullconn: p.fullconn,
+        balance: p.balance,
+        timeouts: p.timeouts.clone(),
+        retries: p.retries,
+        redispatch: p.redispatch,
+        servers,
+        stats,
+        http_check,
+        description: p.description.clone(),
+        tcplog: p.tcplog && p.log_global,
+        file: p.file.as_ref().clone(),
+        line: p.line,
+    }
+}
+
+fn check_default_backend(
+    p: &ProxyDraft,
+    kind: ProxyKind,
+    name: &str,
+    all: &[ProxyDraft],
+    r: &mut Report,
+) {
+    let target = all
+        .iter()
+        .find(|b| b.name == name && b.kind.is_some_and(ProxyKind::is_backend));
+    let Some(b) = target else {
+        return r.push(Diagnostic::global(
+            Severity::Alert,
+            "default_backend",
+            format!(
+                "Proxy '{}': unable to find required default_backend: '{name}'.",
+                p.name
+            ),
+        ));
+    };
+    if b.mode != p.mode {
+        r.push(Diagnostic::global(
+            Severity::Alert,
+            "default_backend",
+            format!(
+                "{} {} '{}' ({}:{}) tries to use incompatible {} {} '{}' ({}:{}) as its default backend (see 'mode').",
+                p.mode.name(),
+                type_name(kind),
+                p.name,
+                p.file.display(),
+                p.line,
+                b.mode.name(),
+                b.kind.map(type_name).unwrap_or("backend"),
+                b.name,
+                b.file.display(),
+                b.line
+            ),
+        ));
+    }
+}
+
+fn servers(p: &ProxyDraft, http: Option<&Arc<HttpCheck>>, r: &mut Report) -> Vec<Server> {
+    let custom: Vec<Option<u32>> = p.servers.iter().map(|s| s.id).collect();
+    let ids = assign_ids(&custom, 1);
+    p.servers
+        .iter()
+        .zip(ids)
+        .map(|(s, id)| Server {
+            name: s.name.clone(),
+            id,
+            host: s.host.clone(),
+            addr: s.addr,
+            weight: s.params.weight.unwrap_or(DEFAULT_WEIGHT),
+            maxconn: s.params.maxconn,
+            maxqueue: s.params.maxqueue,
+            backup: s.params.backup,
+            disabled: s.params.disabled,
+            shutdown_on_down: s.params.shutdown_on_down,
+            check: check_spec(p, s, http, r),
+            line: s.line,
+        })
+        .collect()
+}
+
+fn check_spec(
+    p: &ProxyDraft,
+    s: &ServerDraft,
+    http: Option<&Arc<HttpCheck>>,
+    r: &mut Report,
+) -> Option<CheckSpec> {
+    let sp = &s.params;
+    if !sp.check {
+        return None;
+    }
+    let tls = if sp.check_ssl {
+        let required = sp.verify_required.unwrap_or(p.server_verify_required);
+        let verify = match (required, &sp.ca_file) {
+            (false, _) => Verify::None,
+            (true, Some(ca)) => Verify::Required {
+                ca_file: ca.clone(),
+            },
+            (true, None) => {
+                let msg = if p.server_verify_required {
+                    "verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default."
+                } else {
+                    "verify is enabled but no CA file specified."
+                };
+                r.push(
+                    Diagnostic::alert(
+                        &p.file,
+                        s.line,
+                        "verify",
+                        format!("'server {}/{}' : {msg}", p.name, s.name),
+                    )
+                    .checking(),
+                );
+                return None;
+            }
+        };
+        Some(CheckTls {
+            verify,
+            sni: sp.check_sni.clone(),
+        })
+    } else {
+        None
+    };
+    let inter = sp.inter.unwrap_or(DEFAULT_INTER);
+    let ip = sp.addr.unwrap_or(s.addr.ip());
+    let port = sp.port.unwrap_or(s.addr.port());
+    Some(CheckSpec {
+        target: SocketAddr::new(ip, port),
+        port_set: sp.port,
+        addr_set: sp.addr,
+        inter,
+        fastinter: sp.fastinter.unwrap_or(inter),
+        downinter: sp.downinter.unwrap_or(inter),
+        rise: sp.rise.unwrap_or(DEFAULT_RISE),
+        fall: sp.fall.unwrap_or(DEFAULT_FALL),
+        tls,
+        http: http.cloned(),
+        timeout_connect: p.timeouts.connect,
+        timeout_check: p.timeouts.check,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::assign_ids;
+
+    #[test]
+    fn ids_follow_haproxy_numbering() {
+        // Observed with HAProxy 2.6 and a stats socket: f, b, c (id 2), l -> 3, 4, 2, 6.
+        assert_eq!(assign_ids(&[None, None, Some(2), None], 2), [3, 4, 2, 6]);
+        // Same with c at id 1 -> 2, 3, 1, 5.
+        assert_eq!(assign_ids(&[None, None, Some(1), None], 2), [2, 3, 1, 5]);
+        // Servers s1 (id 2), s2, s3 -> 2, 3, 4.
+        assert_eq!(assign_ids(&[Some(2), None, None], 1), [2, 3, 4]);
+        assert_eq!(assign_ids(&[None, None], 1), [1, 2]);
+    }
+}

@@ -1,0 +1,552 @@
+//! `server` and `default-server` lines. A server starts from its proxy's `default-server`
+//! parameters; what it finally means (its `CheckSpec`) is decided in `resolve`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::diag::{did_you_mean, Diagnostic, Report};
+use super::lexer::Line;
+use super::proxy::ProxyDraft;
+use super::values;
+
+#[derive(Debug, Clone, Default)]
+pub struct ServerParams {
+    pub weight: Option<u32>,
+    pub maxconn: u32,
+    pub maxqueue: u32,
+    pub backup: bool,
+    pub disabled: bool,
+    pub check: bool,
+    pub inter: Option<Duration>,
+    pub fastinter: Option<Duration>,
+    pub downinter: Option<Duration>,
+    pub rise: Option<u32>,
+    pub fall: Option<u32>,
+    pub port: Option<u16>,
+    pub addr: Option<IpAddr>,
+    pub check_ssl: bool,
+    /// None = the global `ssl-server-verify` default.
+    pub verify_required: Option<bool>,
+    pub ca_file: Option<PathBuf>,
+    pub check_sni: Option<String>,
+    pub shutdown_on_down: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerDraft {
+    pub name: String,
+    pub id: Option<u32>,
+    pub host: String,
+    pub addr: SocketAddr,
+    pub params: ServerParams,
+    pub line: usize,
+}
+
+/// What a parameter takes, for the unknown/ignored/refused decision and for skipping.
+enum Known {
+    Ignored(usize),
+    Refused(&'static str),
+}
+
+const PARSED: &[&str] = &[
+    "weight",
+    "maxconn",
+    "maxqueue",
+    "backup",
+    "no-backup",
+    "disabled",
+    "enabled",
+    "check",
+    "no-check",
+    "inter",
+    "fastinter",
+    "downinter",
+    "rise",
+    "fall",
+    "port",
+    "addr",
+    "check-ssl",
+    "no-check-ssl",
+    "ssl",
+    "no-ssl",
+    "verify",
+    "ca-file",
+    "sni",
+    "check-sni",
+    "id",
+    "on-marked-down",
+];
+
+fn known(kw: &str) -> Option<Known> {
+    const IGNORED: &[(&str, usize)] = &[
+        ("cookie", 1),
+        ("resolvers", 1),
+        ("resolve-prefer", 1),
+        ("resolve-net", 1),
+        ("resolve-opts", 1),
+        ("init-addr", 1),
+        ("slowstart", 1),
+        ("agent-check", 0),
+        ("no-agent-check", 0),
+        ("agent-inter", 1),
+        ("agent-port", 1),
+        ("agent-addr", 1),
+        ("agent-send", 1),
+        ("observe", 1),
+        ("error-limit", 1),
+        ("on-error", 1),
+        ("on-marked-up", 1),
+        ("verifyhost", 1),
+        ("alpn", 1),
+        ("npn", 1),
+        ("proto", 1),
+        ("check-alpn", 1),
+        ("check-proto", 1),
+        ("ciphers", 1),
+        ("ciphersuites", 1),
+        ("crl-file", 1),
+        ("crt", 1),
+        ("curves", 1),
+        ("sigalgs", 1),
+        ("client-sigalgs", 1),
+        ("ssl-min-ver", 1),
+        ("ssl-max-ver", 1),
+        ("no-sslv3", 0),
+        ("no-tlsv10", 0),
+        ("no-tlsv11", 0),
+        ("no-tlsv12", 0),
+        ("no-tlsv13", 0),
+        ("force-sslv3", 0),
+        ("force-tlsv10", 0),
+        ("force-tlsv11", 0),
+        ("force-tlsv12", 0),
+        ("force-tlsv13", 0),
+        ("no-tls-tickets", 0),
+        ("tls-tickets", 0),
+        ("ssl-reuse", 0),
+        ("no-ssl-reuse", 0),
+        ("allow-0rtt", 0),
+        ("namespace", 1),
+        ("tfo", 0),
+        ("pool-low-conn", 1),
+        ("pool-max-conn", 1),
+        ("pool-purge-delay", 1),
+        ("pool-conn-name", 1),
+        ("max-reuse", 1),
+        ("redir", 1),
+        ("ws", 1),
+        ("shard", 1),
+        ("log-proto", 1),
+        ("tcp-ut", 1),
+        ("stick", 0),
+        ("non-stick", 0),
+        ("guid", 1),
+        ("hash-key", 1),
+        ("check-reuse-pool", 0),
+        ("check-via-socks4", 0),
+        ("no-tfo", 0),
+    ];
+    const REFUSED: &[(&str, usize, &str)] = &[
+        (
+            "send-proxy",
+            0,
+            "it would change the bytes sent to the server",
+        ),
+        (
+            "send-proxy-v2",
+            0,
+            "it would change the bytes sent to the server",
+        ),
+        (
+            "send-proxy-v2-ssl",
+            0,
+            "it would change the bytes sent to the server",
+        ),
+        (
+            "send-proxy-v2-ssl-cn",
+            0,
+            "it would change the bytes sent to the server",
+        ),
+        (
+            "proxy-v2-options",
+            1,
+            "it would change the bytes sent to the server",
+        ),
+        (
+            "check-send-proxy",
+            0,
+            "health checks do not speak the PROXY protocol",
+        ),
+        ("track", 1, "each server is checked on its own"),
+        ("socks4", 1, "servers are reached directly"),
+        (
+            "source",
+            1,
+            "connections to servers always use the system's source address",
+        ),
+        (
+            "usesrc",
+            1,
+            "connections to servers always use the system's source address",
+        ),
+    ];
+    if let Some((_, n)) = IGNORED.iter().find(|(k, _)| *k == kw) {
+        return Some(Known::Ignored(*n));
+    }
+    REFUSED
+        .iter()
+        .find(|(k, _, _)| *k == kw)
+        .map(|(_, _, why)| Known::Refused(why))
+}
+
+/// `server <name> <addr>[:<port>] [params]`.
+pub fn server(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    let (name, addr_text) = (l.arg(1), l.arg(2));
+    if name.is_empty() || addr_text.is_empty() {
+        return r.push(
+            Diagnostic::alert(
+                l.file(),
+                l.number,
+                "server",
+                "'server' expects <name> and <addr>[:<port>] as arguments.",
+            )
+            .checking(),
+        );
+    }
+    let who = format!("'server {}/{name}'", px.name);
+    let mut params = px.default_server.clone();
+    let mut id = None;
+    let ok = parse_params(&mut params, &mut id, &l.words[3..], l, r, &who);
+    let Some((host, addr)) = server_addr(addr_text, l, r, &who) else {
+        return;
+    };
+    if let Some(prev) = px.servers.iter().find(|s| s.name == name) {
+        // HAProxy words this one differently from the other server errors.
+        return r.alert(
+            l,
+            format!(
+                "backend '{}', another server named '{name}' was already defined at line {}, please use distinct names.",
+                px.name, prev.line
+            ),
+        );
+    }
+    if let Some(n) = id {
+        if let Some(prev) = px.servers.iter().find(|s| s.id == Some(n)) {
+            return r.push(
+                Diagnostic::alert(
+                    l.file(),
+                    l.number,
+                    "id",
+                    format!(
+                        "{who} : 'id' : custom id {n} already used at {}:{} ('server {}').",
+                        l.file().display(),
+                        prev.line,
+                        prev.name
+                    ),
+                )
+                .checking(),
+            );
+        }
+    }
+    if ok {
+        px.servers.push(ServerDraft {
+            name: name.to_string(),
+            id,
+            host,
+            addr,
+            params,
+            line: l.number,
+        });
+    }
+}
+
+pub fn default_server(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    let mut params = px.default_server.clone();
+    let mut id = None;
+    if parse_params(
+        &mut params,
+        &mut id,
+        &l.words[1..],
+        l,
+        r,
+        "'default-server'",
+    ) {
+        if id.is_some() {
+            return r.alert(l, "'default-server' : 'id' is not permitted here.");
+        }
+        px.default_server = params;
+    }
+}
+
+fn server_addr(text: &str, l: &Line, r: &mut Report, who: &str) -> Option<(String, SocketAddr)> {
+    let fail = |r: &mut Report, msg: String| {
+        r.push(
+            Diagnostic::alert(l.file(), l.number, "server", format!("{who} : {msg}")).checking(),
+        );
+    };
+    // A bare IPv6 address has colons but no port.
+    let hp = values::split_host_port(text);
+    let (host, port_text) = match (text.parse::<IpAddr>(), hp.port) {
+        (Ok(_), _) | (_, None) => (text, ""),
+        (Err(_), Some(p)) => (hp.host, p),
+    };
+    let host = host.trim_start_matches("ipv4@").trim_start_matches("ipv6@");
+    if port_text.starts_with('+') || port_text.starts_with('-') {
+        fail(
+            r,
+            format!("port offsets ('{port_text}') are not supported by proxyd."),
+        );
+        return None;
+    }
+    if port_text.is_empty() {
+        fail(
+            r,
+            format!("address '{text}' has no port; proxyd needs one (it does not reuse the client's destination port)."),
+        );
+        return None;
+    }
+    let port = match values::port(port_text) {
+        Ok(p) => p,
+        Err(e) => {
+            fail(r, e);
+            return None;
+        }
+    };
+    match values::resolve_host(host, hp.family, port).and_then(|v| v.into_iter().next()) {
+        Some(addr) if !host.is_empty() && host != "*" => Some((host.to_string(), addr)),
+        _ => {
+            fail(r, format!("could not resolve address '{host}'."));
+            None
+        }
+    }
+}
+
+/// Applies `words` to `p`. Returns false after the first error, as HAProxy stops there too.
+fn parse_params(
+    p: &mut ServerParams,
+    id: &mut Option<u32>,
+    words: &[String],
+    l: &Line,
+    r: &mut Report,
+    who: &str,
+) -> bool {
+    let srv_name = who.rsplit('/').next().unwrap_or("").trim_end_matches('\'');
+    let fail = |r: &mut Report, msg: String| {
+        r.push(
+            Diagnostic::alert(l.file(), l.number, "server", format!("{who} : {msg}")).checking(),
+        );
+        false
+    };
+    let mut i = 0;
+    while i < words.len() {
+        let kw = words[i].as_str();
+        let val = words.get(i + 1).map(String::as_str).unwrap_or("");
+        let takes_arg = matches!(
+            kw,
+            "weight"
+                | "maxconn"
+                | "maxqueue"
+                | "inter"
+                | "fastinter"
+                | "downinter"
+                | "rise"
+                | "fall"
+                | "port"
+                | "addr"
+                | "verify"
+                | "ca-file"
+                | "sni"
+                | "check-sni"
+                | "id"
+                | "on-marked-down"
+        );
+        if takes_arg && val.is_empty() {
+            return fail(r, format!("'{kw}' expects an argument."));
+        }
+        let int = |r: &mut Report| match values::uint(val) {
+            Some(n) => Ok(n),
+            None => Err(fail(
+                r,
+                format!("'{kw}' expects an integer argument (got '{val}')."),
+            )),
+        };
+        match kw {
+            "weight" => match int(r) {
+                Ok(w @ 0..=256) => p.weight = Some(w),
+                Ok(w) => {
+                    return fail(
+                        r,
+                        format!("weight of server {srv_name} is not within 0 and 256 ({w}).."),
+                    )
+                }
+                Err(e) => return e,
+            },
+            "maxconn" => match int(r) {
+                Ok(n) => p.maxconn = n,
+                Err(e) => return e,
+            },
+            "maxqueue" => match int(r) {
+                Ok(n) => p.maxqueue = n,
+                Err(e) => return e,
+            },
+            "rise" | "fall" => match int(r) {
+                Ok(0) => return fail(r, format!("'{kw}' has to be > 0..")),
+                Ok(n) if kw == "rise" => p.rise = Some(n),
+                Ok(n) => p.fall = Some(n),
+                Err(e) => return e,
+            },
+            "inter" | "fastinter" | "downinter" => match values::time(val) {
+                Ok(d) if d.is_zero() => {
+                    return fail(
+                        r,
+                        format!("invalid value 0 for argument '{kw}' of server {srv_name}.."),
+                    )
+                }
+                Ok(d) => match kw {
+                    "inter" => p.inter = Some(d),
+                    "fastinter" => p.fastinter = Some(d),
+                    _ => p.downinter = Some(d),
+                },
+                Err(values::TimeError::Unexpected(c)) => {
+                    return fail(
+                        r,
+                        format!("unexpected character '{c}' in '{kw}' argument of server {srv_name}.."),
+                    )
+                }
+                Err(e) => return fail(r, e.describe(kw, val)),
+            },
+            "port" => match values::port(val) {
+                Ok(n) => p.port = Some(n),
+                Err(e) => return fail(r, format!("'port' : {e}.")),
+            },
+            "addr" => match values::resolve_host(val, values::Family::Any, 0)
+                .and_then(|v| v.into_iter().next())
+            {
+                Some(a) => p.addr = Some(a.ip()),
+                None => return fail(r, format!("'addr' : invalid address: '{val}' in '{val}'.")),
+            },
+            "backup" => p.backup = true,
+            "no-backup" => p.backup = false,
+            "disabled" => p.disabled = true,
+            "enabled" => p.disabled = false,
+            "check" => p.check = true,
+            "no-check" => p.check = false,
+            "check-ssl" => p.check_ssl = true,
+            "no-check-ssl" => p.check_ssl = false,
+            "no-ssl" => {}
+            "ssl" => {
+                return fail(
+                    r,
+                    "'ssl' is not supported by proxyd: it forwards the client's TLS untouched and never encrypts traffic to servers; use 'check-ssl' for TLS health checks.".to_string(),
+                )
+            }
+            "verify" => match val {
+                "none" => p.verify_required = Some(false),
+                "required" => p.verify_required = Some(true),
+                _ => {
+                    return fail(
+                        r,
+                        format!("'verify' : unknown verify method '{val}', only 'none' and 'required' are supported."),
+                    )
+                }
+            },
+            "ca-file" => match check_ca_file(Path::new(val)) {
+                Ok(()) => p.ca_file = Some(PathBuf::from(val)),
+                Err(reason) => {
+                    fail(r, format!("Couldn't open the ca-file '{val}' ({reason})."));
+                    r.push(Diagnostic::global(
+                        super::diag::Severity::Alert,
+                        "ca-file",
+                        format!("'ca-file' : unable to load {val}."),
+                    ));
+                    return false;
+                }
+            },
+            "sni" => {
+                r.push(
+                    Diagnostic::warning(
+                        l.file(),
+                        l.number,
+                        "sni",
+                        format!("{who} : 'sni' is ignored by proxyd (traffic keeps the client's own SNI); use 'check-sni' for checks."),
+                    )
+                    .checking(),
+                );
+            }
+            "check-sni" => p.check_sni = Some(val.to_string()),
+            "id" => match int(r) {
+                Ok(n) if n > 0 => *id = Some(n),
+                Ok(_) => return fail(r, "'id' : custom id must be a positive integer.".to_string()),
+                Err(e) => return e,
+            },
+            "on-marked-down" => match val {
+                "shutdown-sessions" => p.shutdown_on_down = true,
+                _ => {
+                    return fail(
+                        r,
+                        format!("'on-marked-down' expects 'shutdown-sessions' but got '{val}'."),
+                    )
+                }
+            },
+            _ => match known(kw) {
+                Some(Known::Ignored(n)) => {
+                    r.push(
+                        Diagnostic::warning(
+                            l.file(),
+                            l.number,
+                            kw,
+                            format!("{who} : '{kw}' is ignored by proxyd (no effect on a TCP passthrough proxy)."),
+                        )
+                        .checking(),
+                    );
+                    i += 1 + n;
+                    continue;
+                }
+                Some(Known::Refused(why)) => {
+                    return fail(r, format!("'{kw}' is not supported by proxyd: {why}."))
+                }
+                None => {
+                    return fail(
+                        r,
+                        format!("unknown keyword '{kw}'{}", did_you_mean(kw, PARSED.iter().copied())),
+                    )
+                }
+            },
+        }
+        i += if takes_arg { 2 } else { 1 };
+    }
+    true
+}
+
+/// A CA bundle must exist and hold at least one certificate, or every TLS check would fail.
+fn check_ca_file(path: &Path) -> Result<(), String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let iter = CertificateDer::pem_file_iter(path).map_err(|e| match e {
+        rustls_pki_types::pem::Error::Io(io) => os_reason(&io),
+        other => format!("{other:?}"),
+    })?;
+    let mut found = false;
+    for cert in iter {
+        match cert {
+            Ok(_) => found = true,
+            Err(rustls_pki_types::pem::Error::Io(io)) => return Err(os_reason(&io)),
+            Err(_) => return Err("no certificate or crl found".to_string()),
+        }
+    }
+    if found {
+        Ok(())
+    } else {
+        Err("no certificate or crl found".to_string())
+    }
+}
+
+/// `No such file or directory`, without Rust's ` (os error 2)` suffix, like strerror().
+fn os_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}

@@ -1,0 +1,720 @@
+//! Whole-file behaviour: real configurations, defaults, ids and HAProxy's exact messages.
+//! Expected wordings were taken from `haproxy -c` (2.6.12) on the same input.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::*;
+use runtime_api::level::Level;
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn load_text(text: &str) -> Result<Loaded, Vec<Diagnostic>> {
+    load_str(Path::new("t.cfg"), text, &no_env)
+}
+
+fn ok(text: &str) -> Loaded {
+    match load_text(text) {
+        Ok(l) => l,
+        Err(d) => panic!("config refused:\n{}\n---\n{text}", render(&d)),
+    }
+}
+
+fn render(d: &[Diagnostic]) -> String {
+    d.iter().map(|d| format!("{d:#}\n")).collect()
+}
+
+/// Every message, as `haproxy -c` would print it minus the pid.
+fn messages(text: &str) -> String {
+    match load_text(text) {
+        Ok(l) => render(&l.warnings),
+        Err(d) => render(&d),
+    }
+}
+
+fn assert_has(text: &str, expected: &str) {
+    let got = messages(text);
+    assert!(got.contains(expected), "missing:\n{expected}\ngot:\n{got}");
+}
+
+const TIMEOUTS: &str = "defaults\n  timeout connect 5s\n  timeout client 5s\n  timeout server 5s\n";
+
+fn with_timeouts(body: &str) -> String {
+    format!("{TIMEOUTS}{body}")
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("proxyd-config-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn ca_file(tag: &str) -> PathBuf {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
+    let path = temp_dir(tag).join("ca.pem");
+    std::fs::write(&path, cert.cert.pem()).expect("write ca");
+    path
+}
+
+#[test]
+fn blog_config_loads_with_a_warning_for_the_listen_address() {
+    let ca = ca_file("blog");
+    let text = format!(
+        r"global
+    stats socket /var/lib/haproxy/stats
+frontend fe_service
+    bind localhost:443
+    mode tcp
+    default_backend be_service
+backend be_service
+    balance roundrobin
+    mode tcp
+    option httpchk GET /v1/status
+    http-check expect status 200
+    server backend1.example.com localhost:8443 check check-ssl verify required ca-file {ca} maxconn 5
+    server backend2.example.com 127.0.0.1:8443 check check-ssl verify required ca-file {ca} maxconn 5
+listen stats :9000
+    mode http
+    stats enable
+    stats hide-version
+    stats realm Haproxy\ Statistics
+    stats uri /
+",
+        ca = ca.display()
+    );
+    let loaded = ok(&text);
+    let w = render(&loaded.warnings);
+    assert!(
+        w.contains("parsing [t.cfg:14] : please use the 'bind' keyword for listening addresses: read as 'bind :9000'"),
+        "{w}"
+    );
+    let c = &loaded.config;
+    assert_eq!(c.global.stats_sockets.len(), 1);
+    assert_eq!(c.global.stats_sockets[0].level, Level::Operator);
+    let names: Vec<(&str, u32)> = c.proxies.iter().map(|p| (p.name.as_str(), p.id)).collect();
+    assert_eq!(names, [("fe_service", 2), ("be_service", 3), ("stats", 4)]);
+    let fe = &c.proxies[0];
+    assert!(fe.binds[0]
+        .addrs
+        .iter()
+        .all(|a| a.ip().is_loopback() && a.port() == 443));
+    assert_eq!(fe.default_backend.as_deref(), Some("be_service"));
+    let be = &c.proxies[1];
+    assert_eq!(be.servers.len(), 2);
+    let s = &be.servers[0];
+    assert_eq!((s.id, s.maxconn, s.weight), (1, 5, 1));
+    assert_eq!(s.host, "localhost");
+    let chk = s.check.as_ref().expect("checked");
+    assert_eq!(chk.target, s.addr);
+    assert_eq!(
+        (chk.inter, chk.rise, chk.fall),
+        (Duration::from_secs(2), 2, 3)
+    );
+    let tls = chk.tls.as_ref().expect("check-ssl");
+    assert_eq!(
+        tls.verify,
+        Verify::Required {
+            ca_file: ca.clone()
+        }
+    );
+    let http = chk.http.as_ref().expect("httpchk");
+    assert_eq!(http.request_bytes(), b"GET /v1/status HTTP/1.0\r\n\r\n");
+    assert!(
+        matches!(http.expect[..], [Expect { negate: false, matcher: ExpectMatch::Status(ref v) }] if v == &[(200, 200)])
+    );
+    let st = &c.proxies[2];
+    assert_eq!(st.kind, ProxyKind::Listen);
+    assert_eq!(st.binds[0].addrs, vec!["0.0.0.0:9000".parse().unwrap()]);
+    let page = st.stats.as_ref().expect("stats page");
+    assert_eq!(
+        (page.uri.as_str(), page.realm.as_str()),
+        ("/", "Haproxy Statistics")
+    );
+    assert!(page.hide_version);
+}
+
+/// Debian's stock /etc/haproxy/haproxy.cfg (haproxy 2.6.12-1+deb12u4).
+const DEBIAN_STOCK: &str = "global
+\tlog /dev/log\tlocal0
+\tlog /dev/log\tlocal1 notice
+\tchroot /var/lib/haproxy
+\tstats socket /run/haproxy/admin.sock mode 660 level admin
+\tstats timeout 30s
+\tuser haproxy
+\tgroup haproxy
+\tdaemon
+
+\t# Default SSL material locations
+\tca-base /etc/ssl/certs
+\tcrt-base /etc/ssl/private
+
+\t# See: https://ssl-config.mozilla.org/#server=haproxy&server-version=2.0.3&config=intermediate
+        ssl-default-bind-ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384
+        ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
+        ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets
+
+defaults
+\tlog\tglobal
+\tmode\thttp
+\toption\thttplog
+\toption\tdontlognull
+        timeout connect 5000
+        timeout client  50000
+        timeout server  50000
+\terrorfile 400 /etc/haproxy/errors/400.http
+\terrorfile 403 /etc/haproxy/errors/403.http
+\terrorfile 408 /etc/haproxy/errors/408.http
+\terrorfile 500 /etc/haproxy/errors/500.http
+\terrorfile 502 /etc/haproxy/errors/502.http
+\terrorfile 503 /etc/haproxy/errors/503.http
+\terrorfile 504 /etc/haproxy/errors/504.http
+";
+
+#[test]
+fn debian_stock_file_loads() {
+    // The stock file names the `haproxy` account; machines without it get root instead.
+    let text = if global::user_id("haproxy").is_some() && global::group_id("haproxy").is_some() {
+        DEBIAN_STOCK.to_string()
+    } else {
+        DEBIAN_STOCK
+            .replace("user haproxy", "user root")
+            .replace("group haproxy", "group root")
+    };
+    let loaded = ok(&text);
+    let g = &loaded.config.global;
+    assert!(g.daemon);
+    assert_eq!(g.stats_timeout, Duration::from_secs(30));
+    assert_eq!(g.chroot.as_deref(), Some(Path::new("/var/lib/haproxy")));
+    assert_eq!(g.logs.len(), 2);
+    let sock = &g.stats_sockets[0];
+    assert_eq!((sock.level, sock.mode), (Level::Admin, Some(0o660)));
+    assert!(loaded.config.proxies.is_empty());
+    let w = render(&loaded.warnings);
+    assert!(w.contains("'ca-base' is ignored by proxyd"), "{w}");
+    assert!(
+        w.contains("'ssl-default-bind-ciphers' is ignored by proxyd"),
+        "{w}"
+    );
+    assert!(w.contains("'errorfile' is ignored by proxyd"), "{w}");
+}
+
+#[test]
+fn the_installed_debian_file_loads_when_present() {
+    let path = PathBuf::from("/etc/haproxy/haproxy.cfg");
+    if path.exists() && global::user_id("haproxy").is_some() {
+        if let Err(d) = load(&[path], &no_env) {
+            panic!("{}", render(&d));
+        }
+    }
+}
+
+#[test]
+fn defaults_apply_when_nothing_is_said() {
+    let c = ok(&with_timeouts(
+        "global\nbackend b\n  option httpchk\n  server s 127.0.0.1:80 check\n",
+    ))
+    .config;
+    assert_eq!(c.global.stats_timeout, Duration::from_secs(10));
+    assert_eq!(c.global.stats_maxconn, 10);
+    let b = &c.proxies[0];
+    assert_eq!(b.id, 1, "no stats socket: ids start at 1");
+    assert_eq!(
+        (b.mode, b.balance, b.retries),
+        (Mode::Tcp, Balance::RoundRobin, 3)
+    );
+    assert!(!b.redispatch);
+    let chk = b.servers[0].check.as_ref().expect("check");
+    assert_eq!(chk.fastinter, Duration::from_secs(2));
+    assert_eq!(chk.downinter, Duration::from_secs(2));
+    assert!(chk.tls.is_none());
+    let http = chk.http.as_ref().expect("http");
+    assert_eq!(http.request_bytes(), b"OPTIONS / HTTP/1.0\r\n\r\n");
+    assert!(http.expect.is_empty());
+}
+
+#[test]
+fn proxies_inherit_the_last_defaults_and_from() {
+    let c = ok("defaults base\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n  option redispatch\n  retries 5\n  default-server inter 3s weight 7\ndefaults\n  timeout connect 2s\n  timeout client 2s\n  timeout server 2s\nbackend plain\n  server s 127.0.0.1:1\nbackend derived from base\n  no option redispatch\n  server s 127.0.0.1:1 check\n").config;
+    let plain = &c.proxies[0];
+    assert_eq!(
+        (plain.mode, plain.retries, plain.redispatch),
+        (Mode::Tcp, 3, false)
+    );
+    assert_eq!(plain.servers[0].weight, 1);
+    let derived = &c.proxies[1];
+    assert_eq!((derived.mode, derived.retries), (Mode::Http, 5));
+    assert!(!derived.redispatch);
+    assert_eq!(derived.servers[0].weight, 7);
+    assert_eq!(
+        derived.servers[0].check.as_ref().map(|c| c.inter),
+        Some(Duration::from_secs(3))
+    );
+    assert_eq!(derived.timeouts.connect, Some(Duration::from_secs(1)));
+}
+
+#[test]
+fn ids_match_haproxy_with_a_stats_socket() {
+    let c = ok(&with_timeouts("global\n  stats socket /tmp/x level admin\nfrontend f\n  bind 127.0.0.1:19001\n  default_backend b\nbackend b\n  server s1 127.0.0.1:1 id 2\n  server s2 127.0.0.1:2\n  server s3 127.0.0.1:3\nbackend c\n  id 2\nlisten l\n  bind 127.0.0.1:19002\n")).config;
+    let ids: Vec<u32> = c.proxies.iter().map(|p| p.id).collect();
+    assert_eq!(ids, [3, 4, 2, 6]);
+    let sids: Vec<u32> = c.proxies[1].servers.iter().map(|s| s.id).collect();
+    assert_eq!(sids, [2, 3, 4]);
+}
+
+#[test]
+fn global_keywords() {
+    let c = ok("global\n  maxconn 500\n  nbthread 4\n  pidfile /run/p.pid\n  uid 0\n  gid 0\n  master-worker\n  hard-stop-after 30s\n  spread-checks 5\n  node n-1.x\n  description my  box\n  stats maxconn 20\n  stats timeout 1m\n  stats socket ipv4@127.0.0.1:9999 level user expose-fd listeners\n  stats socket /tmp/s mode 600 uid 0 gid 0\n  log stderr format raw local0\n  log stdout local0\n  log 127.0.0.1:514 local0 info\n  log 127.0.0.1 local1\n  log /dev/log local0 notice\n  log \"${HOST-127.0.0.1}:515\" local2\n  setenv PORTX 7000\n  tune.bufsize 16384\n  nbproc 1\n").config;
+    let g = c.global;
+    assert_eq!((g.maxconn, g.nbthread), (Some(500), Some(4)));
+    assert_eq!((g.uid, g.gid, g.master_worker), (Some(0), Some(0), true));
+    assert_eq!(g.hard_stop_after, Some(Duration::from_secs(30)));
+    assert_eq!((g.spread_checks, g.stats_maxconn), (5, 20));
+    assert_eq!(g.node.as_deref(), Some("n-1.x"));
+    assert_eq!(g.description.as_deref(), Some("my box"));
+    assert_eq!(g.stats_timeout, Duration::from_secs(60));
+    let s0 = &g.stats_sockets[0];
+    assert_eq!(s0.addr, ListenAddr::Tcp("127.0.0.1:9999".parse().unwrap()));
+    assert_eq!(s0.level, Level::User);
+    assert!(s0.expose_fd_listeners);
+    let s1 = &g.stats_sockets[1];
+    assert_eq!((s1.mode, s1.uid, s1.gid), (Some(0o600), Some(0), Some(0)));
+    assert_eq!(g.logs[0], LogTarget::Stderr);
+    assert_eq!(g.logs[1], LogTarget::Stdout);
+    let udp = |a: &str, f: &str| LogTarget::Udp {
+        addr: a.parse().unwrap(),
+        facility: f.into(),
+    };
+    assert_eq!(g.logs[2], udp("127.0.0.1:514", "local0"));
+    assert_eq!(g.logs[3], udp("127.0.0.1:514", "local1"));
+    assert_eq!(
+        g.logs[4],
+        LogTarget::Unix {
+            path: "/dev/log".into(),
+            facility: "local0".into()
+        }
+    );
+    assert_eq!(g.logs[5], udp("127.0.0.1:515", "local2"));
+}
+
+#[test]
+fn setenv_feeds_later_lines() {
+    let c = ok(&with_timeouts("global\n  setenv PORT 7001\n  presetenv PORT 1\nfrontend f\n  bind \"127.0.0.1:${PORT}\"\n  default_backend b\nbackend b\n")).config;
+    assert_eq!(c.proxies[0].binds[0].addrs[0].port(), 7001);
+}
+
+#[test]
+fn environment_comes_from_the_caller() {
+    let env = |n: &str| (n == "BE").then(|| "127.0.0.1:8080".to_string());
+    let c = load_str(
+        Path::new("e.cfg"),
+        &with_timeouts("backend b\n  server s \"$BE\"\n"),
+        &env,
+    )
+    .expect("loads")
+    .config;
+    assert_eq!(
+        c.proxies[0].servers[0].addr,
+        "127.0.0.1:8080".parse().unwrap()
+    );
+}
+
+#[test]
+fn global_errors_match_haproxy() {
+    let text = "global\n  stats socket /tmp/x level foo\n  stats socket /tmp/z foo\n  stats timeout abc\n  nbthread x\n  spread-checks 60\n  log foo\n  node \"a b\"\n  foo bar\n  maxconn 1\n  maxconn 2\n  user nosuchuser-xyz\n";
+    for want in [
+        "parsing [t.cfg:2] : 'stats socket' : ''level' only supports 'user', 'operator', and 'admin' (got 'foo')'",
+        "parsing [t.cfg:3] : 'stats socket' : unknown keyword 'foo'",
+        "parsing [t.cfg:4] : 'stats timeout' : unexpected character 'a'",
+        "parsing [t.cfg:5] : 'nbthread' passed a missing or unparsable integer value in 'x'",
+        "parsing [t.cfg:6]: 'spread-checks' needs a positive value in range 0..50.",
+        "parsing [t.cfg:7] : log : expects <address> and <facility>  as arguments",
+        "parsing [t.cfg:8]: 'node' requires valid node name",
+        "[ALERT]    : config : parsing [t.cfg:9] : unknown keyword 'foo' in 'global' section\n",
+        "[WARNING]  : config : parsing [t.cfg:11] : 'maxconn' already specified. Continuing.",
+        "parsing [t.cfg:12] : cannot find user id for 'nosuchuser-xyz' (0:Success)",
+    ] {
+        assert_has(text, want);
+    }
+}
+
+#[test]
+fn unknown_keywords_get_suggestions() {
+    let text = with_timeouts("backend be\n  ballance roundrobin\n  server s1 127.0.0.1:1 wieght 3\nfrontend f\n  bind 127.0.0.1:1 nmae x\n  default_backnd be\n");
+    assert_has(&text, "parsing [t.cfg:6] : unknown keyword 'ballance' in 'backend' section; did you mean 'balance' maybe ?");
+    assert_has(
+        &text,
+        "[t.cfg:7] : 'server be/s1' : unknown keyword 'wieght'; did you mean 'weight' maybe ?",
+    );
+    assert_has(&text, "parsing [t.cfg:9] : 'bind 127.0.0.1:1' in section 'frontend': unknown keyword 'nmae'; did you mean 'name' maybe ?");
+    assert_has(&text, "unknown keyword 'default_backnd' in 'frontend' section; did you mean 'default_backend' maybe ?");
+}
+
+#[test]
+fn server_errors_match_haproxy() {
+    let text = with_timeouts("backend b\n  server s1 127.0.0.1:8443 check inter 0\n  server s2 127.0.0.1:1 weight 300\n  server s3 127.0.0.1:1 rise 0\n  server s4\n  server s5 nosuchhost.invalid:80\n  server s6 127.0.0.1:99999\n  server s7 127.0.0.1:1 verify maybe\n  server s8 127.0.0.1:1 on-marked-down foo\n  server s9 127.0.0.1:1 check ca-file /nonexistent.pem\n  server s10 127.0.0.1:1 inter abc\n  server s1 127.0.0.1:2\n  server s11 127.0.0.1:1 ssl\n  server s12 127.0.0.1:1 send-proxy\n  server s13 127.0.0.1:1 id 4\n  server s14 127.0.0.1:1 id 4\n");
+    for want in [
+        "[t.cfg:6] : 'server b/s1' : invalid value 0 for argument 'inter' of server s1..",
+        "[t.cfg:7] : 'server b/s2' : weight of server s2 is not within 0 and 256 (300)..",
+        "[t.cfg:8] : 'server b/s3' : 'rise' has to be > 0..",
+        "[t.cfg:9] : 'server' expects <name> and <addr>[:<port>] as arguments.",
+        "[t.cfg:10] : 'server b/s5' : could not resolve address 'nosuchhost.invalid'.",
+        "[t.cfg:11] : 'server b/s6' : invalid port '99999'",
+        "[t.cfg:12] : 'server b/s7' : 'verify' : unknown verify method 'maybe', only 'none' and 'required' are supported.",
+        "[t.cfg:13] : 'server b/s8' : 'on-marked-down' expects 'shutdown-sessions' but got 'foo'.",
+        "[t.cfg:14] : 'server b/s9' : Couldn't open the ca-file '/nonexistent.pem' (No such file or directory).",
+        "config : 'ca-file' : unable to load /nonexistent.pem.",
+        "[t.cfg:15] : 'server b/s10' : unexpected character 'a' in 'inter' argument of server s10..",
+        "[t.cfg:17] : 'server b/s11' : 'ssl' is not supported by proxyd",
+        "[t.cfg:18] : 'server b/s12' : 'send-proxy' is not supported by proxyd",
+        "[t.cfg:20] : 'server b/s14' : 'id' : custom id 4 already used at t.cfg:19 ('server s13').",
+    ] {
+        assert_has(&text, want);
+    }
+}
+
+#[test]
+fn duplicate_server_names_are_refused() {
+    assert_has(
+        &with_timeouts("backend b\n  server s1 127.0.0.1:1\n  server s1 127.0.0.1:2\n"),
+        "parsing [t.cfg:7] : backend 'b', another server named 's1' was already defined at line 6, please use distinct names.",
+    );
+}
+
+#[test]
+fn a_ca_file_without_certificates_is_refused() {
+    let path = temp_dir("badca").join("bad.pem");
+    std::fs::write(&path, "not a pem\n").expect("write");
+    let text = with_timeouts(&format!(
+        "backend b\n  server s 127.0.0.1:1 check check-ssl ca-file {}\n",
+        path.display()
+    ));
+    assert_has(
+        &text,
+        &format!(
+            "Couldn't open the ca-file '{}' (no certificate or crl found).",
+            path.display()
+        ),
+    );
+}
+
+#[test]
+fn check_ssl_needs_a_ca_file_unless_verify_none() {
+    let text = with_timeouts("backend b\n  server s1 127.0.0.1:8443 check check-ssl\n");
+    assert_has(&text, "[ALERT]    : config : [t.cfg:6] : 'server b/s1' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.");
+    let c = ok(&with_timeouts("backend b\n  server s1 127.0.0.1:8443 check check-ssl verify none check-sni api.example port 9000 addr 127.0.0.2\n")).config;
+    let chk = c.proxies[0].servers[0].check.as_ref().expect("check");
+    let tls = chk.tls.as_ref().expect("tls");
+    assert_eq!(
+        (tls.verify.clone(), tls.sni.as_deref()),
+        (Verify::None, Some("api.example"))
+    );
+    assert_eq!(chk.target, "127.0.0.2:9000".parse().unwrap());
+    assert_eq!(
+        (chk.port_set, chk.addr_set),
+        (Some(9000), Some("127.0.0.2".parse().unwrap()))
+    );
+    let global_none = "global\n  ssl-server-verify none\n".to_string() + &with_timeouts("backend b\n  server s 127.0.0.1:1 check check-ssl\n  server t 127.0.0.1:1 check check-ssl verify required\n");
+    assert_has(
+        &global_none,
+        "[t.cfg:9] : 'server b/t' : verify is enabled but no CA file specified.",
+    );
+    assert!(!messages(&global_none).contains("'server b/s'"));
+}
+
+#[test]
+fn server_parameters() {
+    let c = ok(&with_timeouts("backend b\n  timeout check 4s\n  default-server fall 5 maxqueue 9\n  server s 127.0.0.1:1 weight 0 maxconn 7 backup disabled check fastinter 1s downinter 10s rise 4 on-marked-down shutdown-sessions id 9 cookie x\n  server t 127.0.0.1:2 check no-check\n")).config;
+    let s = &c.proxies[0].servers[0];
+    assert_eq!((s.weight, s.maxconn, s.maxqueue, s.id), (0, 7, 9, 9));
+    assert!(s.backup && s.disabled && s.shutdown_on_down);
+    let chk = s.check.as_ref().expect("check");
+    assert_eq!((chk.rise, chk.fall), (4, 5));
+    assert_eq!(chk.fastinter, Duration::from_secs(1));
+    assert_eq!(chk.downinter, Duration::from_secs(10));
+    assert_eq!(chk.timeout_check, Some(Duration::from_secs(4)));
+    assert_eq!(chk.timeout_connect, Some(Duration::from_secs(5)));
+    assert!(c.proxies[0].servers[1].check.is_none());
+}
+
+#[test]
+fn proxy_errors_match_haproxy() {
+    let text = with_timeouts("backend b\n  balance foo\n  mode fooo\n  timeout foo 5s\n  timeout check abc\n  timeout server 99999999999\n  option foo\n  timeout check\nbackend b\nfrontend f\n  bind 127.0.0.1\n  bind nosuch.invalid:80\n  bind 127.0.0.1:99999\n  bind\n  bind 127.0.0.1:1 name\n  bind 127.0.0.1:2 ssl crt /x.pem\n  use_backend b\n");
+    for want in [
+        "parsing [t.cfg:6] : balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.",
+        "parsing [t.cfg:7] : unknown proxy mode 'fooo'.",
+        "parsing [t.cfg:8] : 'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got 'foo')",
+        "parsing [t.cfg:9] : unexpected character 'a' in 'timeout check'",
+        "parsing [t.cfg:10] : timer overflow in argument '99999999999' to 'timeout server' (maximum value is 2147483647 ms or ~24.8 days)",
+        "parsing [t.cfg:11] : unknown option 'foo'.",
+        "parsing [t.cfg:12] : 'timeout check' expects an integer value (in milliseconds)",
+        "Parsing [t.cfg:13]: backend 'b' has the same name as backend 'b' declared at t.cfg:5.",
+        "parsing [t.cfg:15] : 'bind' : missing port specification in '127.0.0.1'",
+        "parsing [t.cfg:16] : 'bind' : invalid address: 'nosuch.invalid' in 'nosuch.invalid:80'",
+        "parsing [t.cfg:17] : 'bind' : invalid port '99999'",
+        "parsing [t.cfg:18] : 'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.",
+        "parsing [t.cfg:19] : 'bind 127.0.0.1:1' in section 'frontend' : 'name' : missing name",
+        "parsing [t.cfg:20] : 'bind 127.0.0.1:2' in section 'frontend' : 'ssl' is not supported by proxyd",
+        "parsing [t.cfg:21] : 'use_backend' is not supported by proxyd",
+    ] {
+        assert_has(&text, want);
+    }
+}
+
+#[test]
+fn section_errors_match_haproxy() {
+    let text = "maxconn 5\nfrontend\nbackend \"x y\"\nfrontend f from nodef\ndefaults\n  bind :1\n  server s 127.0.0.1:1\n";
+    for want in [
+        "parsing [t.cfg:1]: unknown keyword 'maxconn' out of section.",
+        "parsing [t.cfg:2] : 'frontend' expects an <id> argument",
+        "parsing [t.cfg:3] : character ' ' is not permitted in 'backend' name 'x y'.",
+        "parsing [t.cfg:4] : defaults section 'nodef' not found for frontend 'f'.",
+        "parsing [t.cfg:6] : 'bind' not allowed in 'defaults' section.",
+        "[ALERT]    : config : [t.cfg:7] : 'server' not allowed in 'defaults' section.",
+    ] {
+        assert_has(text, want);
+    }
+    assert_has(
+        "global\n  pidfile \"x\n",
+        "parsing [t.cfg:2]: unmatched quote at position 11:\n  pidfile \"x\n          ^",
+    );
+}
+
+#[test]
+fn cross_references_match_haproxy() {
+    assert_has(
+        &with_timeouts("frontend f\n  bind 127.0.0.1:1\n  default_backend nob\n"),
+        "[ALERT]    : config : Proxy 'f': unable to find required default_backend: 'nob'.",
+    );
+    assert_has(
+        &with_timeouts(
+            "frontend f\n  bind 127.0.0.1:1\n  default_backend g\nfrontend g\n  bind 127.0.0.1:2\n",
+        ),
+        "Proxy 'f': unable to find required default_backend: 'g'.",
+    );
+    assert_has(
+        &with_timeouts("frontend f\n  bind 127.0.0.1:1\n  mode http\n  default_backend b\nbackend b\n  mode tcp\n"),
+        "[ALERT]    : config : http frontend 'f' (t.cfg:5) tries to use incompatible tcp backend 'b' (t.cfg:9) as its default backend (see 'mode').",
+    );
+    assert_has(
+        &with_timeouts("backend b\n  id 5\nbackend c\n  id 5\n"),
+        "parsing [t.cfg:8]: backend c reuses same custom id as backend b (declared at t.cfg:5).",
+    );
+    // A frontend and a backend may share a name.
+    ok(&with_timeouts(
+        "frontend b\n  bind :1\n  default_backend b\nbackend b\n",
+    ));
+}
+
+#[test]
+fn post_parse_warnings_match_haproxy() {
+    let text = "frontend f\n  default_backend b\nbackend b\n  http-check expect status 200\nlisten l\n  stats enable\n";
+    for want in [
+        "[WARNING]  : config : frontend 'f' has no 'bind' directive. Please declare it as a backend if this was intended.",
+        "[WARNING]  : config : backend 'b' uses http-check rules without 'option httpchk', so the rules are ignored.",
+        "[WARNING]  : config : proxy 'l' has no 'bind' directive.",
+        "[WARNING]  : config : 'stats' statement ignored for proxy 'l' as it requires HTTP mode.",
+        "[WARNING]  : config : missing timeouts for frontend 'f'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+    ] {
+        assert_has(text, want);
+    }
+    let loaded = ok(text);
+    assert!(loaded.config.proxies[2].stats.is_none());
+}
+
+#[test]
+fn capability_warnings() {
+    let text = with_timeouts("frontend f\n  bind :1\n  option httpchk\n  http-check expect status 200\n  default_backend b\nbackend b\n  default_backend x\n");
+    assert_has(
+        &text,
+        "parsing [t.cfg:7] : 'httpchk' ignored because frontend 'f' has no backend capability.",
+    );
+    assert_has(
+        &text,
+        "parsing [t.cfg:8] : 'http-check' ignored because frontend 'f' has no backend capability.",
+    );
+    assert_has(&text, "parsing [t.cfg:11] : 'default_backend' ignored because backend 'b' has no frontend capability.");
+}
+
+#[test]
+fn balance_and_proxy_keywords() {
+    let c = ok(&with_timeouts("backend a\n  balance static-rr\nbackend b\n  balance random(3)\n  fullconn 100\n  retries 1\n  option redispatch\n  timeout queue 2s\n  timeout client-fin 1s\n  timeout server-fin 1s\n  timeout tunnel 1h\n  id 40\n  description the b\nbackend c\n  balance random\nbackend d\n  balance leastconn\nbackend e\n  balance first\nbackend f\n  balance source\nfrontend g\n  maxconn 100\n  bind 127.0.0.1:7000-7001,[::1]:7002 name web maxconn 10 v4v6\n  bind ipv4@127.0.0.1:7003\n  default_backend a\n")).config;
+    let algos: Vec<Balance> = c.proxies[..6].iter().map(|p| p.balance).collect();
+    assert_eq!(
+        algos,
+        [
+            Balance::StaticRr,
+            Balance::Random { draws: 3 },
+            Balance::Random { draws: 2 },
+            Balance::LeastConn,
+            Balance::First,
+            Balance::Source
+        ]
+    );
+    let b = &c.proxies[1];
+    assert_eq!(
+        (b.fullconn, b.retries, b.redispatch, b.id),
+        (Some(100), 1, true, 40)
+    );
+    assert_eq!(b.timeouts.queue, Some(Duration::from_secs(2)));
+    assert_eq!(b.timeouts.client_fin, Some(Duration::from_secs(1)));
+    assert_eq!(b.description.as_deref(), Some("the b"));
+    let g = &c.proxies[6];
+    assert_eq!(g.maxconn, Some(100));
+    assert_eq!(g.binds.len(), 2);
+    assert_eq!(g.binds[0].addrs.len(), 3);
+    assert_eq!(
+        (g.binds[0].name.as_deref(), g.binds[0].maxconn),
+        (Some("web"), 10)
+    );
+    assert_has(
+        &with_timeouts("backend b\n  balance uri\n"),
+        "'balance uri' is not supported by proxyd",
+    );
+}
+
+#[test]
+fn httpchk_forms() {
+    let req = |body: &str| -> Vec<u8> {
+        let c = ok(&with_timeouts(&format!(
+            "backend b\n{body}\n  server s 127.0.0.1:1 check\n"
+        )))
+        .config;
+        c.proxies[0]
+            .http_check
+            .as_ref()
+            .expect("httpchk")
+            .request_bytes()
+    };
+    assert_eq!(
+        req("  option httpchk /health"),
+        b"OPTIONS /health HTTP/1.0\r\n\r\n"
+    );
+    assert_eq!(req("  option httpchk GET /r"), b"GET /r HTTP/1.0\r\n\r\n");
+    assert_eq!(
+        req("  option httpchk GET /nohost HTTP/1.1"),
+        b"GET /nohost HTTP/1.1\r\nconnection: close\r\n\r\n"
+    );
+    assert_eq!(
+        req(r"  option httpchk GET /health HTTP/1.1\r\nHost:\ example.org"),
+        b"GET /health HTTP/1.1\r\nhost: example.org\r\nconnection: close\r\n\r\n"
+    );
+    assert_eq!(
+        req("  option httpchk\n  http-check send meth HEAD uri /ping ver HTTP/1.1 hdr Host example.com"),
+        b"HEAD /ping HTTP/1.1\r\nhost: example.com\r\nconnection: close\r\n\r\n"
+    );
+    assert_eq!(
+        req("  option httpchk\n  http-check send meth POST uri /post ver HTTP/1.1 hdr Host h.example hdr Content-Type text/plain body \"hello\""),
+        b"POST /post HTTP/1.1\r\nhost: h.example\r\ncontent-type: text/plain\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello"
+    );
+    assert_has(
+        &with_timeouts(r"backend b
+  option httpchk GET / HTTP/1.1\r\nHost:\ x
+"),
+        "[WARNING]  : config : parsing [t.cfg:6]: 'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.",
+    );
+}
+
+#[test]
+fn http_check_expect_forms() {
+    let c = ok(&with_timeouts("backend b\n  option httpchk\n  http-check expect ! status 500,502-504\n  http-check expect rstatus ^2\n  http-check expect string OK\n  http-check expect rstring ^up$\n  http-check disable-on-404\n")).config;
+    let h = c.proxies[0].http_check.as_ref().expect("httpchk");
+    assert!(h.disable_on_404);
+    assert_eq!(h.expect.len(), 4);
+    assert!(h.expect[0].negate);
+    assert!(
+        matches!(&h.expect[0].matcher, ExpectMatch::Status(v) if v == &[(500, 500), (502, 504)])
+    );
+    assert!(matches!(&h.expect[1].matcher, ExpectMatch::Rstatus(re) if re.is_match("204")));
+    assert!(matches!(&h.expect[2].matcher, ExpectMatch::String(s) if s == "OK"));
+    assert!(matches!(&h.expect[3].matcher, ExpectMatch::Rstring(_)));
+    let text = with_timeouts("backend b\n  option httpchk\n  http-check expect foo 200\n  http-check expect status\n  http-check expect ! string\n  http-check foo\n  http-check send meth GET foo\n  http-check expect rstatus (\n");
+    for want in [
+        "parsing [t.cfg:7] : 'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got 'foo' as argument..",
+        "parsing [t.cfg:8] : 'http-check expect' : 'status' expects a <pattern> as argument.",
+        "parsing [t.cfg:9] : 'http-check expect' : 'string' expects a <pattern> as argument.",
+        "parsing [t.cfg:10] : 'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got 'foo'",
+        "parsing [t.cfg:11] : 'http-check send' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got 'foo' as argument..",
+        "parsing [t.cfg:12] : 'http-check expect' : regex '(' is invalid",
+    ] {
+        assert_has(&text, want);
+    }
+}
+
+#[test]
+fn stats_page_keywords() {
+    let c = ok(&with_timeouts("listen s\n  bind :8404\n  mode http\n  stats uri /stats\n  stats auth a:b\n  stats auth c:d:e\n  stats refresh 10s\n  stats show-legends\n  stats show-node\n  stats admin if LOCALHOST\n")).config;
+    let p = c.proxies[0].stats.as_ref().expect("stats");
+    assert_eq!(p.uri, "/stats");
+    assert_eq!(p.realm, "HAProxy Statistics");
+    assert_eq!(
+        p.auth,
+        [("a".into(), "b".into()), ("c".into(), "d:e".into())]
+    );
+    assert_eq!(p.refresh, Some(Duration::from_secs(10)));
+    assert!(p.show_legends && p.show_node);
+    assert_eq!(p.admin, Some(AdminCond::Localhost));
+    let text = with_timeouts("listen s\n  bind :1\n  mode http\n  stats admin if FOO\n  stats admin\n  stats foo\n  stats admin if TRUE\n");
+    assert_has(&text, "parsing [t.cfg:8] : error detected while parsing a 'stats admin' rule : no such ACL : 'FOO'.");
+    assert_has(&text, "parsing [t.cfg:9] : 'stats admin' requires either 'if' or 'unless' followed by a condition.");
+    assert_has(&text, "parsing [t.cfg:10]: unknown stats parameter 'foo', expects 'admin', 'uri', 'realm', 'auth', 'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.");
+}
+
+#[test]
+fn ignored_sections_and_keywords_warn() {
+    let text = with_timeouts("userlist u\n  user a insecure-password b\npeers p\n  peer x 127.0.0.1:1\nresolvers r\n  nameserver d 127.0.0.1:53\nbackend b\n  option tcplog\n  option http-server-close\n  http-request deny\n  cookie SRV insert\n  timeout http-request 5s\n  log global\n");
+    let loaded = ok(&text);
+    let w = render(&loaded.warnings);
+    for want in [
+        "parsing [t.cfg:5] : 'userlist' section is ignored by proxyd",
+        "'peers' section is ignored by proxyd",
+        "'option http-server-close' is ignored by proxyd (no effect on a TCP passthrough proxy).",
+        "'http-request' is ignored by proxyd",
+        "'cookie' is ignored by proxyd",
+        "'timeout http-request' is ignored by proxyd",
+        "parsing [t.cfg:12] : 'tcplog' ignored because backend 'b' has no frontend capability.",
+    ] {
+        assert!(w.contains(want), "missing {want}\n{w}");
+    }
+    assert_has(
+        &with_timeouts("backend b\n  option ssl-hello-chk\n"),
+        "'option ssl-hello-chk' is not supported by proxyd",
+    );
+}
+
+#[test]
+fn every_error_is_reported_not_just_the_first() {
+    let errs = load_text("global\n  foo\n  bar\nbackend b\n  baz\n").expect_err("refused");
+    assert_eq!(errs.iter().filter(|d| d.is_alert()).count(), 3);
+    assert_eq!(errs[2].line, 5);
+    assert_eq!(errs[2].keyword, "baz");
+}
+
+#[test]
+fn files_and_directories() {
+    let dir = temp_dir("dir");
+    std::fs::write(dir.join("20-be.cfg"), "backend b\n  server s 127.0.0.1:1\n").expect("w");
+    std::fs::write(dir.join("10-def.cfg"), TIMEOUTS).expect("w");
+    std::fs::write(dir.join("skip.txt"), "garbage").expect("w");
+    let loaded = load(std::slice::from_ref(&dir), &no_env).expect("loads");
+    assert_eq!(
+        loaded.config.proxies[0].timeouts.connect,
+        Some(Duration::from_secs(5))
+    );
+    let errs = load(&[PathBuf::from("/nonexistent.cfg")], &no_env).expect_err("missing");
+    assert_eq!(
+        format!("{:#}", errs[0]),
+        "[ALERT]    : config : Cannot open configuration file/directory /nonexistent.cfg : No such file or directory"
+    );
+}
+
+#[test]
+fn parse_time_is_public_and_worded() {
+    assert_eq!(parse_time("10s"), Ok(Duration::from_secs(10)));
+    assert_eq!(parse_time("1500"), Ok(Duration::from_millis(1500)));
+    assert_eq!(
+        parse_time("1x"),
+        Err("unexpected character 'x'".to_string())
+    );
+}

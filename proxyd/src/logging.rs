@@ -1,0 +1,218 @@
+//! Log output: HAProxy's wording for state changes and its `tcplog` format for connections.
+//!
+//! Alerts and warnings always go to stderr prefixed like HAProxy's (`[WARNING]  (pid) : `);
+//! traffic and state-change lines also go to every `log` target of the global section (stderr
+//! and stdout raw, Unix and UDP syslog in RFC 3164 form).
+
+use std::io::Write as _;
+use std::net::UdpSocket;
+use std::os::unix::net::UnixDatagram;
+use std::sync::{Arc, Mutex};
+
+use crate::config::LogTarget;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Alert = 1,
+    Warning = 4,
+    Notice = 5,
+    Info = 6,
+}
+
+impl Severity {
+    fn tag(self) -> &'static str {
+        match self {
+            Severity::Alert => "[ALERT]",
+            Severity::Warning => "[WARNING]",
+            Severity::Notice => "[NOTICE]",
+            Severity::Info => "[INFO]",
+        }
+    }
+}
+
+/// Print an operator message on stderr in HAProxy's layout.
+pub fn console(sev: Severity, msg: &str) {
+    let line = format!("{:<10} ({}) : {}\n", sev.tag(), std::process::id(), msg);
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
+enum Sink {
+    Stderr,
+    Stdout,
+    Unix(UnixDatagram, std::path::PathBuf, u8),
+    Udp(UdpSocket, std::net::SocketAddr, u8),
+}
+
+/// The process's log targets. Cloning shares the sockets.
+#[derive(Clone, Default)]
+pub struct Logger {
+    sinks: Arc<Mutex<Vec<Sink>>>,
+}
+
+impl std::fmt::Debug for Logger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Logger")
+    }
+}
+
+fn facility_code(name: &str) -> u8 {
+    const NAMES: [&str; 24] = [
+        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
+        "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
+        "local5", "local6", "local7",
+    ];
+    NAMES.iter().position(|n| *n == name).unwrap_or(16) as u8
+}
+
+impl Logger {
+    pub fn new(targets: &[LogTarget]) -> Logger {
+        let mut sinks = Vec::new();
+        for t in targets {
+            match t {
+                LogTarget::Stderr => sinks.push(Sink::Stderr),
+                LogTarget::Stdout => sinks.push(Sink::Stdout),
+                LogTarget::Unix { path, facility } => {
+                    if let Ok(sock) = UnixDatagram::unbound() {
+                        let _ = sock.set_nonblocking(true);
+                        sinks.push(Sink::Unix(sock, path.clone(), facility_code(facility)));
+                    }
+                }
+                LogTarget::Udp { addr, facility } => {
+                    let bind = if addr.is_ipv4() {
+                        "0.0.0.0:0"
+                    } else {
+                        "[::]:0"
+                    };
+                    if let Ok(sock) = UdpSocket::bind(bind) {
+                        let _ = sock.set_nonblocking(true);
+                        sinks.push(Sink::Udp(sock, *addr, facility_code(facility)));
+                    }
+                }
+            }
+        }
+        Logger {
+            sinks: Arc::new(Mutex::new(sinks)),
+        }
+    }
+
+    pub fn has_targets(&self) -> bool {
+        self.sinks.lock().map(|s| !s.is_empty()).unwrap_or(false)
+    }
+
+    /// Send one line to every target. Datagram sinks never block: a full socket drops the line,
+    /// as HAProxy does (it counts them in `DroppedLogs`).
+    pub fn send(&self, sev: Severity, msg: &str) {
+        let Ok(sinks) = self.sinks.lock() else {
+            return;
+        };
+        for sink in sinks.iter() {
+            match sink {
+                Sink::Stderr => {
+                    let _ = std::io::stderr().write_all(format!("{msg}\n").as_bytes());
+                }
+                Sink::Stdout => {
+                    let _ = std::io::stdout().write_all(format!("{msg}\n").as_bytes());
+                }
+                Sink::Unix(sock, path, fac) => {
+                    let _ = sock.send_to(syslog_line(*fac, sev, msg).as_bytes(), path);
+                }
+                Sink::Udp(sock, addr, fac) => {
+                    let _ = sock.send_to(syslog_line(*fac, sev, msg).as_bytes(), addr);
+                }
+            }
+        }
+    }
+
+    /// A server or backend state change: stderr always, and the log targets.
+    pub fn state_change(&self, sev: Severity, msg: &str) {
+        console(sev, msg);
+        self.send(sev, msg);
+    }
+}
+
+fn syslog_line(facility: u8, sev: Severity, msg: &str) -> String {
+    let pri = facility as u32 * 8 + sev as u32;
+    let ts = crate::logging::time::syslog_timestamp();
+    format!("<{pri}>{ts} proxyd[{}]: {msg}", std::process::id())
+}
+
+pub mod time {
+    //! Local-time-free timestamps: proxyd logs in UTC, which keeps the code free of timezone
+    //! databases and the logs comparable across hosts.
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+
+    /// (year, month 1-12, day, hour, minute, second, millis) in UTC.
+    pub fn now_parts() -> (i64, u32, u32, u32, u32, u32, u32) {
+        let d = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let secs = d.as_secs() as i64;
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        let (y, m, day) = civil_from_days(days);
+        (
+            y,
+            m,
+            day,
+            (rem / 3600) as u32,
+            (rem % 3600 / 60) as u32,
+            (rem % 60) as u32,
+            d.subsec_millis(),
+        )
+    }
+
+    /// Howard Hinnant's days-to-civil algorithm.
+    fn civil_from_days(z: i64) -> (i64, u32, u32) {
+        let z = z + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let y = yoe + era * 400;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        (if m <= 2 { y + 1 } else { y }, m, d)
+    }
+
+    /// `Nov 24 15:22:22`
+    pub fn syslog_timestamp() -> String {
+        let (_, m, d, h, mi, s, _) = now_parts();
+        format!(
+            "{} {:>2} {:02}:{:02}:{:02}",
+            MONTHS[(m - 1) as usize],
+            d,
+            h,
+            mi,
+            s
+        )
+    }
+
+    /// `24/Nov/2026:15:22:22.123`, HAProxy's `%t` in tcplog.
+    pub fn accept_date() -> String {
+        let (y, m, d, h, mi, s, ms) = now_parts();
+        format!(
+            "{:02}/{}/{}:{:02}:{:02}:{:02}.{:03}",
+            d,
+            MONTHS[(m - 1) as usize],
+            y,
+            h,
+            mi,
+            s,
+            ms
+        )
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn civil_dates() {
+            assert_eq!(super::civil_from_days(0), (1970, 1, 1));
+            assert_eq!(super::civil_from_days(20_416), (2025, 11, 24));
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! What follows a server state change, whoever caused it (a check, the runtime API, the page):
+//! HAProxy's log line, closing sessions where configured, the backend's own up/down state and
+//! handing queued connections to servers that came back.
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use super::server::ServerRt;
+use super::BackendRt;
+use crate::check::log::{self as checklog, Counts, ServerRef};
+use crate::check::{CheckOutcome, Transition};
+use crate::config::ProxyKind;
+use crate::logging::{Logger, Severity};
+use crate::proxy::queue;
+
+/// Why a server changed state, for the log line.
+pub enum Cause<'a> {
+    Check(&'a CheckOutcome),
+    EnterMaint,
+    LeaveMaint,
+    EnterDrain,
+    LeaveDrain,
+    Cli,
+}
+
+fn counts(be: &BackendRt, srv: &ServerRt) -> Counts {
+    let (act, bck, _) = be.usable_counts();
+    Counts {
+        active: act,
+        backup: bck,
+        sessions_active: srv.counters.scur.load(Relaxed) as u32,
+        requeued: 0,
+        // proxyd queues per backend, never per server.
+        queued: 0,
+    }
+}
+
+fn server_ref<'a>(be: &'a BackendRt, srv: &'a ServerRt) -> ServerRef<'a> {
+    ServerRef {
+        backend: &be.name,
+        server: &srv.name,
+        backup: srv.backup,
+    }
+}
+
+/// Log and apply a transition caused by a check (or `set server health`).
+pub fn transition(be: &BackendRt, srv: &ServerRt, t: Transition, cause: Cause<'_>, log: &Logger) {
+    if t == Transition::Down && srv.shutdown_on_down {
+        srv.kill_sessions();
+    }
+    let c = counts(be, srv);
+    let line = match cause {
+        Cause::Check(outcome) => {
+            checklog::state_change_line(server_ref(be, srv), t, checklog::Cause::Check(outcome), &c)
+        }
+        _ => checklog::state_change_line(
+            server_ref(be, srv),
+            t,
+            checklog::Cause::Text("changed from CLI"),
+            &c,
+        ),
+    };
+    log.state_change(Severity::Warning, &line);
+    after_change(be, log);
+}
+
+/// An administrative change (maintenance, drain).
+pub fn admin_change(be: &BackendRt, srv: &ServerRt, cause: Cause<'_>, log: &Logger) {
+    let c = counts(be, srv);
+    let who = format!("Server {}/{}", be.name, srv.name);
+    let line = match cause {
+        Cause::EnterMaint => {
+            if srv.shutdown_on_down {
+                srv.kill_sessions();
+            }
+            format!(
+                "{who} is going DOWN for maintenance. {} active and {} backup servers left. {} sessions active, 0 requeued, 0 remaining in queue.",
+                c.active, c.backup, c.sessions_active
+            )
+        }
+        Cause::LeaveMaint => format!("{who} is UP/READY (leaving forced maintenance)."),
+        Cause::EnterDrain => format!(
+            "{who} enters drain state. {} active and {} backup servers online. 0 sessions requeued, 0 total in queue.",
+            c.active, c.backup
+        ),
+        Cause::LeaveDrain => format!("{who} is UP (leaving forced drain)."),
+        Cause::Check(_) | Cause::Cli => return after_change(be, log),
+    };
+    log.state_change(Severity::Warning, &line);
+    after_change(be, log);
+}
+
+/// Backend bookkeeping after any server change.
+pub fn after_change(be: &BackendRt, log: &Logger) {
+    if be.refresh_state() {
+        log.state_change(
+            Severity::Alert,
+            &checklog::no_server_line(ProxyKind::Backend, &be.name),
+        );
+    }
+    queue::dispatch(be);
+}

@@ -1,0 +1,395 @@
+//! The running topology, built from a validated [`Config`]: frontends, backends and servers with
+//! their counters and state. One `Model` is shared by the data path, the checks, the runtime API
+//! and the stats page; a reload builds a new one and carries server state across.
+//!
+//! - [`counters`]: atomics and rate/average helpers the data path writes.
+//! - [`server`]: per-server state machine (health, admin flags, weight) and the `status` text.
+//! - this file: frontends, backends and the model that owns them.
+
+pub mod counters;
+pub mod events;
+pub mod server;
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, AtomicU8, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{oneshot, Semaphore};
+
+use crate::config::{self, Balance, Config, Mode, ProxyKind, StatsPage, Timeouts};
+use counters::Counters;
+use server::ServerRt;
+
+/// Frontend state as the `status` column shows it.
+pub const FE_OPEN: u8 = 0;
+pub const FE_PAUSED: u8 = 1;
+pub const FE_STOP: u8 = 2;
+
+#[derive(Debug)]
+pub struct FrontendRt {
+    pub name: String,
+    pub id: u32,
+    pub mode: Mode,
+    pub binds: Vec<config::Bind>,
+    pub maxconn: u32,
+    pub backend: Option<Arc<BackendRt>>,
+    pub counters: Counters,
+    /// Connection slots: a listener waits for a free one before it accepts, so a full
+    /// frontend pushes back through the kernel's backlog instead of accepting and failing.
+    pub slots: Arc<Semaphore>,
+    pub state: AtomicU8,
+    pub timeouts: Timeouts,
+    pub stats: Option<StatsPage>,
+    /// `option tcplog` with a `log` target: one line per connection.
+    pub tcplog: bool,
+}
+
+/// A connection waiting in a backend's queue for a server slot.
+#[derive(Debug)]
+pub struct Waiter {
+    pub tx: oneshot::Sender<Arc<ServerRt>>,
+    pub since: Instant,
+}
+
+#[derive(Debug)]
+pub struct BackendState {
+    pub up: bool,
+    pub last_change: Instant,
+    pub downtime: Duration,
+    pub chkdown: u64,
+}
+
+#[derive(Debug)]
+pub struct BackendRt {
+    pub name: String,
+    pub id: u32,
+    pub mode: Mode,
+    pub balance: Balance,
+    pub timeouts: Timeouts,
+    pub retries: u32,
+    pub redispatch: bool,
+    pub fullconn: u32,
+    pub servers: Vec<Arc<ServerRt>>,
+    pub counters: Counters,
+    /// Load-balancing cursor state; held only while picking a server.
+    pub lb: Mutex<crate::proxy::balance::LbState>,
+    /// Connections waiting for a slot, oldest first. The lock is taken when a session queues
+    /// and when one ends on a full server, never while forwarding.
+    pub queue: Mutex<VecDeque<Waiter>>,
+    pub state: Mutex<BackendState>,
+    pub has_http_check: bool,
+}
+
+#[derive(Debug)]
+pub struct ProxyRt {
+    pub name: String,
+    pub id: u32,
+    pub kind: ProxyKind,
+    pub mode: Mode,
+    pub frontend: Option<Arc<FrontendRt>>,
+    pub backend: Option<Arc<BackendRt>>,
+}
+
+/// Process-wide figures for `show info`.
+#[derive(Debug)]
+pub struct GlobalRt {
+    pub maxconn: AtomicU32,
+    pub counters: Counters,
+    pub started: Instant,
+    pub started_unix: u64,
+    pub node: String,
+    pub description: Option<String>,
+    pub nbthread: usize,
+    pub ulimit_n: u64,
+    pub reloads: AtomicU32,
+    /// Every frontend's sessions draw from this too (`global maxconn`).
+    pub slots: Arc<Semaphore>,
+}
+
+#[derive(Debug)]
+pub struct Model {
+    pub proxies: Vec<ProxyRt>,
+    pub global: Arc<GlobalRt>,
+    pub config: Config,
+}
+
+impl Model {
+    pub fn backend(&self, name: &str) -> Option<&Arc<BackendRt>> {
+        self.proxies
+            .iter()
+            .filter_map(|p| p.backend.as_ref())
+            .find(|b| b.name == name || id_matches(name, b.id))
+    }
+
+    pub fn frontend(&self, name: &str) -> Option<&Arc<FrontendRt>> {
+        self.proxies
+            .iter()
+            .filter_map(|p| p.frontend.as_ref())
+            .find(|f| f.name == name || id_matches(name, f.id))
+    }
+
+    pub fn backends(&self) -> impl Iterator<Item = &Arc<BackendRt>> {
+        self.proxies.iter().filter_map(|p| p.backend.as_ref())
+    }
+
+    pub fn frontends(&self) -> impl Iterator<Item = &Arc<FrontendRt>> {
+        self.proxies.iter().filter_map(|p| p.frontend.as_ref())
+    }
+}
+
+/// `#<id>` names an object by its numeric id, as HAProxy's CLI allows.
+fn id_matches(name: &str, id: u32) -> bool {
+    name.strip_prefix('#')
+        .and_then(|n| n.parse::<u32>().ok())
+        .is_some_and(|n| n == id)
+}
+
+impl BackendRt {
+    pub fn server(&self, name: &str) -> Option<&Arc<ServerRt>> {
+        self.servers
+            .iter()
+            .find(|s| s.name == name || id_matches(name, s.id))
+    }
+
+    /// Recompute the backend's up/down state after a server changed; returns true when the
+    /// backend just lost its last usable server.
+    pub fn refresh_state(&self) -> bool {
+        let any = self.servers.is_empty() || self.servers.iter().any(|s| s.is_usable());
+        let Ok(mut st) = self.state.lock() else {
+            return false;
+        };
+        if st.up == any {
+            return false;
+        }
+        let now = Instant::now();
+        if !st.up {
+            let since = st.last_change;
+            st.downtime += now.duration_since(since);
+        } else {
+            st.chkdown += 1;
+        }
+        st.up = any;
+        st.last_change = now;
+        !any
+    }
+
+    /// Active (or, failing those, backup) servers that can take new traffic right now.
+    pub fn usable_counts(&self) -> (u32, u32, u32) {
+        let mut act = 0;
+        let mut bck = 0;
+        let mut act_w = 0;
+        let mut bck_w = 0;
+        for s in &self.servers {
+            if s.is_usable() {
+                let w = s.weight.load(Relaxed);
+                if s.backup {
+                    bck += 1;
+                    bck_w += w;
+                } else {
+                    act += 1;
+                    act_w += w;
+                }
+            }
+        }
+        let weight = if act > 0 { act_w } else { bck_w };
+        (act, bck, weight)
+    }
+}
+
+pub const DEFAULT_MAXCONN_FALLBACK: u32 = 4096;
+
+/// HAProxy derives `maxconn` from the fd limit when the configuration sets none:
+/// (ulimit-n - reserved) / 2, since a proxied connection holds two sockets.
+pub fn derived_maxconn(ulimit_n: u64) -> u32 {
+    if ulimit_n == 0 {
+        return DEFAULT_MAXCONN_FALLBACK;
+    }
+    let reserved = 50u64;
+    (ulimit_n.saturating_sub(reserved) / 2).clamp(1, 1_000_000) as u32
+}
+
+pub fn fd_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes into the struct we pass.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+    if rc == 0 {
+        lim.rlim_cur
+    } else {
+        0
+    }
+}
+
+impl Model {
+    /// Build the running topology. `previous` carries server state (admin flags, weights,
+    /// health, counters) across a reload for servers that keep their backend and name.
+    pub fn build(config: Config, previous: Option<&Model>) -> Model {
+        let ulimit_n = fd_limit();
+        let maxconn = config
+            .global
+            .maxconn
+            .unwrap_or_else(|| derived_maxconn(ulimit_n));
+        let global = match previous {
+            Some(prev) => {
+                prev.global.maxconn.store(maxconn, Relaxed);
+                prev.global.clone()
+            }
+            None => Arc::new(GlobalRt {
+                maxconn: AtomicU32::new(maxconn),
+                counters: Counters::new(),
+                started: Instant::now(),
+                started_unix: counters::unix_now(),
+                node: config.global.node.clone().unwrap_or_else(hostname),
+                description: config.global.description.clone(),
+                nbthread: config.global.nbthread.unwrap_or_else(default_threads),
+                ulimit_n,
+                reloads: AtomicU32::new(0),
+                slots: Arc::new(Semaphore::new(maxconn as usize)),
+            }),
+        };
+
+        let mut backends: Vec<(String, Arc<BackendRt>)> = Vec::new();
+        for p in config.proxies.iter().filter(|p| p.kind.is_backend()) {
+            let prev_be = previous.and_then(|m| m.backend(&p.name)).cloned();
+            let servers: Vec<Arc<ServerRt>> = p
+                .servers
+                .iter()
+                .map(|s| {
+                    match prev_be
+                        .as_ref()
+                        .and_then(|b| b.server(&s.name))
+                        .filter(|old| same_server(old, s))
+                    {
+                        Some(old) => old.clone(),
+                        None => Arc::new(ServerRt::new(s)),
+                    }
+                })
+                .collect();
+            let fullconn = p.fullconn.unwrap_or_else(|| {
+                // 10% of the sum of maxconn of the frontends that use this backend, min 1.
+                let sum: u64 = config
+                    .proxies
+                    .iter()
+                    .filter(|f| {
+                        f.kind.is_frontend()
+                            && (f.default_backend.as_deref() == Some(&p.name)
+                                || (f.kind == ProxyKind::Listen && f.name == p.name))
+                    })
+                    .map(|f| f.maxconn.unwrap_or(maxconn) as u64)
+                    .sum();
+                sum.div_ceil(10).max(1) as u32
+            });
+            let be = Arc::new(BackendRt {
+                name: p.name.clone(),
+                id: p.id,
+                mode: p.mode,
+                balance: p.balance,
+                timeouts: p.timeouts.clone(),
+                retries: p.retries,
+                redispatch: p.redispatch,
+                fullconn,
+                lb: Mutex::new(crate::proxy::balance::LbState::new(servers.len())),
+                servers,
+                counters: prev_be
+                    .as_ref()
+                    .map(|_| Counters::new())
+                    .unwrap_or_else(Counters::new),
+                queue: Mutex::new(VecDeque::new()),
+                state: Mutex::new(BackendState {
+                    up: true,
+                    last_change: Instant::now(),
+                    downtime: Duration::ZERO,
+                    chkdown: 0,
+                }),
+                has_http_check: p.http_check.is_some(),
+            });
+            be.refresh_state();
+            backends.push((p.name.clone(), be));
+        }
+
+        let mut proxies = Vec::new();
+        for p in &config.proxies {
+            let backend = if p.kind.is_backend() {
+                backends
+                    .iter()
+                    .find(|(n, _)| n == &p.name)
+                    .map(|(_, b)| b.clone())
+            } else {
+                None
+            };
+            let frontend = if p.kind.is_frontend() {
+                let target = if p.kind == ProxyKind::Listen && !p.servers.is_empty() {
+                    backend.clone()
+                } else {
+                    p.default_backend
+                        .as_ref()
+                        .and_then(|n| backends.iter().find(|(bn, _)| bn == n))
+                        .map(|(_, b)| b.clone())
+                        .or_else(|| {
+                            (p.kind == ProxyKind::Listen)
+                                .then(|| backend.clone())
+                                .flatten()
+                        })
+                };
+                let fe_maxconn = p.maxconn.unwrap_or(maxconn);
+                Some(Arc::new(FrontendRt {
+                    name: p.name.clone(),
+                    id: p.id,
+                    mode: p.mode,
+                    binds: p.binds.clone(),
+                    maxconn: fe_maxconn,
+                    backend: target,
+                    counters: Counters::new(),
+                    slots: Arc::new(Semaphore::new(fe_maxconn as usize)),
+                    state: AtomicU8::new(FE_OPEN),
+                    timeouts: p.timeouts.clone(),
+                    stats: p.stats.clone(),
+                    tcplog: p.tcplog && !config.global.logs.is_empty(),
+                }))
+            } else {
+                None
+            };
+            proxies.push(ProxyRt {
+                name: p.name.clone(),
+                id: p.id,
+                kind: p.kind,
+                mode: p.mode,
+                frontend,
+                backend,
+            });
+        }
+        Model {
+            proxies,
+            global,
+            config,
+        }
+    }
+}
+
+/// A server keeps its run-time state across a reload only if what it points at is unchanged.
+fn same_server(old: &ServerRt, new: &config::Server) -> bool {
+    old.addr == new.addr
+        && old.backup == new.backup
+        && old.iweight == new.weight
+        && old.check.is_some() == new.check.is_some()
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into buf.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return String::new();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}

@@ -1,0 +1,336 @@
+//! A server at run time: its configuration, counters, and the state that checks and the runtime
+//! API change (operational state, health counter, admin flags, weight).
+//!
+//! The data path reads only `usable` and `weight` (atomics); everything else sits behind a
+//! mutex that is taken on state changes and by stats readers, never per byte.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use runtime_api::status::CheckStatus;
+use tokio::sync::watch;
+
+use super::counters::Counters;
+use crate::check::{self, CheckOutcome, Health, OpState};
+use crate::config::{self, CheckSpec};
+
+/// Administrative flags (`srv_admin_state` bits).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Admin {
+    /// Forced maintenance (`disable server`, `state maint`).
+    pub fmaint: bool,
+    /// Maintenance from the configuration (`disabled`).
+    pub cmaint: bool,
+    /// Forced drain (`state drain`).
+    pub fdrain: bool,
+}
+
+impl Admin {
+    pub fn maint(self) -> bool {
+        self.fmaint || self.cmaint
+    }
+    /// The bitmask printed by `show servers state`.
+    pub fn bits(self) -> u32 {
+        (self.fmaint as u32) | (self.cmaint as u32) << 2 | (self.fdrain as u32) << 3
+    }
+    fn as_check_admin(self) -> check::Admin {
+        if self.maint() {
+            check::Admin::Maint
+        } else if self.fdrain {
+            check::Admin::Drain
+        } else {
+            check::Admin::Ready
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ServerState {
+    pub admin: Admin,
+    /// Health counter and operational state. Unchecked servers keep one too (rise = fall = 1):
+    /// `set server ... health down` applies to them as well.
+    pub health: Health,
+    /// A check is configured and not disabled with `disable health`.
+    pub check_enabled: bool,
+    /// A check is running right now (`* ` prefix on `check_status`).
+    pub check_running: bool,
+    /// The last finished check; None until the first one (`INI`).
+    pub last_check: Option<CheckOutcome>,
+    /// Current user weight (`set weight` changes it).
+    pub uweight: u32,
+    pub chkfail: u64,
+    pub chkdown: u64,
+    pub last_change: Instant,
+    /// Accumulated time spent stopped, not counting the current stop.
+    pub downtime: Duration,
+    /// Whether the server counted as stopped at `last_change` (for `downtime`).
+    stopped: bool,
+}
+
+impl ServerState {
+    pub fn check_status(&self) -> CheckStatus {
+        self.last_check
+            .as_ref()
+            .map_or(CheckStatus::Init, |c| c.status)
+    }
+
+    /// Stopped for routing and accounting: down by checks, or in maintenance.
+    pub fn is_stopped(&self) -> bool {
+        self.admin.maint() || self.health.state() == OpState::Stopped
+    }
+}
+
+#[derive(Debug)]
+pub struct ServerRt {
+    pub name: String,
+    pub id: u32,
+    pub host: String,
+    pub addr: SocketAddr,
+    pub backup: bool,
+    pub iweight: u32,
+    /// 0 = unlimited. Atomic because `set maxconn server` changes it at run time.
+    pub maxconn: AtomicU32,
+    pub maxqueue: u32,
+    pub shutdown_on_down: bool,
+    pub check: Option<CheckSpec>,
+    pub counters: Counters,
+    pub state: Mutex<ServerState>,
+    /// Eligible for new load-balanced connections. Derived from `state` on every change so the
+    /// data path never takes the state lock.
+    pub usable: AtomicBool,
+    pub weight: AtomicU32,
+    /// Bumped to close every session of this server (`shutdown sessions`, on-marked-down).
+    pub kill: watch::Sender<u64>,
+}
+
+impl ServerRt {
+    pub fn new(cfg: &config::Server) -> ServerRt {
+        let health = match &cfg.check {
+            Some(spec) => Health::from_spec(spec),
+            None => Health::new(1, 1),
+        };
+        let admin = Admin {
+            fmaint: cfg.disabled,
+            cmaint: cfg.disabled,
+            fdrain: false,
+        };
+        let state = ServerState {
+            admin,
+            health,
+            check_enabled: cfg.check.is_some(),
+            check_running: false,
+            last_check: None,
+            uweight: cfg.weight,
+            chkfail: 0,
+            chkdown: 0,
+            last_change: Instant::now(),
+            downtime: Duration::ZERO,
+            stopped: cfg.disabled,
+        };
+        let (kill, _) = watch::channel(0);
+        let srv = ServerRt {
+            name: cfg.name.clone(),
+            id: cfg.id,
+            host: cfg.host.clone(),
+            addr: cfg.addr,
+            backup: cfg.backup,
+            iweight: cfg.weight,
+            maxconn: AtomicU32::new(cfg.maxconn),
+            maxqueue: cfg.maxqueue,
+            shutdown_on_down: cfg.shutdown_on_down,
+            check: cfg.check.clone(),
+            counters: Counters::new(),
+            state: Mutex::new(state),
+            usable: AtomicBool::new(false),
+            weight: AtomicU32::new(cfg.weight),
+            kill,
+        };
+        if let Ok(mut st) = srv.state.lock() {
+            srv.publish(&mut st);
+        }
+        srv
+    }
+
+    pub fn rise(&self) -> u32 {
+        self.check.as_ref().map_or(1, |c| c.rise)
+    }
+    pub fn fall(&self) -> u32 {
+        self.check.as_ref().map_or(1, |c| c.fall)
+    }
+
+    /// Recompute what the data path reads from the full state, and keep `lastchg`,
+    /// `downtime` and `chkdown` right when the server starts or stops.
+    pub fn publish(&self, st: &mut ServerState) {
+        let stopped = st.is_stopped();
+        if stopped != st.stopped {
+            let now = Instant::now();
+            if st.stopped {
+                st.downtime += now.duration_since(st.last_change);
+            } else {
+                st.chkdown += 1;
+            }
+            st.stopped = stopped;
+            st.last_change = now;
+        }
+        let usable =
+            !stopped && st.health.state() == OpState::Running && !st.admin.fdrain && st.uweight > 0;
+        self.weight.store(st.uweight, Relaxed);
+        self.usable.store(usable, Relaxed);
+    }
+
+    pub fn is_usable(&self) -> bool {
+        self.usable.load(Relaxed)
+    }
+
+    /// Up whatever the weight or drain (`show stat up`, the backend's `(n/m)`).
+    pub fn is_running(st: &ServerState) -> bool {
+        !st.is_stopped()
+    }
+
+    /// Close every established session of this server.
+    pub fn kill_sessions(&self) {
+        self.kill.send_modify(|g| *g = g.wrapping_add(1));
+    }
+
+    /// Apply one finished check (HAProxy's `set_server_check_status`). Returns the transition
+    /// it caused, if any.
+    pub fn apply_check(
+        &self,
+        st: &mut ServerState,
+        outcome: CheckOutcome,
+    ) -> Option<check::Transition> {
+        let status = outcome.status;
+        st.last_check = Some(outcome);
+        st.check_running = false;
+        if st.admin.maint() || !st.check_enabled {
+            return None;
+        }
+        let step = st.health.apply_step(status);
+        if step.failure_counted {
+            st.chkfail += 1;
+        }
+        self.publish(st);
+        step.transition
+    }
+
+    /// Enter or leave forced maintenance (`state maint` / `state ready`).
+    pub fn set_maint(&self, st: &mut ServerState, on: bool) {
+        if on {
+            st.admin.fmaint = true;
+        } else {
+            st.admin.fmaint = false;
+            st.admin.cmaint = false;
+            // Back to health = rise, as at start: one failure then means DOWN.
+            st.health.reset();
+        }
+        self.publish(st);
+    }
+
+    /// Seconds spent stopped, including the current stop (`downtime`).
+    pub fn downtime_secs(st: &ServerState) -> u64 {
+        let mut d = st.downtime;
+        if st.stopped {
+            d += st.last_change.elapsed();
+        }
+        d.as_secs()
+    }
+
+    /// The `status` column, HAProxy's `srv_hlt_st[]` selection.
+    pub fn status_text(&self, st: &ServerState) -> String {
+        let admin = st.admin.as_check_admin();
+        if st.check_enabled {
+            st.health.status_text(&admin)
+        } else {
+            check::state::unchecked_status_text(st.health.state() != OpState::Stopped, &admin)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::types::*;
+    use std::time::Duration;
+
+    fn server(check: bool) -> ServerRt {
+        let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        ServerRt::new(&config::Server {
+            name: "s".into(),
+            id: 1,
+            host: "127.0.0.1".into(),
+            addr,
+            weight: 1,
+            maxconn: 0,
+            maxqueue: 0,
+            backup: false,
+            disabled: false,
+            shutdown_on_down: false,
+            check: check.then(|| CheckSpec {
+                target: addr,
+                port_set: None,
+                addr_set: None,
+                inter: Duration::from_secs(2),
+                fastinter: Duration::from_secs(2),
+                downinter: Duration::from_secs(2),
+                rise: 2,
+                fall: 3,
+                tls: None,
+                http: None,
+                timeout_connect: None,
+                timeout_check: None,
+            }),
+            line: 1,
+        })
+    }
+
+    fn outcome(status: CheckStatus) -> CheckOutcome {
+        CheckOutcome {
+            status,
+            code: None,
+            info: String::new(),
+            detail: None,
+            duration: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn check_results_drive_routing_and_counters() {
+        let s = server(true);
+        let mut st = s.state.lock().unwrap();
+        assert_eq!(s.status_text(&st), "UP 1/3");
+        assert!(s.is_usable());
+        s.apply_check(&mut st, outcome(CheckStatus::L4Ok));
+        s.apply_check(&mut st, outcome(CheckStatus::L4Con));
+        s.apply_check(&mut st, outcome(CheckStatus::L4Con));
+        assert_eq!(s.status_text(&st), "UP 1/3");
+        let t = s.apply_check(&mut st, outcome(CheckStatus::L4Con));
+        assert_eq!(t, Some(check::Transition::Down));
+        assert_eq!(s.status_text(&st), "DOWN");
+        assert_eq!((st.chkfail, st.chkdown), (3, 1));
+        assert!(!s.is_usable());
+        s.apply_check(&mut st, outcome(CheckStatus::L4Ok));
+        let t = s.apply_check(&mut st, outcome(CheckStatus::L4Ok));
+        assert_eq!(t, Some(check::Transition::Up));
+        assert!(s.is_usable());
+    }
+
+    #[test]
+    fn unchecked_server_shows_no_check_and_maint_drain_override() {
+        let s = server(false);
+        let mut st = s.state.lock().unwrap();
+        assert_eq!(s.status_text(&st), "no check");
+        st.admin.fdrain = true;
+        s.publish(&mut st);
+        assert_eq!(s.status_text(&st), "DRAIN");
+        assert!(!s.is_usable());
+        st.admin.fdrain = false;
+        s.set_maint(&mut st, true);
+        assert_eq!(s.status_text(&st), "MAINT");
+        assert_eq!(st.chkdown, 1);
+        s.set_maint(&mut st, false);
+        assert_eq!(s.status_text(&st), "no check");
+        assert!(s.is_usable());
+    }
+}

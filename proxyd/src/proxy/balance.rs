@@ -1,0 +1,229 @@
+//! Server selection: HAProxy's algorithms over the servers that can take traffic now.
+//!
+//! Backups are considered only when no active server is usable, and then only the first usable
+//! backup (HAProxy without `option allbackups`). Full servers (at `maxconn`) are skipped; when
+//! every candidate is full the caller queues the connection.
+
+use std::net::IpAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use crate::config::Balance;
+use crate::model::server::ServerRt;
+use crate::model::BackendRt;
+
+#[derive(Debug)]
+pub struct LbState {
+    /// Smooth weighted round-robin accumulators, one per server.
+    current: Vec<i64>,
+    /// Rotation point for leastconn ties.
+    next: usize,
+    rng: u64,
+}
+
+impl LbState {
+    pub fn new(n: usize) -> LbState {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9e37_79b9_7f4a_7c15);
+        LbState {
+            current: vec![0; n],
+            next: 0,
+            rng: seed | 1,
+        }
+    }
+
+    fn random(&mut self) -> u64 {
+        // xorshift64*: statistical quality is plenty for spreading connections.
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+#[derive(Debug)]
+pub enum Pick {
+    Server(Arc<ServerRt>),
+    /// Usable servers exist but all are at their `maxconn`.
+    Full,
+    /// No server can take traffic.
+    NoServer,
+}
+
+pub fn has_free_slot(s: &ServerRt) -> bool {
+    let max = s.maxconn.load(Relaxed) as u64;
+    max == 0 || s.counters.scur.load(Relaxed) < max
+}
+
+/// Indices of the servers eligible right now: usable actives, else the first usable backup.
+fn candidates(be: &BackendRt) -> Vec<usize> {
+    let act: Vec<usize> = (0..be.servers.len())
+        .filter(|&i| !be.servers[i].backup && be.servers[i].is_usable())
+        .collect();
+    if !act.is_empty() {
+        return act;
+    }
+    (0..be.servers.len())
+        .find(|&i| be.servers[i].backup && be.servers[i].is_usable())
+        .into_iter()
+        .collect()
+}
+
+/// Pick a server for a new connection. `exclude` is the server a redispatch moves away from.
+pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> Pick {
+    let mut cands = candidates(be);
+    if let Some(ex) = exclude {
+        if cands.len() > 1 {
+            cands.retain(|&i| !Arc::ptr_eq(&be.servers[i], ex));
+        }
+    }
+    if cands.is_empty() {
+        return Pick::NoServer;
+    }
+    let free: Vec<usize> = cands
+        .iter()
+        .copied()
+        .filter(|&i| has_free_slot(&be.servers[i]))
+        .collect();
+    if free.is_empty() {
+        return Pick::Full;
+    }
+    let Ok(mut lb) = be.lb.lock() else {
+        return Pick::Server(be.servers[free[0]].clone());
+    };
+    if lb.current.len() != be.servers.len() {
+        lb.current = vec![0; be.servers.len()];
+    }
+    let idx = match be.balance {
+        Balance::RoundRobin | Balance::StaticRr => smooth_wrr(&mut lb, be, &free),
+        Balance::LeastConn => least_conn(&mut lb, be, &free),
+        Balance::First => *free
+            .iter()
+            .min_by_key(|&&i| be.servers[i].id)
+            .unwrap_or(&free[0]),
+        Balance::Source => source_hash(be, &cands, &free, client),
+        Balance::Random { draws } => random_pick(&mut lb, be, &free, draws),
+    };
+    Pick::Server(be.servers[idx].clone())
+}
+
+fn weight(s: &ServerRt) -> i64 {
+    s.weight.load(Relaxed) as i64
+}
+
+/// nginx-style smooth weighted round robin: spreads a 3:1 weighting as a,a,b,a rather than
+/// bursts, which is what HAProxy's weighted tree achieves too.
+fn smooth_wrr(lb: &mut LbState, be: &BackendRt, free: &[usize]) -> usize {
+    let total: i64 = free.iter().map(|&i| weight(&be.servers[i])).sum();
+    let mut best = free[0];
+    let mut best_val = i64::MIN;
+    for &i in free {
+        lb.current[i] += weight(&be.servers[i]);
+        if lb.current[i] > best_val {
+            best_val = lb.current[i];
+            best = i;
+        }
+    }
+    lb.current[best] -= total;
+    best
+}
+
+/// Fewest current sessions relative to weight; ties rotate so equal servers share the load.
+fn least_conn(lb: &mut LbState, be: &BackendRt, free: &[usize]) -> usize {
+    let n = free.len();
+    let start = lb.next % n;
+    lb.next = lb.next.wrapping_add(1);
+    let mut best = free[start];
+    let mut best_load = u128::MAX;
+    for k in 0..n {
+        let i = free[(start + k) % n];
+        let s = &be.servers[i];
+        let w = weight(s).max(1) as u128;
+        // Compare scur/w without floats: scale by a common factor.
+        let load = (s.counters.scur.load(Relaxed) as u128 * 1_000_000) / w;
+        if load < best_load {
+            best_load = load;
+            best = i;
+        }
+    }
+    best
+}
+
+/// Map-based source hashing over the total weight: a client keeps its server as long as the
+/// server set does not change. Falls back to the next free server when its server is full.
+fn source_hash(be: &BackendRt, cands: &[usize], free: &[usize], client: IpAddr) -> usize {
+    let total: u64 = cands.iter().map(|&i| weight(&be.servers[i]) as u64).sum();
+    if total == 0 {
+        return free[0];
+    }
+    let h = match client {
+        IpAddr::V4(v4) => full_hash(u32::from(v4)),
+        IpAddr::V6(v6) => {
+            let o = v6.octets();
+            let mut h = 0u32;
+            for c in o.chunks(4) {
+                h = full_hash(h ^ u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+            }
+            h
+        }
+    };
+    let mut slot = (h as u64) % total;
+    for &i in cands {
+        let w = weight(&be.servers[i]) as u64;
+        if slot < w {
+            if free.contains(&i) {
+                return i;
+            }
+            break;
+        }
+        slot -= w;
+    }
+    free[0]
+}
+
+/// Thomas Wang's 32-bit integer hash, as HAProxy's `full_hash`.
+fn full_hash(mut a: u32) -> u32 {
+    a = a.wrapping_add(0x7ed5_5d16).wrapping_add(a << 12);
+    a = (a ^ 0xc761_c23c) ^ (a >> 19);
+    a = a.wrapping_add(0x1656_67b1).wrapping_add(a << 5);
+    a = a.wrapping_add(0xd3a2_646c) ^ (a << 9);
+    a = a.wrapping_add(0xfd70_46c5).wrapping_add(a << 3);
+    (a ^ 0xb55a_4f09) ^ (a >> 16)
+}
+
+/// Power of `draws` choices: weighted random draws, keep the least loaded.
+fn random_pick(lb: &mut LbState, be: &BackendRt, free: &[usize], draws: u32) -> usize {
+    let total: u64 = free.iter().map(|&i| weight(&be.servers[i]) as u64).sum();
+    let mut best: Option<usize> = None;
+    for _ in 0..draws.max(1) {
+        let i = if total == 0 {
+            free[(lb.random() % free.len() as u64) as usize]
+        } else {
+            let mut slot = lb.random() % total;
+            let mut chosen = free[0];
+            for &i in free {
+                let w = weight(&be.servers[i]) as u64;
+                if slot < w {
+                    chosen = i;
+                    break;
+                }
+                slot -= w;
+            }
+            chosen
+        };
+        best = match best {
+            Some(b)
+                if be.servers[b].counters.scur.load(Relaxed)
+                    <= be.servers[i].counters.scur.load(Relaxed) =>
+            {
+                Some(b)
+            }
+            _ => Some(i),
+        };
+    }
+    best.unwrap_or(free[0])
+}

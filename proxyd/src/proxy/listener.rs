@@ -1,0 +1,285 @@
+//! Listening sockets and accept loops.
+//!
+//! Each bound address has one accept loop that reads its frontend from a shared slot, so a
+//! reload swaps the frontend under a listener without closing the socket: clients never see a
+//! refused connection during a reload. A loop waits for a frontend slot and a global slot
+//! before accepting, which turns `maxconn` into kernel backlog back-pressure.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::session::{self, Session};
+use crate::logging::{self, Logger, Severity};
+use crate::model::{FrontendRt, Model, FE_OPEN, FE_STOP};
+
+type FrontendSlot = Arc<RwLock<Arc<FrontendRt>>>;
+
+struct Entry {
+    frontend: FrontendSlot,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// All listening sockets of the process, keyed by address.
+#[derive(Default)]
+pub struct Listeners {
+    entries: HashMap<SocketAddr, Entry>,
+}
+
+/// Bind a TCP listening socket the way HAProxy does (SO_REUSEADDR, and SO_REUSEPORT so a new
+/// process can bind beside an old one during an upgrade).
+pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let domain = if addr.is_ipv4() {
+        Domain::IPV4
+    } else {
+        Domain::IPV6
+    };
+    let sock = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
+    sock.set_reuse_address(true)?;
+    sock.set_reuse_port(true)?;
+    if addr.is_ipv6() {
+        sock.set_only_v6(true)?;
+    }
+    sock.set_nonblocking(true)?;
+    sock.bind(&addr.into())?;
+    sock.listen(1024)?;
+    Ok(sock.into())
+}
+
+/// Every (address, frontend) pair the model wants bound.
+fn wanted(model: &Model) -> Vec<(SocketAddr, Arc<FrontendRt>)> {
+    let mut out = Vec::new();
+    for fe in model.frontends() {
+        if fe.stats.is_some() && fe.backend.is_none() {
+            // Served by the stats page server instead.
+            continue;
+        }
+        for b in &fe.binds {
+            for a in &b.addrs {
+                out.push((*a, fe.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Addresses of frontends that serve the HTTP stats page.
+pub fn stats_binds(model: &Model) -> Vec<(SocketAddr, Arc<FrontendRt>)> {
+    let mut out = Vec::new();
+    for fe in model.frontends() {
+        if fe.stats.is_some() && fe.backend.is_none() {
+            for b in &fe.binds {
+                for a in &b.addrs {
+                    out.push((*a, fe.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+impl Listeners {
+    /// Pre-bind every address of `model` that is not bound yet. Fails with HAProxy's message
+    /// for the first address that cannot be bound, leaving existing listeners untouched.
+    pub fn prepare(
+        &self,
+        model: &Model,
+    ) -> Result<HashMap<SocketAddr, std::net::TcpListener>, String> {
+        let mut fresh = HashMap::new();
+        for (addr, fe) in wanted(model).into_iter().chain(stats_binds(model)) {
+            if self.entries.contains_key(&addr) || fresh.contains_key(&addr) {
+                continue;
+            }
+            match bind(addr) {
+                Ok(l) => {
+                    fresh.insert(addr, l);
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "Starting frontend {}: cannot bind socket ({}) [{}]",
+                        fe.name,
+                        describe_bind_error(&e),
+                        addr
+                    ));
+                }
+            }
+        }
+        Ok(fresh)
+    }
+
+    /// Make the running listeners match `model`: keep sockets whose address stays (swapping
+    /// their frontend), start loops on the fresh sockets, stop the ones no longer wanted.
+    pub fn apply(
+        &mut self,
+        model: &Model,
+        mut fresh: HashMap<SocketAddr, std::net::TcpListener>,
+        log: &Logger,
+        stats_page: &dyn Fn(
+            std::net::TcpListener,
+            Arc<FrontendRt>,
+            watch::Receiver<bool>,
+        ) -> JoinHandle<()>,
+    ) {
+        let mut keep = HashMap::new();
+        let global = model.global.clone();
+        let all: Vec<(SocketAddr, Arc<FrontendRt>, bool)> = wanted(model)
+            .into_iter()
+            .map(|(a, f)| (a, f, false))
+            .chain(stats_binds(model).into_iter().map(|(a, f)| (a, f, true)))
+            .collect();
+        for (addr, fe, is_stats) in all {
+            if let Some(entry) = self.entries.remove(&addr) {
+                if let Ok(mut slot) = entry.frontend.write() {
+                    *slot = fe.clone();
+                }
+                keep.insert(addr, entry);
+                continue;
+            }
+            let Some(std_listener) = fresh.remove(&addr) else {
+                continue;
+            };
+            let (stop_tx, stop_rx) = watch::channel(false);
+            let slot: FrontendSlot = Arc::new(RwLock::new(fe.clone()));
+            let task = if is_stats {
+                stats_page(std_listener, fe.clone(), stop_rx)
+            } else {
+                let slot2 = slot.clone();
+                let log = log.clone();
+                let global = global.clone();
+                tokio::spawn(async move {
+                    match TcpListener::from_std(std_listener) {
+                        Ok(l) => accept_loop(l, slot2, global, log, stop_rx).await,
+                        Err(e) => logging::console(
+                            Severity::Alert,
+                            &format!("cannot register listener {addr}: {e}"),
+                        ),
+                    }
+                })
+            };
+            keep.insert(
+                addr,
+                Entry {
+                    frontend: slot,
+                    stop: stop_tx,
+                    task,
+                },
+            );
+        }
+        for (_, old) in self.entries.drain() {
+            let _ = old.stop.send(true);
+            drop(old.task);
+        }
+        self.entries = keep;
+    }
+
+    /// Stop accepting everywhere (soft stop); established sessions run on.
+    pub fn stop_all(&mut self) {
+        for (_, e) in self.entries.drain() {
+            let _ = e.stop.send(true);
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+fn describe_bind_error(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(libc::EADDRINUSE) => "Address already in use".into(),
+        Some(libc::EACCES) => "Permission denied".into(),
+        Some(libc::EADDRNOTAVAIL) => "Cannot assign requested address".into(),
+        _ => e.to_string(),
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    slot: FrontendSlot,
+    global: Arc<crate::model::GlobalRt>,
+    log: Logger,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut fd_warned = false;
+    loop {
+        let fe = match slot.read() {
+            Ok(f) => f.clone(),
+            Err(_) => return,
+        };
+        if fe.state.load(std::sync::atomic::Ordering::Relaxed) == FE_STOP {
+            return;
+        }
+        if fe.state.load(std::sync::atomic::Ordering::Relaxed) != FE_OPEN {
+            // Paused: stop accepting; connections wait in the kernel backlog.
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(100)) => continue,
+                _ = stop.changed() => return,
+            }
+        }
+        let permits = tokio::select! {
+            p = async {
+                let a = fe.slots.clone().acquire_owned().await;
+                let b = global.slots.clone().acquire_owned().await;
+                (a, b)
+            } => p,
+            _ = stop.changed() => return,
+        };
+        let (Ok(fe_permit), Ok(g_permit)) = permits else {
+            return;
+        };
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            _ = stop.changed() => return,
+        };
+        match accepted {
+            Ok((client, peer)) => {
+                fd_warned = false;
+                fe.counters
+                    .conn_tot
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                fe.counters.conn_rate.hit();
+                global
+                    .counters
+                    .conn_tot
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                global.counters.conn_rate.hit();
+                let s = Session {
+                    client,
+                    peer,
+                    frontend: fe,
+                    global: global.clone(),
+                    log: log.clone(),
+                    permits: (fe_permit, g_permit),
+                };
+                tokio::spawn(session::run(s));
+            }
+            Err(e) => {
+                // Out of file descriptors (or a transient accept error): back off instead of
+                // spinning, and say so once per episode.
+                if !fd_warned {
+                    logging::console(
+                        Severity::Alert,
+                        &format!(
+                            "Proxy {} reached system fd limit or accept failed ({e}); pausing accepts.",
+                            fe.name
+                        ),
+                    );
+                    fd_warned = true;
+                }
+                drop(fe_permit);
+                drop(g_permit);
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                    _ = stop.changed() => return,
+                }
+            }
+        }
+    }
+}

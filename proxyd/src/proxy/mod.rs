@@ -1,0 +1,15 @@
+//! The TCP data path.
+//!
+//! - [`listener`]: bound sockets, accept loops, maxconn back-pressure, reload hand-over.
+//! - [`balance`]: server selection per algorithm.
+//! - [`queue`]: server slots (`maxconn`) and the backend FIFO queue.
+//! - [`session`]: one connection: assign, connect with retries/redispatch, log.
+//! - [`forward`]: bytes both ways with half-close and inactivity timeouts.
+//!
+//! This module only writes counters; it never renders stats.
+
+pub mod balance;
+pub mod forward;
+pub mod listener;
+pub mod queue;
+pub mod session;

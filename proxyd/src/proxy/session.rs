@@ -1,0 +1,310 @@
+//! One client connection: choose a server (queueing when all are full), connect with retries
+//! and redispatch, forward bytes, then account and log.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::balance::{self, Pick};
+use super::forward::{self, Accounts, Timeouts};
+use super::queue;
+use crate::logging::{self, Logger, Severity};
+use crate::model::server::ServerRt;
+use crate::model::{BackendRt, FrontendRt, GlobalRt};
+
+/// HAProxy's default when neither `timeout queue` nor `timeout connect` is set is "forever";
+/// proxyd warns about missing timeouts at start and uses this cap so a stuck queue still ends.
+const FALLBACK_CONNECT: Duration = Duration::from_secs(5);
+
+pub struct Session {
+    pub client: TcpStream,
+    pub peer: SocketAddr,
+    pub frontend: Arc<FrontendRt>,
+    pub global: Arc<GlobalRt>,
+    pub log: Logger,
+    /// Frontend and global connection slots, released when the session ends.
+    pub permits: (OwnedSemaphorePermit, OwnedSemaphorePermit),
+}
+
+/// What happened before forwarding, for the log line.
+struct Assigned {
+    server: Arc<ServerRt>,
+    stream: TcpStream,
+    queue_ms: u32,
+    connect_ms: u32,
+    retries: u32,
+}
+
+enum Failure {
+    NoServer,
+    QueueTimeout,
+    ConnectFailed(Arc<ServerRt>, u32),
+}
+
+pub async fn run(s: Session) {
+    let start = Instant::now();
+    let accept_date = logging::time::accept_date();
+    let global = s.global.clone();
+    let log = s.log.clone();
+    let lctx = LogCtx {
+        peer: s.peer,
+        global: &global,
+        log: &log,
+    };
+    let fe = s.frontend.clone();
+    fe.counters.session_started();
+    s.global.counters.session_started();
+    let _ = s.client.set_nodelay(true);
+
+    let Some(be) = fe.backend.clone() else {
+        fe.counters.session_ended();
+        s.global.counters.session_ended();
+        return;
+    };
+    be.counters.session_started();
+    be.counters.mark_last_session();
+
+    let assigned = assign_and_connect(&be, s.peer).await;
+    let total_ms = |start: Instant| start.elapsed().as_millis().min(u32::MAX as u128) as u32;
+    match assigned {
+        Ok(a) => {
+            let srv = a.server.clone();
+            srv.counters.stot.fetch_add(1, Relaxed);
+            srv.counters.rate.hit();
+            srv.counters.mark_last_session();
+            let _ = a.stream.set_nodelay(true);
+            let kill = srv.kill.subscribe();
+            let outcome = forward::forward(
+                s.client,
+                a.stream,
+                Timeouts {
+                    client: fe.timeouts.client,
+                    server: be.timeouts.server,
+                    client_fin: fe.timeouts.client_fin,
+                    server_fin: be.timeouts.server_fin,
+                },
+                Accounts {
+                    list: [&fe.counters, &be.counters, &srv.counters],
+                    global: &s.global.counters,
+                },
+                kill,
+            )
+            .await;
+            if outcome.client_abort {
+                be.counters.cli_abrt.fetch_add(1, Relaxed);
+                srv.counters.cli_abrt.fetch_add(1, Relaxed);
+            }
+            if outcome.server_abort {
+                be.counters.srv_abrt.fetch_add(1, Relaxed);
+                srv.counters.srv_abrt.fetch_add(1, Relaxed);
+                be.counters.eresp.fetch_add(1, Relaxed);
+                srv.counters.eresp.fetch_add(1, Relaxed);
+            }
+            let ttime = total_ms(start);
+            for c in [&be.counters, &srv.counters] {
+                if let Ok(mut t) = c.times.lock() {
+                    t.record(a.queue_ms, a.connect_ms, ttime);
+                }
+            }
+            queue::release(&be, &srv);
+            if fe.tcplog {
+                let term = String::from_utf8_lossy(&outcome.term).into_owned();
+                tcplog(
+                    &lctx,
+                    &fe,
+                    &be,
+                    Some(&srv.name),
+                    &accept_date,
+                    (a.queue_ms as i64, a.connect_ms as i64, ttime),
+                    outcome.bytes_out,
+                    &term,
+                    a.retries,
+                );
+            }
+        }
+        Err(f) => {
+            let (srv_name, term, retries, q, c) = match &f {
+                Failure::NoServer => ("<NOSRV>".to_string(), "SC", 0, -1, -1),
+                Failure::QueueTimeout => ("<NOSRV>".to_string(), "sQ", 0, -1, -1),
+                Failure::ConnectFailed(srv, retries) => (srv.name.clone(), "SC", *retries, 0, -1),
+            };
+            if fe.tcplog {
+                let ttime = total_ms(start);
+                tcplog(
+                    &lctx,
+                    &fe,
+                    &be,
+                    Some(&srv_name),
+                    &accept_date,
+                    (q, c, ttime),
+                    0,
+                    term,
+                    retries,
+                );
+            }
+        }
+    }
+    be.counters.session_ended();
+    fe.counters.session_ended();
+    s.global.counters.session_ended();
+    drop(s.permits);
+}
+
+fn ms_since(t: Instant) -> u32 {
+    t.elapsed().as_millis().min(u32::MAX as u128) as u32
+}
+
+async fn assign_and_connect(be: &Arc<BackendRt>, peer: SocketAddr) -> Result<Assigned, Failure> {
+    let connect_timeout = be.timeouts.connect.unwrap_or(FALLBACK_CONNECT);
+    let queue_started = Instant::now();
+    let mut srv = match choose(be, peer, None).await {
+        Ok(s) => s,
+        Err(f) => {
+            be.counters.econ.fetch_add(1, Relaxed);
+            return Err(f);
+        }
+    };
+    let queue_ms = ms_since(queue_started);
+    let mut retries_left = be.retries;
+    let mut retries_done = 0;
+    loop {
+        srv.counters.connect.fetch_add(1, Relaxed);
+        be.counters.connect.fetch_add(1, Relaxed);
+        let t0 = Instant::now();
+        let res = tokio::time::timeout(connect_timeout, TcpStream::connect(srv.addr)).await;
+        match res {
+            Ok(Ok(stream)) => {
+                return Ok(Assigned {
+                    server: srv,
+                    stream,
+                    queue_ms,
+                    connect_ms: ms_since(t0),
+                    retries: retries_done,
+                });
+            }
+            Ok(Err(_)) | Err(_) => {
+                let quick = res.is_ok();
+                if retries_left == 0 {
+                    srv.counters.econ.fetch_add(1, Relaxed);
+                    be.counters.econ.fetch_add(1, Relaxed);
+                    queue::release(be, &srv);
+                    return Err(Failure::ConnectFailed(srv, retries_done));
+                }
+                retries_left -= 1;
+                retries_done += 1;
+                // `option redispatch`: the last retry goes to another server.
+                if be.redispatch && retries_left == 0 {
+                    if let Ok(other) = choose(be, peer, Some(&srv)).await {
+                        if !Arc::ptr_eq(&other, &srv) {
+                            srv.counters.wredis.fetch_add(1, Relaxed);
+                            be.counters.wredis.fetch_add(1, Relaxed);
+                            queue::release(be, &srv);
+                            srv = other;
+                            continue;
+                        }
+                        queue::release(be, &other);
+                    }
+                }
+                srv.counters.wretr.fetch_add(1, Relaxed);
+                be.counters.wretr.fetch_add(1, Relaxed);
+                // An immediate refusal would otherwise hammer the server: HAProxy waits
+                // min(timeout connect, 1s) before retrying the same server.
+                if quick {
+                    tokio::time::sleep(connect_timeout.min(Duration::from_secs(1))).await;
+                }
+            }
+        }
+    }
+}
+
+/// Pick a server with a reserved slot, waiting in the queue when every server is full.
+async fn choose(
+    be: &Arc<BackendRt>,
+    peer: SocketAddr,
+    exclude: Option<&Arc<ServerRt>>,
+) -> Result<Arc<ServerRt>, Failure> {
+    // A few attempts: another session may take the slot between pick and reserve.
+    for _ in 0..8 {
+        match balance::pick(be, peer.ip(), exclude) {
+            Pick::Server(s) => {
+                if queue::try_reserve(&s) {
+                    s.counters.lbtot.fetch_add(1, Relaxed);
+                    be.counters.lbtot.fetch_add(1, Relaxed);
+                    return Ok(s);
+                }
+            }
+            Pick::NoServer => return Err(Failure::NoServer),
+            Pick::Full => break,
+        }
+    }
+    let Some(rx) = queue::enqueue(be) else {
+        return Err(Failure::NoServer);
+    };
+    let wait = be
+        .timeouts
+        .queue
+        .or(be.timeouts.connect)
+        .unwrap_or(FALLBACK_CONNECT);
+    match tokio::time::timeout(wait, rx).await {
+        Ok(Ok(s)) => Ok(s),
+        _ => {
+            queue::prune(be);
+            Err(Failure::QueueTimeout)
+        }
+    }
+}
+
+/// What a log line needs from the session once its sockets are gone.
+struct LogCtx<'a> {
+    peer: SocketAddr,
+    global: &'a GlobalRt,
+    log: &'a Logger,
+}
+
+/// HAProxy's tcplog: `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`.
+#[allow(clippy::too_many_arguments)]
+fn tcplog(
+    s: &LogCtx<'_>,
+    fe: &FrontendRt,
+    be: &BackendRt,
+    srv: Option<&str>,
+    accept_date: &str,
+    (tw, tc, tt): (i64, i64, u32),
+    bytes: u64,
+    term: &str,
+    retries: u32,
+) {
+    let ac = s.global.counters.scur.load(Relaxed);
+    let fc = fe.counters.scur.load(Relaxed);
+    let bc = be.counters.scur.load(Relaxed);
+    let sc = srv
+        .and_then(|n| be.server(n))
+        .map_or(0, |x| x.counters.scur.load(Relaxed));
+    let bq = be.counters.qcur.load(Relaxed);
+    let line = format!(
+        "{}:{} [{}] {} {}/{} {}/{}/{} {} {} {}/{}/{}/{}/{} {}/{}",
+        s.peer.ip(),
+        s.peer.port(),
+        accept_date,
+        fe.name,
+        be.name,
+        srv.unwrap_or("<NOSRV>"),
+        tw,
+        tc,
+        tt,
+        bytes,
+        term,
+        ac,
+        fc,
+        bc,
+        sc,
+        retries,
+        0,
+        bq
+    );
+    s.log.send(Severity::Info, &line);
+}

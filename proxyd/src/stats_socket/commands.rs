@@ -1,0 +1,206 @@
+//! The command table: words, required level, handler. Dispatch picks the longest matching
+//! entry; anything else is an unknown command and gets HAProxy's usage text.
+
+use runtime_api::level::Level;
+
+use super::context::Ctx;
+use super::{admin, help, info, servers, stat};
+
+type Handler = fn(&mut Ctx, &[String]) -> String;
+
+struct Command {
+    words: &'static [&'static str],
+    level: Level,
+    run: Handler,
+}
+
+const COMMANDS: &[Command] = &[
+    Command {
+        words: &["show", "stat"],
+        level: Level::User,
+        run: stat::show_stat,
+    },
+    Command {
+        words: &["show", "info"],
+        level: Level::User,
+        run: info::show_info,
+    },
+    Command {
+        words: &["show", "servers", "state"],
+        level: Level::User,
+        run: servers::show_servers_state,
+    },
+    Command {
+        words: &["show", "backend"],
+        level: Level::User,
+        run: servers::show_backend,
+    },
+    Command {
+        words: &["show", "cli", "level"],
+        level: Level::User,
+        run: show_cli_level,
+    },
+    Command {
+        words: &["show", "version"],
+        level: Level::User,
+        run: show_version,
+    },
+    Command {
+        words: &["get", "weight"],
+        level: Level::User,
+        run: admin::get_weight,
+    },
+    Command {
+        words: &["set", "timeout"],
+        level: Level::User,
+        run: set_timeout,
+    },
+    Command {
+        words: &["clear", "counters"],
+        level: Level::Operator,
+        run: admin::clear_counters,
+    },
+    Command {
+        words: &["disable", "server"],
+        level: Level::Admin,
+        run: admin::disable_server,
+    },
+    Command {
+        words: &["enable", "server"],
+        level: Level::Admin,
+        run: admin::enable_server,
+    },
+    Command {
+        words: &["set", "server"],
+        level: Level::Admin,
+        run: admin::set_server,
+    },
+    Command {
+        words: &["set", "weight"],
+        level: Level::Admin,
+        run: admin::set_weight,
+    },
+    Command {
+        words: &["enable", "health"],
+        level: Level::Admin,
+        run: admin::enable_health,
+    },
+    Command {
+        words: &["disable", "health"],
+        level: Level::Admin,
+        run: admin::disable_health,
+    },
+    Command {
+        words: &["disable", "frontend"],
+        level: Level::Admin,
+        run: admin::disable_frontend,
+    },
+    Command {
+        words: &["enable", "frontend"],
+        level: Level::Admin,
+        run: admin::enable_frontend,
+    },
+    Command {
+        words: &["shutdown", "frontend"],
+        level: Level::Admin,
+        run: admin::shutdown_frontend,
+    },
+    Command {
+        words: &["shutdown", "sessions"],
+        level: Level::Admin,
+        run: admin::shutdown_sessions,
+    },
+    Command {
+        words: &["set", "maxconn"],
+        level: Level::Admin,
+        run: admin::set_maxconn,
+    },
+    Command {
+        words: &["operator"],
+        level: Level::User,
+        run: lower_operator,
+    },
+    Command {
+        words: &["user"],
+        level: Level::User,
+        run: lower_user,
+    },
+];
+
+/// What the session must do after a command.
+pub enum Effect {
+    /// Write the text, then the end-of-response newline (and prompt).
+    Reply(String),
+    /// Write the text only (`operator -`).
+    Raw(String),
+    TogglePrompt,
+    Quit,
+}
+
+pub fn execute(ctx: &mut Ctx, words: &[String]) -> Effect {
+    let first = words.first().map(String::as_str).unwrap_or("");
+    match first {
+        "quit" => return Effect::Quit,
+        "prompt" => return Effect::TogglePrompt,
+        "help" => return Effect::Reply(help::usage_message(&words[1..], true)),
+        _ => {}
+    }
+    let found = COMMANDS
+        .iter()
+        .filter(|c| {
+            c.words
+                .iter()
+                .enumerate()
+                .all(|(i, w)| words.get(i).map(String::as_str) == Some(*w))
+        })
+        .max_by_key(|c| c.words.len());
+    let Some(cmd) = found else {
+        return Effect::Reply(help::usage_message(words, false));
+    };
+    if ctx.level < cmd.level {
+        return Effect::Reply("Permission denied\n".into());
+    }
+    let out = (cmd.run)(ctx, words);
+    // `operator -` / `user -` lower the level without the end-of-response line.
+    if matches!(first, "operator" | "user") && words.get(1).map(String::as_str) == Some("-") {
+        return Effect::Raw(out);
+    }
+    Effect::Reply(out)
+}
+
+fn show_cli_level(ctx: &mut Ctx, _: &[String]) -> String {
+    format!("{}\n", ctx.level.name())
+}
+
+fn show_version(_: &mut Ctx, _: &[String]) -> String {
+    format!("{}\n", info::VERSION)
+}
+
+fn lower(ctx: &mut Ctx, to: Level) -> String {
+    if to > ctx.level {
+        return "Permission denied\n".into();
+    }
+    ctx.level = to;
+    String::new()
+}
+
+fn lower_operator(ctx: &mut Ctx, _: &[String]) -> String {
+    lower(ctx, Level::Operator)
+}
+
+fn lower_user(ctx: &mut Ctx, _: &[String]) -> String {
+    lower(ctx, Level::User)
+}
+
+fn set_timeout(ctx: &mut Ctx, args: &[String]) -> String {
+    if args.get(2).map(String::as_str) != Some("cli") {
+        return "'set timeout' only supports 'cli'.\n".into();
+    }
+    match args.get(3).and_then(|v| v.parse::<u64>().ok()) {
+        Some(secs) if secs > 0 => {
+            ctx.timeout = std::time::Duration::from_secs(secs);
+            String::new()
+        }
+        _ => "Invalid timeout value.\n".into(),
+    }
+}

@@ -1,0 +1,237 @@
+//! The runtime API server (HAProxy's stats socket) on Unix and TCP sockets.
+//!
+//! - [`parse`]: lines into `;`-separated commands and words.
+//! - [`commands`]: the command table and session-level commands; [`stat`], [`info`],
+//!   [`servers`] and [`admin`] hold one family of commands each.
+//! - [`help`]: HAProxy's usage list and fuzzy matcher for unknown commands.
+//! - this file: listeners and the per-connection session (non-interactive and prompt modes,
+//!   idle timeout, bounded input).
+//!
+//! Commands only read stats snapshots and call the model's state-change functions.
+
+pub mod admin;
+pub mod commands;
+pub mod context;
+pub mod help;
+pub mod info;
+pub mod parse;
+pub mod servers;
+pub mod stat;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use runtime_api::level::Level;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::{watch, Semaphore};
+
+use crate::config::{ListenAddr, StatsSocket};
+use crate::logging::{self, Severity};
+use crate::Shared;
+use commands::Effect;
+use context::Ctx;
+
+/// Longest line accepted, HAProxy's buffer size: longer input is an error, never a crash.
+const MAX_LINE: usize = 16 * 1024;
+
+/// A bound stats socket, ready to serve.
+pub enum Bound {
+    Unix(UnixListener, PathBuf),
+    Tcp(TcpListener),
+}
+
+/// Bind a socket as configured. A Unix socket is created beside its final path and renamed
+/// over it, so a running client of a previous socket is never left without one.
+pub fn bind(sock: &StatsSocket) -> Result<Bound, String> {
+    match &sock.addr {
+        ListenAddr::Unix(path) => {
+            let tmp = tmp_path(path);
+            let _ = std::fs::remove_file(&tmp);
+            let std_listener = std::os::unix::net::UnixListener::bind(&tmp)
+                .map_err(|e| format!("cannot bind UNIX socket ({e}) [{}]", path.display()))?;
+            if let Some(mode) = sock.mode {
+                std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode)).map_err(
+                    |e| format!("cannot change UNIX socket mode ({e}) [{}]", path.display()),
+                )?;
+            }
+            if sock.uid.is_some() || sock.gid.is_some() {
+                std::os::unix::fs::chown(&tmp, sock.uid, sock.gid).map_err(|e| {
+                    format!(
+                        "cannot change UNIX socket ownership ({e}) [{}]",
+                        path.display()
+                    )
+                })?;
+            }
+            std::fs::rename(&tmp, path)
+                .map_err(|e| format!("cannot bind UNIX socket ({e}) [{}]", path.display()))?;
+            std_listener
+                .set_nonblocking(true)
+                .map_err(|e| e.to_string())?;
+            let l = UnixListener::from_std(std_listener).map_err(|e| e.to_string())?;
+            Ok(Bound::Unix(l, path.clone()))
+        }
+        ListenAddr::Tcp(addr) => {
+            let std_listener = crate::proxy::listener::bind(*addr)
+                .map_err(|e| format!("cannot bind socket ({e}) [{addr}]"))?;
+            let l = TcpListener::from_std(std_listener).map_err(|e| e.to_string())?;
+            Ok(Bound::Tcp(l))
+        }
+    }
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(format!(".{}.tmp", std::process::id()));
+    PathBuf::from(p)
+}
+
+/// Serve one bound socket until `stop` fires; the Unix socket file is removed on exit.
+pub async fn serve(
+    bound: Bound,
+    level: Level,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    // `stats maxconn`: further clients wait in the backlog rather than starve the proxy.
+    let slots = Arc::new(Semaphore::new(shared.stats_maxconn()));
+    match bound {
+        Bound::Unix(l, path) => {
+            loop {
+                let permit = tokio::select! {
+                    p = slots.clone().acquire_owned() => p,
+                    _ = stop.changed() => break,
+                };
+                let accepted = tokio::select! {
+                    a = l.accept() => a,
+                    _ = stop.changed() => break,
+                };
+                match accepted {
+                    Ok((stream, _)) => {
+                        let shared = shared.clone();
+                        tokio::spawn(async move {
+                            session(stream, level, shared).await;
+                            drop(permit);
+                        });
+                    }
+                    Err(e) => {
+                        logging::console(Severity::Warning, &format!("stats socket accept: {e}"));
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }
+            let _ = std::fs::remove_file(&path);
+        }
+        Bound::Tcp(l) => loop {
+            let permit = tokio::select! {
+                p = slots.clone().acquire_owned() => p,
+                _ = stop.changed() => break,
+            };
+            let accepted = tokio::select! {
+                a = l.accept() => a,
+                _ = stop.changed() => break,
+            };
+            match accepted {
+                Ok((stream, _)) => {
+                    let shared = shared.clone();
+                    tokio::spawn(async move {
+                        session(stream, level, shared).await;
+                        drop(permit);
+                    });
+                }
+                Err(e) => {
+                    logging::console(Severity::Warning, &format!("stats socket accept: {e}"));
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        },
+    }
+}
+
+/// One client: read lines, run their commands, answer, and close as HAProxy does.
+pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    level: Level,
+    shared: Arc<Shared>,
+) {
+    let mut ctx = Ctx {
+        model: shared.model(),
+        shared: shared.clone(),
+        level,
+        socket_level: level,
+        interactive: false,
+        timeout: shared.stats_timeout(),
+        quit: false,
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 4096];
+    loop {
+        let mut ran = false;
+        while let Some(pos) = buf.iter().position(|&b| b == b'\n') {
+            let mut line: Vec<u8> = buf.drain(..=pos).collect();
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            ran = true;
+            let out = run_line(&mut ctx, &shared, &String::from_utf8_lossy(&line));
+            if !out.is_empty() && stream.write_all(out.as_bytes()).await.is_err() {
+                return;
+            }
+            if ctx.quit {
+                let _ = stream.shutdown().await;
+                return;
+            }
+        }
+        // Non-interactive: the session ends once the buffered input is consumed.
+        if ran && !ctx.interactive && buf.is_empty() {
+            let _ = stream.shutdown().await;
+            return;
+        }
+        if buf.len() > MAX_LINE {
+            let _ = stream.write_all(b"Command line too long.\n\n").await;
+            let _ = stream.shutdown().await;
+            return;
+        }
+        match tokio::time::timeout(ctx.timeout, stream.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+            // EOF, error or idle timeout; an unterminated last line is dropped.
+            _ => {
+                let _ = stream.shutdown().await;
+                return;
+            }
+        }
+    }
+}
+
+/// Run every command of one line and return the bytes to send back.
+fn run_line(ctx: &mut Ctx, shared: &Arc<Shared>, line: &str) -> String {
+    ctx.model = shared.model();
+    let mut out = String::new();
+    for words in parse::split_line(line) {
+        match commands::execute(ctx, &words) {
+            Effect::Reply(t) => {
+                out.push_str(&t);
+                out.push('\n');
+                if ctx.interactive {
+                    out.push_str("> ");
+                }
+            }
+            Effect::Raw(t) => out.push_str(&t),
+            Effect::TogglePrompt => {
+                ctx.interactive = !ctx.interactive;
+                out.push('\n');
+                if ctx.interactive {
+                    out.push_str("> ");
+                }
+            }
+            Effect::Quit => {
+                ctx.quit = true;
+                break;
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,119 @@
+//! `show servers state` (the version-1 server-state format) and `show backend`.
+
+use std::fmt::Write as _;
+
+use runtime_api::status::CheckStatus;
+
+use super::context::Ctx;
+use crate::check::OpState;
+use crate::model::server::ServerRt;
+use crate::model::BackendRt;
+
+const HEADER: &str = "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n";
+
+fn server_line(out: &mut String, be: &BackendRt, s: &ServerRt) {
+    let Ok(st) = s.state.lock() else { return };
+    let op = if st.admin.maint() {
+        0
+    } else {
+        match st.health.state() {
+            OpState::Stopped => 0,
+            OpState::Running => 2,
+            OpState::Stopping => 3,
+        }
+    };
+    let configured = s.check.is_some();
+    let (check_status, result, health, check_state) = if configured {
+        let mut flags = 0x2; // configured
+        if st.check_enabled {
+            flags |= 0x4;
+        }
+        if st.admin.maint() {
+            flags |= 0x8;
+        }
+        if st.check_running {
+            flags |= 0x1;
+        }
+        let status = st.check_status();
+        let health = if st.admin.maint() {
+            0
+        } else {
+            st.health.health()
+        };
+        (status.code(), status.result() as u8, health, flags)
+    } else {
+        // Unchecked servers report INI and a health equal to rise, as HAProxy does.
+        (
+            CheckStatus::Init.code(),
+            0,
+            if st.admin.maint() { 0 } else { s.rise() },
+            0,
+        )
+    };
+    let fqdn = if s.host.parse::<std::net::IpAddr>().is_ok() {
+        "-".to_string()
+    } else {
+        s.host.clone()
+    };
+    let (check_port, check_addr) = match &s.check {
+        Some(c) => (
+            c.port_set.unwrap_or(0),
+            c.addr_set.map_or("-".to_string(), |a| a.to_string()),
+        ),
+        None => (0, "-".into()),
+    };
+    let _ = writeln!(
+        out,
+        "{} {} {} {} {} {} {} {} {} {} {} {} {} {} 0 0 0 {} {} - 0 {} {} - 0",
+        be.id,
+        be.name,
+        s.id,
+        s.name,
+        s.addr.ip(),
+        op,
+        st.admin.bits(),
+        st.uweight,
+        s.iweight,
+        st.last_change.elapsed().as_secs(),
+        check_status,
+        result,
+        health,
+        check_state,
+        fqdn,
+        s.addr.port(),
+        check_port,
+        check_addr
+    );
+}
+
+pub fn show_servers_state(ctx: &mut Ctx, args: &[String]) -> String {
+    let mut out = String::from("1\n");
+    out.push_str(HEADER);
+    match args.get(3) {
+        Some(name) => {
+            let Some(be) = ctx.model.backend(name).cloned() else {
+                return "Can't find backend.\n".into();
+            };
+            for s in &be.servers {
+                server_line(&mut out, &be, s);
+            }
+        }
+        None => {
+            for be in ctx.model.backends() {
+                for s in &be.servers {
+                    server_line(&mut out, be, s);
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn show_backend(ctx: &mut Ctx, _args: &[String]) -> String {
+    let mut out = String::from("# name\n");
+    for be in ctx.model.backends() {
+        out.push_str(&be.name);
+        out.push('\n');
+    }
+    out
+}

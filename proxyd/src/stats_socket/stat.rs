@@ -1,0 +1,100 @@
+//! `show stat`: CSV, typed and JSON dumps with HAProxy's filters.
+
+use runtime_api::csv;
+use runtime_api::level::Level;
+
+use super::context::Ctx;
+use crate::stats::{self, Options};
+
+fn atoi(s: &str) -> i64 {
+    // C atoi: leading digits with an optional sign, anything else stops the number.
+    let s = s.trim_start();
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let n: i64 = digits
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .fold(0i64, |acc, c| {
+            acc.saturating_mul(10)
+                .saturating_add((c as u8 - b'0') as i64)
+        });
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
+pub fn show_stat(ctx: &mut Ctx, args: &[String]) -> String {
+    let a = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
+    let mut opts = Options {
+        show_legends: ctx.socket_level >= Level::Operator,
+        ..Options::default()
+    };
+    let mut rest = 2;
+    if a(2) == "domain" {
+        match a(3) {
+            "proxy" => rest = 4,
+            "resolvers" => return String::new(),
+            _ => return "Invalid statistics domain.\n".into(),
+        }
+    }
+    if !a(rest).is_empty() && !a(rest + 1).is_empty() && !a(rest + 2).is_empty() {
+        let name = a(rest);
+        let iid = match ctx.model.proxies.iter().find(|p| p.name == name) {
+            Some(p) => p.id as i64,
+            None => atoi(name),
+        };
+        if iid == 0 {
+            return "No such proxy.\n".into();
+        }
+        opts.iid = (iid > 0).then_some(iid as u32);
+        let types = atoi(a(rest + 1));
+        opts.types = if types < 0 { 0xF } else { types as u32 };
+        let sid = atoi(a(rest + 2));
+        opts.sid = (sid >= 0).then_some(sid as u32);
+        rest += 3;
+    }
+    let mut typed = false;
+    let mut json = false;
+    let mut desc = false;
+    for w in args.iter().skip(rest) {
+        match w.as_str() {
+            "typed" => typed = true,
+            "json" => json = true,
+            "desc" => desc = true,
+            "up" => opts.up_only = true,
+            "no-maint" => opts.no_maint = true,
+            _ => {}
+        }
+    }
+    let rows = stats::rows(&ctx.model, &opts);
+    let mut out = String::with_capacity(rows.len() * 700 + 2048);
+    if json {
+        csv::write_json(&mut out, &rows);
+    } else if typed {
+        for r in &rows {
+            csv::write_typed_row(&mut out, r, desc);
+        }
+    } else {
+        csv::write_header(&mut out);
+        for r in &rows {
+            csv::write_row(&mut out, r);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::atoi;
+
+    #[test]
+    fn atoi_is_c_like() {
+        assert_eq!(atoi("-1"), -1);
+        assert_eq!(atoi("12abc"), 12);
+        assert_eq!(atoi("be_tcp"), 0);
+    }
+}
