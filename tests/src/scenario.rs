@@ -190,6 +190,28 @@ pub fn httpchk_requests(launch: impl Launch) -> Option<(Daemon, Vec<Backend>)> {
     Some((daemon, servers))
 }
 
+/// Each server of [`httpchk_requests`] received exactly the bytes HAProxy 2.6 sends for its
+/// variant (`tests/fixtures/haproxy-2.6/<name>.request`).
+pub fn assert_check_requests_match_fixtures(daemon: &Daemon, servers: &[Backend]) {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/haproxy-2.6");
+    for ((name, _), server) in HTTPCHK_VARIANTS.iter().zip(servers) {
+        let path = fixtures.join(format!("{name}.request"));
+        let expected = std::fs::read(&path)
+            .unwrap_or_else(|e| daemon.fail(&format!("cannot read {}: {e}", path.display())));
+        let requests = server.requests();
+        let Some(got) = requests.first() else {
+            daemon.fail(&format!("{name}: no check request received"));
+        };
+        if got != &expected {
+            daemon.fail(&format!(
+                "{name}: sent {:?}, HAProxy 2.6 sends {:?}",
+                String::from_utf8_lossy(got),
+                String::from_utf8_lossy(&expected)
+            ));
+        }
+    }
+}
+
 /// Three TCP-checked echo servers, the third on a closed port: once checks settle, ten sessions
 /// alternate between the two UP servers and none reaches the DOWN one.
 pub fn roundrobin_spreads_sessions_over_up_servers(launch: impl Launch) {

@@ -3,8 +3,6 @@
 //! server going down and back; no traffic to a DOWN server; the request bytes on the wire.
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::path::Path;
 
 use e2e::backends::Backend;
 use e2e::certs::Pki;
@@ -125,18 +123,7 @@ fn tcp_tls_and_http_outcomes_match_haproxy() {
 #[test]
 fn check_requests_are_the_bytes_haproxy_sends() {
     let (daemon, servers) = scenario::httpchk_requests(proxyd).expect("proxyd always starts");
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/haproxy-2.6");
-    for ((name, _), server) in scenario::HTTPCHK_VARIANTS.iter().zip(&servers) {
-        let expected = fs::read(fixtures.join(format!("{name}.request"))).expect("fixture");
-        let got = &server.requests()[0];
-        if got != &expected {
-            daemon.fail(&format!(
-                "{name}: sent {:?}, HAProxy sends {:?}",
-                String::from_utf8_lossy(got),
-                String::from_utf8_lossy(&expected)
-            ));
-        }
-    }
+    scenario::assert_check_requests_match_fixtures(&daemon, &servers);
 }
 
 /// A server failing its checks walks UP → UP 2/3 → UP 1/3 → DOWN, then recovering

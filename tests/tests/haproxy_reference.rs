@@ -48,16 +48,5 @@ fn haproxy_check_requests_match_the_captured_fixtures() {
     let Some((daemon, servers)) = scenario::httpchk_requests(Daemon::haproxy) else {
         return;
     };
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/haproxy-2.6");
-    for ((name, _), server) in scenario::HTTPCHK_VARIANTS.iter().zip(&servers) {
-        let expected = fs::read(fixtures.join(format!("{name}.request"))).expect("fixture");
-        let got = &server.requests()[0];
-        if got != &expected {
-            daemon.fail(&format!(
-                "{name}: sent {:?}, fixture has {:?}",
-                String::from_utf8_lossy(got),
-                String::from_utf8_lossy(&expected)
-            ));
-        }
-    }
+    scenario::assert_check_requests_match_fixtures(&daemon, &servers);
 }
