@@ -2,9 +2,6 @@
 //! HAProxy's behaviour. Each test passes with a note when `/usr/sbin/haproxy` is not installed.
 //! The same scenarios run against proxyd from `blog_scenario.rs` by swapping the constructor.
 
-use std::fs;
-use std::path::Path;
-
 use e2e::daemon::Daemon;
 use e2e::scenario::{self, BlogScenario};
 
