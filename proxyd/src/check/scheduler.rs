@@ -2,7 +2,10 @@
 //! interval, then `inter` / `fastinter` / `downinter` with `spread-checks` jitter. Results go
 //! into the server's state; transitions go through [`crate::model::events`].
 
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use rustls::ClientConfig;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -27,13 +30,24 @@ pub fn spawn_all(model: &Model, log: &Logger, stop: &watch::Receiver<bool>) -> V
         .collect();
     let total = checked.len().max(1) as u32;
     let spread = model.config.global.spread_checks;
+    // Servers with the same TLS settings share one client configuration: one parsed CA bundle
+    // and one session cache, so a farm of checked servers costs one, and checks resume sessions.
+    let mut tls_configs: HashMap<String, Result<Arc<ClientConfig>, String>> = HashMap::new();
     checked
         .into_iter()
         .enumerate()
         .map(|(pos, (be, srv))| {
+            let tls = srv.check.as_ref().and_then(|c| c.tls.as_ref()).map(|t| {
+                tls_configs
+                    .entry(format!("{t:?}"))
+                    .or_insert_with(|| tls_client_config(t))
+                    .clone()
+            });
             let log = log.clone();
             let stop = stop.clone();
-            tokio::spawn(run_server(be, srv, pos as u32, total, spread, log, stop))
+            tokio::spawn(run_server(
+                be, srv, tls, pos as u32, total, spread, log, stop,
+            ))
         })
         .collect()
 }
@@ -46,9 +60,11 @@ fn unit_random(seed: &mut u64) -> f64 {
     (*seed >> 11) as f64 / (1u64 << 53) as f64
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_server(
     be: Arc<BackendRt>,
     srv: Arc<ServerRt>,
+    tls: Option<Result<Arc<ClientConfig>, String>>,
     pos: u32,
     total: u32,
     spread: u32,
@@ -58,20 +74,18 @@ async fn run_server(
     let Some(spec) = srv.check.clone() else {
         return;
     };
-    let tls = match &spec.tls {
-        Some(t) => match tls_client_config(t) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                logging::console(
-                    Severity::Alert,
-                    &format!(
-                        "Server {}/{}: cannot prepare the TLS check: {e}",
-                        be.name, srv.name
-                    ),
-                );
-                None
-            }
-        },
+    let tls = match tls {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => {
+            logging::console(
+                Severity::Alert,
+                &format!(
+                    "Server {}/{}: cannot prepare the TLS check: {e}",
+                    be.name, srv.name
+                ),
+            );
+            None
+        }
         None => None,
     };
     let mut seed = (std::process::id() as u64) << 32 ^ (srv.id as u64) << 16 ^ be.id as u64 | 1;
