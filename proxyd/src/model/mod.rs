@@ -329,7 +329,9 @@ impl Model {
                         .and_then(|n| backends.iter().find(|(bn, _)| bn == n))
                         .map(|(_, b)| b.clone())
                         .or_else(|| {
-                            (p.kind == ProxyKind::Listen)
+                            // A `listen` with no server and a stats page only serves the page.
+                            let page_only = p.stats.is_some() && p.servers.is_empty();
+                            (p.kind == ProxyKind::Listen && !page_only)
                                 .then(|| backend.clone())
                                 .flatten()
                         })

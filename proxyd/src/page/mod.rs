@@ -1,16 +1,52 @@
-//! The HTTP stats page (HTML, `;csv`, `;json`) and Prometheus metrics, all rendered from
-//! [`crate::stats`] snapshots.
+//! The HTTP stats page: what a `stats enable` frontend serves, HAProxy 2.6's way.
+//!
+//! Every answer renders one [`crate::stats::rows`] snapshot (plus the `show info` values), so
+//! the page, its exports and `/metrics` never compute a value twice; the stats socket reads
+//! the same rows.
+//!
+//! - this file: the accept loop, per-request counters and routing.
+//! - [`http`]: bounded HTTP/1.x request reading and response writing, HAProxy's error pages.
+//! - [`uri`]: the stats URI prefix and its `;csv` `;json` `;typed` `;up` `;no-maint`
+//!   `;norefresh` `;st=` options.
+//! - [`auth`]: `stats auth` (Basic) and the `stats admin` condition.
+//! - [`html`]: the HTML page (and `style.css`, HAProxy's look).
+//! - [`export`]: `;csv`, `;json`, `;typed` through the socket's renderers.
+//! - [`admin`]: the admin form's POST, applied with the runtime API's functions.
+//! - [`prometheus`]: the text exposition with HAProxy's exporter names.
+//!
+//! Not here: TLS (the page is plain HTTP, as a `bind` without `ssl`), keep-alive, the JSON
+//! schema and HAProxy's JavaScript select-all checkbox.
 
+pub mod admin;
+pub mod auth;
+pub mod export;
+pub mod html;
+pub mod http;
+pub mod prometheus;
+pub mod uri;
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::model::FrontendRt;
+use crate::model::{FrontendRt, Model};
 use crate::stats::{self, Options};
+use crate::stats_socket::context::Ctx;
 use crate::Shared;
+use http::{Method, ReadError, Request, Response};
+use runtime_api::level::Level;
 
+/// Read timeout when the frontend has no `timeout client` (HAProxy would wait forever; a
+/// stats page should not hold a connection slot for a silent client).
+const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serve the stats page on `listener` until `stop` fires. `fe` is the frontend at start; each
+/// connection uses the frontend of the current model with the same name, so a reload's new
+/// `stats` settings and counters apply without rebinding.
 pub async fn serve(
     listener: std::net::TcpListener,
     fe: Arc<FrontendRt>,
@@ -21,29 +57,184 @@ pub async fn serve(
         return;
     };
     loop {
+        let fe = current_frontend(&shared, &fe);
+        let global = shared.model().global.clone();
+        // The frontend's and the process's `maxconn` hold here as on a proxy listener: wait for
+        // a slot before accepting, so excess clients wait in the kernel backlog.
+        let permits = tokio::select! {
+            p = async {
+                let a = fe.slots.clone().acquire_owned().await;
+                let b = global.slots.clone().acquire_owned().await;
+                (a, b)
+            } => p,
+            _ = stop.changed() => return,
+        };
+        let (Ok(fe_permit), Ok(g_permit)) = permits else {
+            return;
+        };
         let accepted = tokio::select! {
             a = l.accept() => a,
             _ = stop.changed() => return,
         };
-        let Ok((mut s, _)) = accepted else { continue };
-        let shared = shared.clone();
-        let _fe = fe.clone();
-        tokio::spawn(async move {
-            let mut buf = [0u8; 4096];
-            let _ = s.read(&mut buf).await;
-            let model = shared.model();
-            let rows = stats::rows(&model, &Options::default());
-            let mut body = String::new();
-            runtime_api::csv::write_header(&mut body);
-            for r in &rows {
-                runtime_api::csv::write_row(&mut body, r);
+        let Ok((sock, peer)) = accepted else {
+            // Out of descriptors or a transient error: back off rather than spin.
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                _ = stop.changed() => return,
             }
-            let head = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = s.write_all(head.as_bytes()).await;
-            let _ = s.write_all(body.as_bytes()).await;
+            continue;
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            handle(sock, peer, fe, shared).await;
+            drop((fe_permit, g_permit));
         });
     }
+}
+
+fn current_frontend(shared: &Shared, fe: &Arc<FrontendRt>) -> Arc<FrontendRt> {
+    shared
+        .model()
+        .frontends()
+        .find(|f| f.name == fe.name && f.stats.is_some())
+        .cloned()
+        .unwrap_or_else(|| fe.clone())
+}
+
+/// One connection, one request: count it like HAProxy counts an intercepted stats request.
+async fn handle(mut sock: TcpStream, peer: SocketAddr, fe: Arc<FrontendRt>, shared: Arc<Shared>) {
+    let model = shared.model();
+    let c = &fe.counters;
+    let g = &model.global.counters;
+    c.conn_tot.fetch_add(1, Relaxed);
+    c.conn_rate.hit();
+    g.conn_tot.fetch_add(1, Relaxed);
+    g.conn_rate.hit();
+    c.session_started();
+    g.session_started();
+    let timeout = fe.timeouts.client.unwrap_or(DEFAULT_CLIENT_TIMEOUT);
+    let (resp, head_only) = match http::read_request(&mut sock, timeout).await {
+        Ok(req) => {
+            c.bin.fetch_add(req.bytes_in, Relaxed);
+            c.req_tot.fetch_add(1, Relaxed);
+            c.req_rate.hit();
+            let resp = respond(&req, peer, &fe, &shared, &model);
+            (resp, req.method == Method::Head)
+        }
+        Err(ReadError::Closed) => {
+            c.session_ended();
+            g.session_ended();
+            return;
+        }
+        Err(e) => {
+            c.ereq.fetch_add(1, Relaxed);
+            c.req_tot.fetch_add(1, Relaxed);
+            let status = if e == ReadError::Timeout { 408 } else { 400 };
+            (Response::haproxy_error(status), false)
+        }
+    };
+    let sent = http::write_response(&mut sock, &resp, head_only).await;
+    c.bout.fetch_add(sent, Relaxed);
+    g.bout.fetch_add(sent, Relaxed);
+    c.hrsp[resp.class()].fetch_add(1, Relaxed);
+    c.session_ended();
+    g.session_ended();
+}
+
+/// Route one request. Outside the stats URI (and `/metrics`) a stats-only frontend has no
+/// server to hand the request to: HAProxy answers 503, so does this.
+fn respond(
+    req: &Request,
+    peer: SocketAddr,
+    fe: &FrontendRt,
+    shared: &Arc<Shared>,
+    model: &Arc<Model>,
+) -> Response {
+    let Some(page) = fe.stats.as_ref() else {
+        return Response::haproxy_error(503);
+    };
+    let ctx = || Ctx {
+        shared: shared.clone(),
+        model: model.clone(),
+        level: Level::Admin,
+        socket_level: Level::Admin,
+        interactive: false,
+        timeout: Duration::from_secs(10),
+        quit: false,
+    };
+    let path = req.target.split(['?', ';']).next().unwrap_or("");
+    if let Some(metrics) = page.prometheus_path.as_deref() {
+        if path == metrics && matches!(req.method, Method::Get | Method::Head) {
+            // The exporter is an HTTP service of its own (`use-service`), not behind `stats auth`.
+            fe.counters.intercepted.fetch_add(1, Relaxed);
+            let info = crate::stats_socket::info::values(&ctx());
+            let rows = stats::rows(model, &Options::default());
+            return Response::new(200)
+                .header("cache-control", "no-cache")
+                .header("content-type", prometheus::CONTENT_TYPE)
+                .body(prometheus::render(&info, &rows));
+        }
+    }
+    let Some(u) = uri::parse(&page.uri, &req.target) else {
+        return Response::haproxy_error(503);
+    };
+    if req.method == Method::Other {
+        return Response::haproxy_error(503);
+    }
+    fe.counters.intercepted.fetch_add(1, Relaxed);
+    if !auth::allowed(page, req.header("authorization")) {
+        return auth::challenge(page);
+    }
+    let admin = auth::admin_allowed(page, peer.ip());
+    if req.method == Method::Post {
+        let status = if !admin {
+            admin::Status::Deny
+        } else if req.body_too_large {
+            admin::Status::Excd
+        } else {
+            admin::apply(&ctx(), &req.body)
+        };
+        let location = format!("{};st={}{}", page.uri, status.code(), u.keep());
+        return Response::new(303)
+            .header("cache-control", "no-cache")
+            .header("content-type", "text/plain")
+            .header("content-length", "0")
+            .header("location", location);
+    }
+    let opts = Options {
+        show_legends: page.show_legends,
+        up_only: u.up,
+        no_maint: u.no_maint,
+        ..Options::default()
+    };
+    let mut rows = stats::rows(model, &opts);
+    if let Some(scope) = &u.scope {
+        let scope = scope.to_ascii_lowercase();
+        rows.retain(|r| {
+            r.name(runtime_api::fields::idx::PXNAME)
+                .to_ascii_lowercase()
+                .contains(&scope)
+        });
+    }
+    let (body, content_type) = match export::render(u.format, &rows) {
+        Some(x) => x,
+        None => {
+            let info = crate::stats_socket::info::values(&ctx());
+            let pctx = html::PageCtx {
+                model,
+                page,
+                uri: &u,
+                info: &info,
+                admin,
+            };
+            (html::render(&pctx, &rows), "text/html")
+        }
+    };
+    let mut resp = Response::new(200)
+        .header("cache-control", "no-cache")
+        .header("content-type", content_type);
+    if let Some(refresh) = page.refresh.filter(|_| !u.norefresh) {
+        resp = resp.header("refresh", refresh.as_secs().to_string());
+    }
+    resp.body(body)
 }

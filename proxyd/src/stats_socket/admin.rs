@@ -27,7 +27,8 @@ pub fn lookup(ctx: &Ctx, arg: Option<&String>) -> Result<(Arc<BackendRt>, Arc<Se
     Ok((be, srv))
 }
 
-fn set_maint(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, on: bool) {
+/// Enter or leave forced maintenance; shared with the stats page's admin form.
+pub fn set_maint(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, on: bool) {
     let Ok(mut st) = srv.state.lock() else { return };
     let was_maint = st.admin.maint();
     if on == was_maint {
@@ -43,7 +44,8 @@ fn set_maint(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, on: bool) {
     events::admin_change(be, srv, cause, ctx.log());
 }
 
-fn set_drain(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, on: bool) {
+/// Enter or leave forced drain; shared with the stats page's admin form.
+pub fn set_drain(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, on: bool) {
     let Ok(mut st) = srv.state.lock() else { return };
     if st.admin.fdrain == on {
         return;
@@ -115,7 +117,7 @@ pub fn set_server(ctx: &mut Ctx, args: &[String]) -> String {
     }
 }
 
-fn set_health(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, val: &str) -> String {
+pub fn set_health(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, val: &str) -> String {
     let forced = match val {
         "up" => ForcedHealth::Up,
         "stopping" => ForcedHealth::Stopping,
@@ -215,9 +217,18 @@ fn toggle_health(ctx: &Ctx, args: &[String], on: bool) -> String {
         Ok(x) => x,
         Err(e) => return e,
     };
-    if srv.check.is_none() {
+    if !set_check_enabled(ctx, &be, &srv, on) {
         let verb = if on { "enable" } else { "disable" };
         return format!("Health check was not configured on this server, cannot {verb}.\n");
+    }
+    String::new()
+}
+
+/// `enable|disable health`; false when the server has no check configured. Shared with the
+/// stats page's admin form.
+pub fn set_check_enabled(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, on: bool) -> bool {
+    if srv.check.is_none() {
+        return false;
     }
     if let Ok(mut st) = srv.state.lock() {
         st.check_enabled = on;
@@ -226,8 +237,8 @@ fn toggle_health(ctx: &Ctx, args: &[String], on: bool) -> String {
         }
         srv.publish(&mut st);
     }
-    events::after_change(&be, ctx.log());
-    String::new()
+    events::after_change(be, ctx.log());
+    true
 }
 
 pub fn shutdown_sessions(ctx: &mut Ctx, args: &[String]) -> String {
