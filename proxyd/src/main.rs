@@ -101,7 +101,7 @@ fn main() -> ExitCode {
         }
     };
     if args.dev {
-        return run_dev();
+        return run_dev(args.quiet);
     }
     if args.files.is_empty() {
         logging::console(
@@ -167,6 +167,18 @@ async fn serve(
     pidfile: Option<PathBuf>,
     ready_pipe: Option<privileges::ReadyPipe>,
 ) -> ExitCode {
+    // Before READY=1 or the -D parent's exit: a reload sent the moment the service is announced
+    // must find the handler, not the default action (which terminates).
+    let signals = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            logging::console(Severity::Alert, &e);
+            if let Some(p) = ready_pipe {
+                p.fail(&e);
+            }
+            return ExitCode::from(1);
+        }
+    };
     let log = Logger::new(&config.global.logs);
     let (user, group, chroot) = (
         config.global.user.clone(),
@@ -203,25 +215,52 @@ async fn serve(
         p.ready();
     }
     privileges::notify_systemd("READY=1");
-    let code = signal_loop(daemon, &args.files, args.quiet).await;
+    let code = signal_loop(daemon, signals, &args.files, args.quiet).await;
     if let Some(path) = &pidfile {
         let _ = std::fs::remove_file(path);
     }
     code
 }
 
-async fn signal_loop(mut daemon: Daemon, files: &[PathBuf], quiet: bool) -> ExitCode {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut hup), Ok(mut usr2), Ok(mut usr1), Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::hangup()),
-        signal(SignalKind::user_defined2()),
-        signal(SignalKind::user_defined1()),
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        logging::console(Severity::Alert, "cannot install signal handlers");
-        return ExitCode::from(1);
-    };
+/// The signals proxyd acts on, registered once: a signal that arrives between registration and
+/// the first `recv` is kept, not lost.
+struct Signals {
+    hup: tokio::signal::unix::Signal,
+    usr2: tokio::signal::unix::Signal,
+    usr1: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Result<Signals, String> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let install = |kind: SignalKind| {
+            signal(kind).map_err(|e| format!("cannot install signal handlers: {e}"))
+        };
+        Ok(Signals {
+            hup: install(SignalKind::hangup())?,
+            usr2: install(SignalKind::user_defined2())?,
+            usr1: install(SignalKind::user_defined1())?,
+            term: install(SignalKind::terminate())?,
+            int: install(SignalKind::interrupt())?,
+        })
+    }
+}
+
+async fn signal_loop(
+    mut daemon: Daemon,
+    signals: Signals,
+    files: &[PathBuf],
+    quiet: bool,
+) -> ExitCode {
+    let Signals {
+        mut hup,
+        mut usr2,
+        mut usr1,
+        mut term,
+        mut int,
+    } = signals;
     let mut soft_stopping = false;
     loop {
         let tick = tokio::time::sleep(std::time::Duration::from_millis(100));
@@ -254,7 +293,8 @@ fn reload(daemon: &mut Daemon, files: &[PathBuf], quiet: bool) {
     privileges::notify_systemd("READY=1");
 }
 
-fn run_dev() -> ExitCode {
+/// `--dev`: the demo of [`proxyd::dev`], served by the same daemon code as `-f`.
+fn run_dev(quiet: bool) -> ExitCode {
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -265,33 +305,75 @@ fn run_dev() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    rt.block_on(async {
-        let setup = match proxyd::dev::prepare().await {
-            Ok(s) => s,
+    let code = rt.block_on(dev_session(quiet));
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
+}
+
+/// How long `--dev` waits for the first health checks before printing what to try: long enough
+/// for a loaded machine, short enough that a broken check never hides the instructions.
+const DEV_FIRST_CHECKS_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn dev_session(quiet: bool) -> ExitCode {
+    // Taken over before the temporary directory exists, so Ctrl-C at any moment still ends in
+    // the cleanup below instead of the default action leaving the directory behind.
+    let mut signals = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            logging::console(Severity::Alert, &e);
+            return ExitCode::from(1);
+        }
+    };
+    let started = tokio::select! {
+        s = dev_start(quiet) => s,
+        _ = signals.term.recv() => return ExitCode::SUCCESS,
+        _ = signals.int.recv() => return ExitCode::SUCCESS,
+    };
+    let (setup, daemon) = match started {
+        Ok(s) => s,
+        Err(e) => {
+            logging::console(Severity::Alert, &format!("--dev: {e}"));
+            return ExitCode::from(1);
+        }
+    };
+    let checks_done = tokio::select! {
+        done = proxyd::dev::wait_for_first_checks(&daemon.shared, DEV_FIRST_CHECKS_WAIT) => done,
+        _ = signals.term.recv() => { daemon.shutdown().await; return ExitCode::SUCCESS; }
+        _ = signals.int.recv() => { daemon.shutdown().await; return ExitCode::SUCCESS; }
+    };
+    let text = setup.instructions(&proxyd::dev::haproxyctl_command(), checks_done, quiet);
+    {
+        use std::io::Write as _;
+        // A closed stdout (`proxyd --dev | head -1`) must not stop the demo.
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+    let files = vec![setup.config_path.clone()];
+    let code = signal_loop(daemon, signals, &files, quiet).await;
+    // The directory goes only once the daemon has stopped using its socket and files.
+    drop(setup);
+    code
+}
+
+/// Certificates, backends, configuration, then the daemon. Ports are picked free but not held
+/// until the daemon binds them, so a port taken in between costs a retry with fresh ones.
+async fn dev_start(quiet: bool) -> Result<(proxyd::dev::DevSetup, Daemon), String> {
+    const ATTEMPTS: usize = 5;
+    let mut setup = proxyd::dev::prepare().await?;
+    let files = vec![setup.config_path.clone()];
+    let mut last_error = String::new();
+    for _ in 0..ATTEMPTS {
+        let config = load(&files, quiet)?;
+        match Daemon::start(config, Logger::new(&[])) {
+            Ok(d) => return Ok((setup, d)),
             Err(e) => {
-                logging::console(Severity::Alert, &format!("--dev: {e}"));
-                return ExitCode::from(1);
+                last_error = e;
+                setup.write_config()?;
             }
-        };
-        let files = vec![setup.config_path.clone()];
-        let config = match load(&files, true) {
-            Ok(c) => c,
-            Err(e) => {
-                logging::console(Severity::Alert, &e);
-                return ExitCode::from(1);
-            }
-        };
-        let daemon = match Daemon::start(config, Logger::new(&[])) {
-            Ok(d) => d,
-            Err(e) => {
-                logging::console(Severity::Alert, &e);
-                return ExitCode::from(1);
-            }
-        };
-        print!("{}", setup.instructions());
-        let _ = std::io::Write::flush(&mut std::io::stdout());
-        let code = signal_loop(daemon, &files, true).await;
-        let _ = std::fs::remove_dir_all(&setup.dir);
-        code
-    })
+        }
+    }
+    Err(format!(
+        "cannot start after {ATTEMPTS} attempts: {last_error}"
+    ))
 }

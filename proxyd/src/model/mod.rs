@@ -329,9 +329,7 @@ impl Model {
                         .and_then(|n| backends.iter().find(|(bn, _)| bn == n))
                         .map(|(_, b)| b.clone())
                         .or_else(|| {
-                            // A `listen` with no server and a stats page only serves the page.
-                            let page_only = p.stats.is_some() && p.servers.is_empty();
-                            (p.kind == ProxyKind::Listen && !page_only)
+                            (p.kind == ProxyKind::Listen)
                                 .then(|| backend.clone())
                                 .flatten()
                         })

@@ -53,11 +53,17 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     Ok(sock.into())
 }
 
+/// A stats frontend with nothing to forward to: a `frontend`, or a `listen` (which is its own
+/// backend) without servers, as in `listen stats` + `bind :9000` + `stats enable`.
+fn serves_stats_page(fe: &FrontendRt) -> bool {
+    fe.stats.is_some() && fe.backend.as_ref().is_none_or(|b| b.servers.is_empty())
+}
+
 /// Every (address, frontend) pair the model wants bound.
 fn wanted(model: &Model) -> Vec<(SocketAddr, Arc<FrontendRt>)> {
     let mut out = Vec::new();
     for fe in model.frontends() {
-        if fe.stats.is_some() && fe.backend.is_none() {
+        if serves_stats_page(fe) {
             // Served by the stats page server instead.
             continue;
         }
@@ -74,7 +80,7 @@ fn wanted(model: &Model) -> Vec<(SocketAddr, Arc<FrontendRt>)> {
 pub fn stats_binds(model: &Model) -> Vec<(SocketAddr, Arc<FrontendRt>)> {
     let mut out = Vec::new();
     for fe in model.frontends() {
-        if fe.stats.is_some() && fe.backend.is_none() {
+        if serves_stats_page(fe) {
             for b in &fe.binds {
                 for a in &b.addrs {
                     out.push((*a, fe.clone()));
