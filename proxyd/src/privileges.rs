@@ -42,8 +42,10 @@ pub fn daemonize() -> Result<Option<ReadyPipe>, String> {
         if verdict == "OK" {
             std::process::exit(0);
         }
+        // The background process has no stderr any more: its reason is printed here, in the
+        // same `[ALERT]` form a foreground start would have used.
         if !verdict.is_empty() {
-            eprintln!("{verdict}");
+            proxyd::logging::console(proxyd::logging::Severity::Alert, &verdict);
         }
         std::process::exit(1);
     }

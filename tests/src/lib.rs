@@ -12,11 +12,14 @@
 //! - [`socket`]: one-shot stats socket queries, `show stat` parsed by header name, polling with a
 //!   deadline, and the `echo 'show stat' | nc -U | awk` monitoring pipeline.
 //! - [`scenario`]: whole scenarios (config + backends + assertions) run against either daemon.
+//! - [`traffic`]: tagged servers, held connections, verifiable large streams, scripted backends.
+//! - [`background`]: `proxyd -D -p PIDFILE`, found through its pid file.
 //!
 //! Nothing here depends on proxyd's code: a test exercises whatever binary it is given, so each
 //! scenario can run against real HAProxy to show it describes HAProxy's behaviour.
 
 pub mod backends;
+pub mod background;
 pub mod bins;
 pub mod certs;
 pub mod client;
@@ -25,3 +28,4 @@ pub mod daemon;
 pub mod ports;
 pub mod scenario;
 pub mod socket;
+pub mod traffic;

@@ -59,6 +59,13 @@ pub fn has_free_slot(s: &ServerRt) -> bool {
     max == 0 || s.counters.scur.load(Relaxed) < max
 }
 
+/// Whether a server other than `srv` could take a new connection now (free slot or not).
+pub fn has_alternative(be: &BackendRt, srv: &Arc<ServerRt>) -> bool {
+    candidates(be)
+        .iter()
+        .any(|&i| !Arc::ptr_eq(&be.servers[i], srv))
+}
+
 /// Indices of the servers eligible right now: usable actives, else the first usable backup.
 fn candidates(be: &BackendRt) -> Vec<usize> {
     let act: Vec<usize> = (0..be.servers.len())
@@ -76,6 +83,19 @@ fn candidates(be: &BackendRt) -> Vec<usize> {
 /// Pick a server for a new connection. `exclude` is the server a redispatch moves away from.
 pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> Pick {
     let mut cands = candidates(be);
+    // Round robin steps over the server it avoids, as HAProxy's tree does, so a redispatch
+    // away from a dead server leaves the rotation where it would have been.
+    let rr_all: Vec<usize> = cands
+        .iter()
+        .copied()
+        .filter(|&i| has_free_slot(&be.servers[i]))
+        .collect();
+    let excluded = exclude.and_then(|ex| {
+        cands
+            .iter()
+            .copied()
+            .find(|&i| Arc::ptr_eq(&be.servers[i], ex))
+    });
     if let Some(ex) = exclude {
         if cands.len() > 1 {
             cands.retain(|&i| !Arc::ptr_eq(&be.servers[i], ex));
@@ -99,7 +119,19 @@ pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> 
         lb.current = vec![0; be.servers.len()];
     }
     let idx = match be.balance {
-        Balance::RoundRobin | Balance::StaticRr => smooth_wrr(&mut lb, be, &free),
+        Balance::RoundRobin | Balance::StaticRr => {
+            let mut idx = smooth_wrr(&mut lb, be, &rr_all);
+            for _ in 1..rr_all.len() {
+                if Some(idx) != excluded || free.len() == rr_all.len() {
+                    break;
+                }
+                idx = smooth_wrr(&mut lb, be, &rr_all);
+            }
+            if Some(idx) == excluded && !free.contains(&idx) {
+                idx = free[0];
+            }
+            idx
+        }
         Balance::LeastConn => least_conn(&mut lb, be, &free),
         Balance::First => *free
             .iter()
@@ -153,46 +185,48 @@ fn least_conn(lb: &mut LbState, be: &BackendRt, free: &[usize]) -> usize {
     best
 }
 
-/// Map-based source hashing over the total weight: a client keeps its server as long as the
-/// server set does not change. Falls back to the next free server when its server is full.
+/// HAProxy's default `balance source` (map-based, no avalanche): the client address, as a
+/// number (IPv6: its four words XORed), modulo the total weight indexes HAProxy's server map,
+/// whose slots follow the smooth weighted rotation. A client keeps its server as long as the
+/// server set does not change; when that server is full the next free one is used.
 fn source_hash(be: &BackendRt, cands: &[usize], free: &[usize], client: IpAddr) -> usize {
-    let total: u64 = cands.iter().map(|&i| weight(&be.servers[i]) as u64).sum();
-    if total == 0 {
-        return free[0];
+    let weights: Vec<i64> = cands.iter().map(|&i| weight(&be.servers[i])).collect();
+    let total: i64 = weights.iter().sum();
+    if total == 0 || cands.len() == 1 {
+        return if free.contains(&cands[0]) {
+            cands[0]
+        } else {
+            free[0]
+        };
     }
     let h = match client {
-        IpAddr::V4(v4) => full_hash(u32::from(v4)),
-        IpAddr::V6(v6) => {
-            let o = v6.octets();
-            let mut h = 0u32;
-            for c in o.chunks(4) {
-                h = full_hash(h ^ u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
-            }
-            h
-        }
+        IpAddr::V4(v4) => u32::from(v4),
+        IpAddr::V6(v6) => v6.octets().chunks(4).fold(0u32, |h, c| {
+            h ^ u32::from_be_bytes([c[0], c[1], c[2], c[3]])
+        }),
     };
-    let mut slot = (h as u64) % total;
-    for &i in cands {
-        let w = weight(&be.servers[i]) as u64;
-        if slot < w {
-            if free.contains(&i) {
-                return i;
+    let slot = (h as i64) % total;
+    // Walk the map up to the slot: O(total weight), computed per connection because the map
+    // changes with every weight or state change.
+    let mut score = vec![0i64; cands.len()];
+    let mut chosen = 0;
+    for _ in 0..=slot {
+        let mut best = 0;
+        for k in 0..cands.len() {
+            score[k] += weights[k];
+            if score[k] > score[best] {
+                best = k;
             }
-            break;
         }
-        slot -= w;
+        score[best] -= total;
+        chosen = best;
     }
-    free[0]
-}
-
-/// Thomas Wang's 32-bit integer hash, as HAProxy's `full_hash`.
-fn full_hash(mut a: u32) -> u32 {
-    a = a.wrapping_add(0x7ed5_5d16).wrapping_add(a << 12);
-    a = (a ^ 0xc761_c23c) ^ (a >> 19);
-    a = a.wrapping_add(0x1656_67b1).wrapping_add(a << 5);
-    a = a.wrapping_add(0xd3a2_646c) ^ (a << 9);
-    a = a.wrapping_add(0xfd70_46c5).wrapping_add(a << 3);
-    (a ^ 0xb55a_4f09) ^ (a >> 16)
+    let i = cands[chosen];
+    if free.contains(&i) {
+        i
+    } else {
+        free[0]
+    }
 }
 
 /// Power of `draws` choices: weighted random draws, keep the least loaded.

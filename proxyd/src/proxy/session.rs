@@ -73,9 +73,6 @@ pub async fn run(s: Session) {
     match assigned {
         Ok(a) => {
             let srv = a.server.clone();
-            srv.counters.stot.fetch_add(1, Relaxed);
-            srv.counters.rate.hit();
-            srv.counters.mark_last_session();
             let _ = a.stream.set_nodelay(true);
             let kill = srv.kill.subscribe();
             let outcome = forward::forward(
@@ -101,8 +98,12 @@ pub async fn run(s: Session) {
             if outcome.server_abort {
                 be.counters.srv_abrt.fetch_add(1, Relaxed);
                 srv.counters.srv_abrt.fetch_add(1, Relaxed);
-                be.counters.eresp.fetch_add(1, Relaxed);
-                srv.counters.eresp.fetch_add(1, Relaxed);
+                // A server that errors is a response error; one that merely went quiet past
+                // `timeout server` (`sD`) is not, as HAProxy counts it.
+                if &outcome.term == b"SD" {
+                    be.counters.eresp.fetch_add(1, Relaxed);
+                    srv.counters.eresp.fetch_add(1, Relaxed);
+                }
             }
             let ttime = total_ms(start);
             for c in [&be.counters, &srv.counters] {
@@ -111,6 +112,9 @@ pub async fn run(s: Session) {
                 }
             }
             queue::release(&be, &srv);
+            // HAProxy detaches the stream from its backend before logging: `%bc` and `%sc`
+            // no longer count it, while `%ac` and `%fc` still do.
+            be.counters.session_ended();
             if fe.tcplog {
                 let term = String::from_utf8_lossy(&outcome.term).into_owned();
                 tcplog(
@@ -132,6 +136,7 @@ pub async fn run(s: Session) {
                 Failure::QueueTimeout => ("<NOSRV>".to_string(), "sQ", 0, -1, -1),
                 Failure::ConnectFailed(srv, retries) => (srv.name.clone(), "SC", *retries, 0, -1),
             };
+            be.counters.session_ended();
             if fe.tcplog {
                 let ttime = total_ms(start);
                 tcplog(
@@ -148,7 +153,6 @@ pub async fn run(s: Session) {
             }
         }
     }
-    be.counters.session_ended();
     fe.counters.session_ended();
     s.global.counters.session_ended();
     drop(s.permits);
@@ -169,14 +173,21 @@ async fn assign_and_connect(be: &Arc<BackendRt>, peer: SocketAddr) -> Result<Ass
         }
     };
     let queue_ms = ms_since(queue_started);
+    // HAProxy's `conn_retries`: every failed attempt spends one, whether the next attempt
+    // retries the same server or is redispatched.
     let mut retries_left = be.retries;
     let mut retries_done = 0;
     loop {
+        // HAProxy counts a server session (`stot`) per connection attempt, so a refused
+        // server retried twice shows 3.
+        srv.counters.stot.fetch_add(1, Relaxed);
+        srv.counters.rate.hit();
+        srv.counters.mark_last_session();
         srv.counters.connect.fetch_add(1, Relaxed);
         be.counters.connect.fetch_add(1, Relaxed);
         let t0 = Instant::now();
         let res = tokio::time::timeout(connect_timeout, TcpStream::connect(srv.addr)).await;
-        match res {
+        let quick = match res {
             Ok(Ok(stream)) => {
                 return Ok(Assigned {
                     server: srv,
@@ -186,39 +197,60 @@ async fn assign_and_connect(be: &Arc<BackendRt>, peer: SocketAddr) -> Result<Ass
                     retries: retries_done,
                 });
             }
-            Ok(Err(_)) | Err(_) => {
-                let quick = res.is_ok();
-                if retries_left == 0 {
-                    srv.counters.econ.fetch_add(1, Relaxed);
+            Ok(Err(_)) => true,
+            Err(_) => false,
+        };
+        if retries_left == 0 {
+            srv.counters.econ.fetch_add(1, Relaxed);
+            be.counters.econ.fetch_add(1, Relaxed);
+            queue::release(be, &srv);
+            return Err(Failure::ConnectFailed(srv, retries_done));
+        }
+        retries_left -= 1;
+        retries_done += 1;
+        let active = be.usable_counts().0;
+        // A redispatch that can only land on the same server is counted as a retry, as HAProxy
+        // counts it once the server is chosen.
+        if should_redispatch(be, &srv, retries_left, active) && balance::has_alternative(be, &srv) {
+            srv.counters.wredis.fetch_add(1, Relaxed);
+            be.counters.wredis.fetch_add(1, Relaxed);
+            queue::release(be, &srv);
+            srv = match choose(be, peer, Some(&srv)).await {
+                Ok(other) => other,
+                Err(f) => {
                     be.counters.econ.fetch_add(1, Relaxed);
-                    queue::release(be, &srv);
-                    return Err(Failure::ConnectFailed(srv, retries_done));
+                    return Err(f);
                 }
-                retries_left -= 1;
-                retries_done += 1;
-                // `option redispatch`: the last retry goes to another server.
-                if be.redispatch && retries_left == 0 {
-                    if let Ok(other) = choose(be, peer, Some(&srv)).await {
-                        if !Arc::ptr_eq(&other, &srv) {
-                            srv.counters.wredis.fetch_add(1, Relaxed);
-                            be.counters.wredis.fetch_add(1, Relaxed);
-                            queue::release(be, &srv);
-                            srv = other;
-                            continue;
-                        }
-                        queue::release(be, &other);
-                    }
-                }
-                srv.counters.wretr.fetch_add(1, Relaxed);
-                be.counters.wretr.fetch_add(1, Relaxed);
-                // An immediate refusal would otherwise hammer the server: HAProxy waits
-                // min(timeout connect, 1s) before retrying the same server.
-                if quick {
-                    tokio::time::sleep(connect_timeout.min(Duration::from_secs(1))).await;
-                }
+            };
+            // HAProxy waits before the next attempt only when it may hit the same server.
+            if quick && active <= 1 {
+                tokio::time::sleep(connect_timeout.min(Duration::from_secs(1))).await;
+            }
+        } else {
+            srv.counters.wretr.fetch_add(1, Relaxed);
+            be.counters.wretr.fetch_add(1, Relaxed);
+            // An immediate refusal would otherwise hammer the server: HAProxy waits
+            // min(timeout connect, 1s) before retrying the same server.
+            if quick {
+                tokio::time::sleep(connect_timeout.min(Duration::from_secs(1))).await;
             }
         }
     }
+}
+
+/// HAProxy 2.6's choice after a failed connect with `option redispatch` (default interval -1):
+/// move when the server is no longer usable, on the last retry, or at once when another active
+/// server exists and the algorithm does not tie clients to servers (`balance source`).
+fn should_redispatch(
+    be: &BackendRt,
+    srv: &ServerRt,
+    retries_left: u32,
+    active_usable: u32,
+) -> bool {
+    be.redispatch
+        && (!srv.is_usable()
+            || retries_left == 0
+            || (active_usable > 1 && !matches!(be.balance, crate::config::Balance::Source)))
 }
 
 /// Pick a server with a reserved slot, waiting in the queue when every server is full.

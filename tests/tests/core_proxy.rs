@@ -1,0 +1,1182 @@
+//! The core proxy end to end: the real `proxyd` binary in front of real loopback servers.
+//!
+//! Behaviour that HAProxy defines (balancing, retries, queueing, limits, timeouts, logs) is run
+//! on the same scenario against the real HAProxy 2.6 first, when it is installed, so every
+//! assertion is shown to describe HAProxy before it is applied to proxyd.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener};
+use std::time::{Duration, Instant};
+
+use e2e::backends::Backend;
+use e2e::background::{self, Background};
+use e2e::certs::Pki;
+use e2e::client;
+use e2e::config::{BackendSection, Config};
+use e2e::daemon::Daemon;
+use e2e::ports;
+use e2e::socket;
+use e2e::traffic::{self, Held, Pattern, Scripted, Waited};
+
+/// Generous bound for anything that should happen "soon" on a loaded 2-core machine.
+const SOON: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Under {
+    Haproxy,
+    Proxyd,
+}
+
+impl Under {
+    fn start(self, config: Config) -> Option<Daemon> {
+        match self {
+            Under::Haproxy => Daemon::haproxy(config),
+            Under::Proxyd => Some(Daemon::proxyd(config)),
+        }
+    }
+}
+
+/// Runs `scenario` against HAProxy (when installed), then proxyd; returns what each observed.
+fn on_both<T: std::fmt::Debug>(scenario: impl Fn(Under) -> Option<T>) -> Vec<(Under, T)> {
+    let mut seen = Vec::new();
+    for under in [Under::Haproxy, Under::Proxyd] {
+        if let Some(v) = scenario(under) {
+            seen.push((under, v));
+        }
+    }
+    seen
+}
+
+/// `frontend fe` on `listen` with extra `lines`, forwarding to `be`.
+fn frontend(listen: SocketAddr, lines: &[&str]) -> String {
+    let mut text = format!("frontend fe\n    bind {listen}\n    default_backend be\n");
+    for l in lines {
+        text.push_str(&format!("    {l}\n"));
+    }
+    text
+}
+
+fn held(daemon: &Daemon, listen: SocketAddr, what: &str) -> Held {
+    Held::open(listen).unwrap_or_else(|e| daemon.fail(&format!("{what}: {e}")))
+}
+
+/// Opens `n` connections one after the other and counts the servers that answered.
+fn spread(daemon: &Daemon, listen: SocketAddr, n: usize) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for i in 0..n {
+        let server = traffic::server_of_next_connection(listen)
+            .unwrap_or_else(|e| daemon.fail(&format!("connection {i}: {e}")));
+        *counts.entry(server).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn count(counts: &BTreeMap<String, usize>, server: &str) -> usize {
+    counts.get(server).copied().unwrap_or(0)
+}
+
+fn stat_u64(daemon: &Daemon, px: &str, sv: &str, col: &str) -> u64 {
+    daemon.stat(px, sv, col).parse().unwrap_or(0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Byte-exact passthrough
+
+#[test]
+fn transfer_of_100_mib_each_way_arrives_byte_exact() {
+    let echo = Backend::echo();
+    let listen = ports::free_addr();
+    let cfg = Config::new()
+        .section(frontend(listen, &[]))
+        .backend(BackendSection::new("be").server("echo", echo.addr(), ""));
+    let daemon = Daemon::proxyd(cfg);
+    const LEN: u64 = 100 * 1024 * 1024;
+    let stream = client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+    // The echo server answers as it reads, so both directions carry 100 MiB at once.
+    stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    stream.set_write_timeout(Some(Duration::from_secs(30))).ok();
+    let t = traffic::transfer(stream, LEN, 0x5eed)
+        .unwrap_or_else(|e| daemon.fail(&format!("transfer failed: {e}")));
+    eprintln!(
+        "100 MiB each way through proxyd in {:?} ({:.0} MiB/s per direction)",
+        t.elapsed,
+        100.0 / t.elapsed.as_secs_f64()
+    );
+    if t.sent != LEN || t.received != LEN || t.first_mismatch.is_some() {
+        daemon.fail(&format!("transfer not byte-exact: {t:?}"));
+    }
+    daemon.wait_until("bin and bout of 100 MiB on the server row", SOON, |d| {
+        stat_u64(d, "be", "echo", "bin") == LEN && stat_u64(d, "be", "echo", "bout") == LEN
+    });
+}
+
+#[test]
+fn tls_client_verifies_the_backends_own_certificate_through_the_proxy() {
+    let pki = Pki::new();
+    let server = Backend::https(pki.server.server_config(), 200);
+    let listen = ports::free_addr();
+    let cfg = Config::new()
+        .section(frontend(listen, &[]))
+        .backend(BackendSection::new("be").server("tls", server.addr(), ""));
+    let daemon = Daemon::proxyd(cfg);
+    const LEN: usize = 3_000_000;
+    let exchange = client::tls_get(
+        listen,
+        pki.client_config(),
+        "localhost",
+        &format!("/bytes/{LEN}"),
+    )
+    .unwrap_or_else(|e| daemon.fail(&format!("verified TLS session through proxyd: {e}")));
+    if exchange.peer_certificates.first() != Some(&pki.server.cert_der) {
+        daemon.fail("the client did not see the backend's certificate");
+    }
+    let expected: Vec<u8> = (0..LEN).map(|i| b'a' + (i % 26) as u8).collect();
+    if exchange.status_line() != "HTTP/1.1 200 OK" || exchange.body() != expected.as_slice() {
+        daemon.fail(&format!(
+            "answer {:?} with a {}-byte body differs from the backend's",
+            exchange.status_line(),
+            exchange.body().len()
+        ));
+    }
+    // A client that trusts only another CA must reject the backend's certificate: the proxy
+    // neither terminates TLS nor presents anything of its own.
+    let refused = client::tls_get(listen, pki.other_ca.client_config(), "localhost", "/");
+    match refused {
+        Err(e)
+            if e.to_string().contains("UnknownIssuer") || e.to_string().contains("certificate") => {
+        }
+        other => daemon.fail(&format!(
+            "a client trusting an unrelated CA should fail verification, got {other:?}"
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Half-close
+
+#[test]
+fn client_half_close_still_receives_the_whole_answer() {
+    // The server answers only once it has read the client's FIN, then echoes everything back.
+    let server = Scripted::start(|mut s, log| {
+        let mut got = Vec::new();
+        if s.read_to_end(&mut got).is_ok() {
+            traffic::note(log, format!("read {} bytes to EOF", got.len()));
+            let _ = s.write_all(&got);
+        }
+    });
+    let listen = ports::free_addr();
+    let cfg = Config::new()
+        .section(frontend(listen, &[]))
+        .backend(BackendSection::new("be").server("srv", server.addr(), ""));
+    let daemon = Daemon::proxyd(cfg);
+    let mut payload = vec![0u8; 700_000];
+    Pattern::new(3).fill(&mut payload);
+    let answer = client::tcp_roundtrip(listen, &payload)
+        .unwrap_or_else(|e| daemon.fail(&format!("half-closed exchange: {e}")));
+    if answer != payload {
+        daemon.fail(&format!(
+            "answer after half-close: {} bytes, expected the {} sent (server: {:?})",
+            answer.len(),
+            payload.len(),
+            server.log()
+        ));
+    }
+}
+
+#[test]
+fn server_half_close_still_carries_the_clients_bytes() {
+    // The server speaks first, shuts its write side, then reads the client to EOF.
+    let server = Scripted::start(|mut s, log| {
+        if s.write_all(b"hello\n").is_err() || s.shutdown(Shutdown::Write).is_err() {
+            return;
+        }
+        let mut got = Vec::new();
+        if s.read_to_end(&mut got).is_ok() {
+            let mut want = vec![0u8; got.len()];
+            Pattern::new(4).fill(&mut want);
+            traffic::note(log, format!("received {} exact={}", got.len(), got == want));
+        }
+    });
+    let listen = ports::free_addr();
+    let cfg = Config::new()
+        .section(frontend(listen, &[]))
+        .backend(BackendSection::new("be").server("srv", server.addr(), ""));
+    let daemon = Daemon::proxyd(cfg);
+    let mut stream = client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+    let mut first = Vec::new();
+    stream
+        .read_to_end(&mut first)
+        .unwrap_or_else(|e| daemon.fail(&format!("the server's FIN never arrived: {e}")));
+    if first != b"hello\n" {
+        daemon.fail(&format!("server said {first:?}"));
+    }
+    let mut payload = vec![0u8; 500_000];
+    Pattern::new(4).fill(&mut payload);
+    stream
+        .write_all(&payload)
+        .and_then(|_| stream.shutdown(Shutdown::Write))
+        .unwrap_or_else(|e| daemon.fail(&format!("writing after the server's FIN: {e}")));
+    let want = "received 500000 exact=true".to_string();
+    if !socket::wait_for(SOON, || server.log().contains(&want)) {
+        daemon.fail(&format!("server log {:?}, expected {want:?}", server.log()));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Balancing
+
+fn balance_config(
+    listen: SocketAddr,
+    lines: &[&str],
+    servers: &[(&str, SocketAddr, &str)],
+) -> Config {
+    let mut be = BackendSection::new("be");
+    for l in lines {
+        be = be.line(*l);
+    }
+    for (name, addr, opts) in servers {
+        be = be.server(name, *addr, opts);
+    }
+    Config::new().section(frontend(listen, &[])).backend(be)
+}
+
+#[test]
+fn roundrobin_spreads_evenly_and_honours_weights() {
+    let (a, b, c) = (
+        traffic::tagged("a"),
+        traffic::tagged("b"),
+        traffic::tagged("c"),
+    );
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = balance_config(
+            listen,
+            &["balance roundrobin"],
+            &[
+                ("a", a.addr(), ""),
+                ("b", b.addr(), ""),
+                ("c", c.addr(), ""),
+            ],
+        );
+        let daemon = under.start(cfg)?;
+        let even = spread(&daemon, listen, 30);
+        if ["a", "b", "c"].iter().any(|s| count(&even, s) != 10) {
+            daemon.fail(&format!(
+                "{under:?}: 30 connections over 3 equal servers: {even:?}"
+            ));
+        }
+        Some(even)
+    });
+    assert!(seen.iter().any(|(u, _)| *u == Under::Proxyd));
+    for algo in ["roundrobin", "static-rr"] {
+        on_both(|under| {
+            let listen = ports::free_addr();
+            let cfg = balance_config(
+                listen,
+                &[&format!("balance {algo}")],
+                &[("a", a.addr(), "weight 3"), ("b", b.addr(), "weight 1")],
+            );
+            let daemon = under.start(cfg)?;
+            let weighted = spread(&daemon, listen, 400);
+            // HAProxy's weighted round robin is exact over a whole cycle; allow 5% either way.
+            if !(280..=320).contains(&count(&weighted, "a"))
+                || count(&weighted, "a") + count(&weighted, "b") != 400
+            {
+                daemon.fail(&format!(
+                    "{under:?} {algo}: 400 connections with weights 3:1 went {weighted:?}, expected ~300/100"
+                ));
+            }
+            Some(weighted)
+        });
+    }
+}
+
+#[test]
+fn leastconn_sends_new_connections_to_the_least_loaded_server() {
+    let (a, b) = (traffic::tagged("a"), traffic::tagged("b"));
+    on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = balance_config(
+            listen,
+            &["balance leastconn"],
+            &[("a", a.addr(), ""), ("b", b.addr(), "")],
+        );
+        let daemon = under.start(cfg)?;
+        let mut open: Vec<Held> = (0..4)
+            .map(|i| held(&daemon, listen, &format!("long-lived {i}")))
+            .collect();
+        let on_a = open.iter().filter(|h| h.server == "a").count();
+        if on_a != 2 {
+            daemon.fail(&format!(
+                "{under:?}: 4 long-lived connections put {on_a} on a, expected 2"
+            ));
+        }
+        // Free server a entirely: the next two connections must both go there.
+        let (gone, kept): (Vec<Held>, Vec<Held>) = open.drain(..).partition(|h| h.server == "a");
+        gone.into_iter().for_each(Held::close);
+        daemon.wait_until("a has no session left", SOON, |d| {
+            d.stat("be", "a", "scur") == "0"
+        });
+        let next: Vec<Held> = (0..2)
+            .map(|i| held(&daemon, listen, &format!("new {i}")))
+            .collect();
+        let servers: Vec<&str> = next.iter().map(|h| h.server.as_str()).collect();
+        if servers != ["a", "a"] {
+            daemon.fail(&format!(
+                "{under:?}: with a empty and b at 2 sessions, new connections went to {servers:?}"
+            ));
+        }
+        drop(kept);
+        Some(())
+    });
+}
+
+#[test]
+fn first_fills_the_first_server_up_to_maxconn_then_the_next() {
+    let (a, b) = (traffic::tagged("a"), traffic::tagged("b"));
+    on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = balance_config(
+            listen,
+            &["balance first"],
+            &[("a", a.addr(), "maxconn 2"), ("b", b.addr(), "maxconn 2")],
+        );
+        let daemon = under.start(cfg)?;
+        let mut open: Vec<Held> = (0..3)
+            .map(|i| held(&daemon, listen, &format!("connection {i}")))
+            .collect();
+        let servers: Vec<&str> = open.iter().map(|h| h.server.as_str()).collect();
+        if servers != ["a", "a", "b"] {
+            daemon.fail(&format!(
+                "{under:?}: balance first placed 3 connections on {servers:?}"
+            ));
+        }
+        open.remove(0).close();
+        daemon.wait_until("a down to one session", SOON, |d| {
+            d.stat("be", "a", "scur") == "1"
+        });
+        let next = held(&daemon, listen, "after a freed a slot");
+        if next.server != "a" {
+            daemon.fail(&format!(
+                "{under:?}: a had a free slot but the connection went to {}",
+                next.server
+            ));
+        }
+        Some(())
+    });
+}
+
+#[test]
+fn source_keeps_a_client_address_on_one_server() {
+    let servers: Vec<Backend> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|n| traffic::tagged(n))
+        .collect();
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let list: Vec<(&str, SocketAddr, &str)> = ["a", "b", "c", "d"]
+            .iter()
+            .zip(&servers)
+            .map(|(n, s)| (*n, s.addr(), ""))
+            .collect();
+        let daemon = under.start(balance_config(listen, &["balance source"], &list))?;
+        let counts = spread(&daemon, listen, 20);
+        if counts.len() != 1 {
+            daemon.fail(&format!(
+                "{under:?}: one client address spread over {counts:?}"
+            ));
+        }
+        counts.into_keys().next()
+    });
+    eprintln!("server chosen for 127.0.0.1: {seen:?}");
+    assert_same_as_haproxy("server chosen for 127.0.0.1", &seen);
+}
+
+#[test]
+fn backup_serves_only_while_every_active_server_is_down() {
+    let (a, b, bk) = (
+        traffic::tagged("a"),
+        traffic::tagged("b"),
+        traffic::tagged("bk"),
+    );
+    on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = balance_config(
+            listen,
+            &["balance roundrobin"],
+            &[
+                ("a", a.addr(), ""),
+                ("b", b.addr(), ""),
+                ("bk", bk.addr(), "backup"),
+            ],
+        );
+        let daemon = under.start(cfg)?;
+        let before = spread(&daemon, listen, 6);
+        if count(&before, "bk") != 0 {
+            daemon.fail(&format!(
+                "{under:?}: backup used while actives are up: {before:?}"
+            ));
+        }
+        daemon.query("disable server be/a");
+        let one_left = spread(&daemon, listen, 4);
+        if count(&one_left, "b") != 4 {
+            daemon.fail(&format!("{under:?}: with b still up: {one_left:?}"));
+        }
+        daemon.query("disable server be/b");
+        let none_left = spread(&daemon, listen, 4);
+        if count(&none_left, "bk") != 4 {
+            daemon.fail(&format!("{under:?}: with every active down: {none_left:?}"));
+        }
+        daemon.query("enable server be/a");
+        let back = spread(&daemon, listen, 4);
+        if count(&back, "a") != 4 {
+            daemon.fail(&format!("{under:?}: once a is back: {back:?}"));
+        }
+        Some(())
+    });
+}
+
+/// Asserts that proxyd observed what HAProxy observed on the same scenario.
+fn assert_same_as_haproxy<T: std::fmt::Debug + PartialEq>(what: &str, seen: &[(Under, T)]) {
+    let haproxy = seen.iter().find(|(u, _)| *u == Under::Haproxy);
+    let proxyd = seen.iter().find(|(u, _)| *u == Under::Proxyd);
+    if let (Some((_, h)), Some((_, p))) = (haproxy, proxyd) {
+        assert_eq!(
+            p, h,
+            "{what}: proxyd (left) differs from HAProxy 2.6 (right)"
+        );
+    }
+}
+
+/// Named counters of one `show stat` row.
+fn counters(daemon: &Daemon, px: &str, sv: &str, cols: &[&str]) -> BTreeMap<String, String> {
+    let stat = daemon.show_stat();
+    cols.iter()
+        .map(|c| {
+            let v = stat.get(px, sv, c).unwrap_or("<missing>").to_string();
+            (format!("{sv}.{c}"), v)
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retries and redispatch
+
+const RETRY_COLUMNS: [&str; 5] = ["wretr", "wredis", "econ", "stot", "lbtot"];
+
+#[test]
+fn dead_server_is_redispatched_at_once_to_another_active_server() {
+    let live = traffic::tagged("live");
+    let dead = ports::closed_addr();
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = balance_config(
+            listen,
+            &[
+                "balance roundrobin",
+                "retries 2",
+                "option redispatch",
+                "timeout connect 300ms",
+            ],
+            &[("dead", dead, ""), ("live", live.addr(), "")],
+        );
+        let daemon = under.start(cfg)?;
+        for i in 0..4 {
+            let server = traffic::server_of_next_connection(listen)
+                .unwrap_or_else(|e| daemon.fail(&format!("{under:?}: connection {i}: {e}")));
+            if server != "live" {
+                daemon.fail(&format!("{under:?}: connection {i} answered by {server}"));
+            }
+        }
+        daemon.wait_until("four sessions accounted", SOON, |d| {
+            d.stat("be", "BACKEND", "stot") == "4"
+        });
+        let mut c = counters(&daemon, "be", "dead", &RETRY_COLUMNS);
+        c.extend(counters(&daemon, "be", "BACKEND", &RETRY_COLUMNS));
+        // With another active server HAProxy redispatches on the first failure, no retry.
+        if c["dead.wredis"] != "4" || c["BACKEND.wredis"] != "4" {
+            daemon.fail(&format!("{under:?}: expected 4 redispatches: {c:?}"));
+        }
+        Some(c)
+    });
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("retry/redispatch counters", &seen);
+}
+
+#[test]
+fn lone_dead_server_is_retried_when_redispatch_has_nowhere_else_to_go() {
+    let dead = ports::closed_addr();
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = balance_config(
+            listen,
+            &["retries 3", "option redispatch", "timeout connect 200ms"],
+            &[("dead", dead, "")],
+        );
+        let daemon = under.start(cfg)?;
+        let mut stream = client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        let got = traffic::wait_for_data(&mut stream, SOON)
+            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        if got != Waited::Closed {
+            daemon.fail(&format!(
+                "{under:?}: expected the client to be closed, got {got:?}"
+            ));
+        }
+        daemon.wait_until("the failure accounted", SOON, |d| {
+            d.stat("be", "BACKEND", "econ") == "1"
+        });
+        let mut c = counters(&daemon, "be", "dead", &RETRY_COLUMNS);
+        c.extend(counters(&daemon, "be", "BACKEND", &RETRY_COLUMNS));
+        // The last retry would redispatch, but landing on the same server counts as a retry.
+        if c["dead.wretr"] != "3" || c["dead.wredis"] != "0" || c["dead.stot"] != "4" {
+            daemon.fail(&format!("{under:?}: {c:?}"));
+        }
+        Some(c)
+    });
+    assert_same_as_haproxy("retry then redispatch counters", &seen);
+}
+
+#[test]
+fn dead_server_without_redispatch_fails_after_the_retries() {
+    let dead = ports::closed_addr();
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = balance_config(
+            listen,
+            &["retries 2", "timeout connect 300ms"],
+            &[("dead", dead, "")],
+        );
+        let daemon = under.start(cfg)?;
+        let mut stream = client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        let started = Instant::now();
+        let got = traffic::wait_for_data(&mut stream, SOON)
+            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        if got != Waited::Closed {
+            daemon.fail(&format!(
+                "{under:?}: expected the client to be closed, got {got:?}"
+            ));
+        }
+        // Two retries after a refused connect each wait min(timeout connect, 1s).
+        if started.elapsed() < Duration::from_millis(500) {
+            daemon.fail(&format!(
+                "{under:?}: closed after {:?}, too soon for 2 retries",
+                started.elapsed()
+            ));
+        }
+        daemon.wait_until("the failure accounted", SOON, |d| {
+            d.stat("be", "BACKEND", "econ") == "1"
+        });
+        let mut c = counters(&daemon, "be", "dead", &RETRY_COLUMNS);
+        c.extend(counters(&daemon, "be", "BACKEND", &RETRY_COLUMNS));
+        Some(c)
+    });
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("retry counters without redispatch", &seen);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server maxconn and the queue
+
+#[test]
+fn connections_beyond_server_maxconn_wait_in_the_queue_until_a_slot_frees() {
+    let srv = traffic::tagged("srv");
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = balance_config(
+            listen,
+            &["timeout queue 20s"],
+            &[("srv", srv.addr(), "maxconn 1 maxqueue 5")],
+        );
+        let daemon = under.start(cfg)?;
+        let first = held(&daemon, listen, "first connection");
+        let mut waiting = client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        let got = traffic::wait_for_data(&mut waiting, Duration::from_millis(500))
+            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        if got != Waited::Nothing {
+            daemon.fail(&format!(
+                "{under:?}: second connection should wait, got {got:?}"
+            ));
+        }
+        daemon.wait_until("one connection queued", SOON, |d| {
+            d.stat("be", "BACKEND", "qcur") == "1"
+        });
+        let queued = counters(&daemon, "be", "srv", &["qcur", "qlimit", "scur"])
+            .into_iter()
+            .chain(counters(&daemon, "be", "BACKEND", &["qcur", "scur"]))
+            .collect::<BTreeMap<_, _>>();
+        first.close();
+        let got = traffic::wait_for_data(&mut waiting, SOON)
+            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        if got != Waited::Data(b"srv\n".to_vec()) {
+            daemon.fail(&format!(
+                "{under:?}: queued connection after the slot freed: {got:?}"
+            ));
+        }
+        daemon.wait_until("queue empty, qmax 1", SOON, |d| {
+            d.stat("be", "BACKEND", "qcur") == "0" && d.stat("be", "BACKEND", "qmax") == "1"
+        });
+        Some(queued)
+    });
+    eprintln!("{seen:#?}");
+    for (under, c) in &seen {
+        assert_eq!(c["srv.qlimit"], "5", "{under:?}: maxqueue shows as qlimit");
+    }
+    assert_same_as_haproxy("queue gauges while one connection waits", &seen);
+}
+
+#[test]
+fn timeout_queue_closes_the_waiting_client() {
+    let srv = traffic::tagged("srv");
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = balance_config(
+            listen,
+            &["timeout queue 1s"],
+            &[("srv", srv.addr(), "maxconn 1")],
+        );
+        let daemon = under.start(cfg)?;
+        let first = held(&daemon, listen, "first connection");
+        let mut waiting = client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        let started = Instant::now();
+        let got = traffic::wait_for_data(&mut waiting, SOON)
+            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        let waited = started.elapsed();
+        if got != Waited::Closed || waited < Duration::from_millis(800) {
+            daemon.fail(&format!(
+                "{under:?}: queued client got {got:?} after {waited:?}, expected a close after ~1s"
+            ));
+        }
+        daemon.wait_until("queue empty", SOON, |d| {
+            d.stat("be", "BACKEND", "qcur") == "0"
+        });
+        let mut c = counters(
+            &daemon,
+            "be",
+            "BACKEND",
+            &["econ", "qmax", "stot", "cli_abrt", "srv_abrt"],
+        );
+        c.extend(counters(&daemon, "be", "srv", &["econ", "stot"]));
+        drop(first);
+        Some(c)
+    });
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("counters after a queue timeout", &seen);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frontend and global maxconn
+
+fn back_pressure(under: Under, listen: SocketAddr, cfg: Config) -> Option<()> {
+    let daemon = under.start(cfg)?;
+    let a = held(&daemon, listen, "first");
+    let _b = held(&daemon, listen, "second");
+    let mut third =
+        client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("third connect: {e}")));
+    let got = traffic::wait_for_data(&mut third, Duration::from_secs(1))
+        .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+    if got != Waited::Nothing {
+        daemon.fail(&format!(
+            "{under:?}: the connection over maxconn should wait unaccepted, got {got:?}"
+        ));
+    }
+    if daemon.stat("fe", "FRONTEND", "scur") != "2" {
+        daemon.fail(&format!("{under:?}: frontend scur should stay at 2"));
+    }
+    a.close();
+    let got =
+        traffic::wait_for_data(&mut third, SOON).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+    if got != Waited::Data(b"srv\n".to_vec()) {
+        daemon.fail(&format!(
+            "{under:?}: once a slot freed the waiting connection got {got:?}"
+        ));
+    }
+    Some(())
+}
+
+#[test]
+fn frontend_maxconn_holds_the_next_connection_in_the_backlog() {
+    let srv = traffic::tagged("srv");
+    on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = Config::new()
+            .section(frontend(listen, &["maxconn 2"]))
+            .backend(BackendSection::new("be").server("srv", srv.addr(), ""));
+        back_pressure(under, listen, cfg)
+    });
+}
+
+#[test]
+fn global_maxconn_holds_the_next_connection_in_the_backlog() {
+    let srv = traffic::tagged("srv");
+    on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = Config::new()
+            .global("maxconn 2")
+            .section(frontend(listen, &[]))
+            .backend(BackendSection::new("be").server("srv", srv.addr(), ""));
+        back_pressure(under, listen, cfg)
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idle timeouts
+
+fn idle_timeout(
+    under: Under,
+    client_timeout: &str,
+    server_timeout: &str,
+    srv: &Backend,
+) -> Option<BTreeMap<String, String>> {
+    let listen = ports::free_addr();
+    let cfg = Config::new()
+        .section(frontend(
+            listen,
+            &[&format!("timeout client {client_timeout}")],
+        ))
+        .backend(
+            BackendSection::new("be")
+                .line(format!("timeout server {server_timeout}"))
+                .server("srv", srv.addr(), ""),
+        );
+    let daemon = under.start(cfg)?;
+    let mut idle = held(&daemon, listen, "idle connection");
+    let started = Instant::now();
+    let got = traffic::wait_for_data(&mut idle.stream, SOON)
+        .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+    if got != Waited::Closed || started.elapsed() < Duration::from_millis(700) {
+        daemon.fail(&format!(
+            "{under:?}: idle session got {got:?} after {:?}",
+            started.elapsed()
+        ));
+    }
+    // HAProxy shuts the client's side and then waits for the client to close its own.
+    idle.close();
+    daemon.wait_until("the session ended", SOON, |d| {
+        d.stat("be", "BACKEND", "scur") == "0"
+    });
+    let cols = ["cli_abrt", "srv_abrt", "eresp", "stot"];
+    let mut c = counters(&daemon, "be", "srv", &cols);
+    c.extend(counters(&daemon, "be", "BACKEND", &cols));
+    Some(c)
+}
+
+#[test]
+fn idle_client_timeout_closes_the_session_and_counts_like_haproxy() {
+    let srv = traffic::tagged("srv");
+    let seen = on_both(|under| idle_timeout(under, "1s", "30s", &srv));
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("counters after `timeout client`", &seen);
+}
+
+#[test]
+fn idle_server_timeout_closes_the_session_and_counts_like_haproxy() {
+    let srv = traffic::tagged("srv");
+    let seen = on_both(|under| idle_timeout(under, "30s", "1s", &srv));
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("counters after `timeout server`", &seen);
+}
+
+// ---------------------------------------------------------------------------------------------
+// `proxyd -c`
+
+fn run_check(files: &[&std::path::Path]) -> (i32, String, String) {
+    let mut cmd = std::process::Command::new(e2e::bins::proxyd());
+    cmd.arg("-c");
+    for f in files {
+        cmd.arg("-f").arg(f);
+    }
+    let out = cmd.output().expect("run proxyd -c");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `[ALERT]    (1234) : ` → `[ALERT] : `, so lines from two processes compare.
+fn without_pid(line: &str) -> String {
+    match (line.find('('), line.find(") : ")) {
+        (Some(a), Some(b)) if a < b => format!("{} : {}", line[..a].trim_end(), &line[b + 4..]),
+        _ => line.to_string(),
+    }
+}
+
+#[test]
+fn check_mode_accepts_good_files_and_reports_every_error_of_a_bad_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.cfg");
+    std::fs::write(
+        &good,
+        "global\n    maxconn 100\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8443\n    default_backend be\nbackend be\n    balance leastconn\n    server s1 127.0.0.1:9001 weight 3 maxconn 10 maxqueue 5\n    server s2 127.0.0.1:9002 backup\n",
+    )
+    .expect("write good.cfg");
+    let (code, stdout, stderr) = run_check(&[&good]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "Configuration file is valid\n"),
+        "stderr:\n{stderr}"
+    );
+
+    let bad = dir.path().join("bad.cfg");
+    std::fs::write(
+        &bad,
+        "defaults\n    mode tcp\n    ballance roundrobin\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8443\n    foo bar\n    default_backend be\nbackend be\n    server s1 127.0.0.1:9001 weight abc\n",
+    )
+    .expect("write bad.cfg");
+    let (code, stdout, stderr) = run_check(&[&bad]);
+    let path = bad.display();
+    let expected = [
+        format!("[ALERT] : config : parsing [{path}:3] : unknown keyword 'ballance' in 'defaults' section; did you mean 'balance' maybe ?"),
+        format!("[ALERT] : config : parsing [{path}:9] : unknown keyword 'foo' in 'frontend' section"),
+        format!("[ALERT] : config : [{path}:12] : 'server be/s1' : 'weight' expects an integer argument (got 'abc')."),
+    ];
+    let lines: Vec<String> = stderr.lines().map(without_pid).collect();
+    for want in &expected {
+        assert!(
+            lines.contains(want),
+            "missing {want:?} in stderr:\n{stderr}"
+        );
+    }
+    assert_eq!(code, 1, "exit code; stdout {stdout:?}, stderr:\n{stderr}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("[ALERT] : Fatal errors found in configuration")),
+        "no final verdict in:\n{stderr}"
+    );
+    // The lines for keywords HAProxy rejects the same way are HAProxy's own words.
+    if let Some(haproxy) = e2e::bins::haproxy() {
+        let out = std::process::Command::new(haproxy)
+            .arg("-c")
+            .arg("-f")
+            .arg(&bad)
+            .output()
+            .expect("haproxy -c");
+        let theirs: Vec<String> = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .map(without_pid)
+            .collect();
+        assert_eq!(out.status.code(), Some(1));
+        for want in &expected[..2] {
+            assert!(
+                theirs.contains(want),
+                "HAProxy does not print {want:?}: {theirs:#?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn check_mode_accepts_the_blog_configuration_and_debians_stock_file() {
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The blog post's file with its host names pointed at this machine.
+    let blog = format!(
+        r"global
+    stats socket {sock}
+frontend fe_service
+    bind localhost:443
+    mode tcp
+    default_backend be_service
+backend be_service
+    balance roundrobin
+    mode tcp
+    option httpchk GET /v1/status
+    http-check expect status 200
+    server backend1.example.com localhost:8443 check check-ssl verify required ca-file {ca} maxconn 5
+    server backend2.example.com localhost:8443 check check-ssl verify required ca-file {ca} maxconn 5
+listen stats :9000
+    mode http
+    stats enable
+    stats hide-version
+    stats realm Haproxy\ Statistics
+    stats uri /
+",
+        sock = dir.path().join("stats").display(),
+        ca = pki.ca_file().display()
+    );
+    let path = dir.path().join("blog.cfg");
+    std::fs::write(&path, blog).expect("write blog.cfg");
+    let (code, stdout, stderr) = run_check(&[&path]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "Configuration file is valid\n"),
+        "stderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("please use the 'bind' keyword for listening addresses"),
+        "the `listen stats :9000` form should be accepted with a warning:\n{stderr}"
+    );
+    let debian = std::path::Path::new("/etc/haproxy/haproxy.cfg");
+    if debian.is_file() {
+        let (code, stdout, stderr) = run_check(&[debian]);
+        assert_eq!(
+            (code, stdout.as_str()),
+            (0, "Configuration file is valid\n"),
+            "stderr:\n{stderr}"
+        );
+    } else {
+        eprintln!(
+            "note: {} absent, Debian's stock file not checked",
+            debian.display()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Background mode and signals
+
+#[test]
+fn daemon_mode_writes_the_background_pid_and_stops_on_sigterm() {
+    let srv = traffic::tagged("srv");
+    let listen = ports::free_addr();
+    let cfg = Config::new()
+        .section(frontend(listen, &[]))
+        .backend(BackendSection::new("be").server("srv", srv.addr(), ""));
+    let bg = Background::start(cfg);
+    assert!(
+        bg.parent_status.success(),
+        "foreground parent failed\n{}",
+        bg.context()
+    );
+    let pid = bg
+        .pid
+        .unwrap_or_else(|| panic!("no pid in the pid file\n{}", bg.context()));
+    assert!(
+        Background::alive(pid),
+        "pid {pid} from the pid file is not running\n{}",
+        bg.context()
+    );
+    let info = socket::query(&bg.config.admin_socket(), "show info").unwrap_or_else(|e| {
+        panic!(
+            "stats socket of the background process: {e}\n{}",
+            bg.context()
+        )
+    });
+    assert!(
+        info.contains(&format!("Pid: {pid}\n")),
+        "show info names another pid:\n{info}"
+    );
+    let server = traffic::server_of_next_connection(listen).unwrap_or_else(|e| {
+        panic!(
+            "traffic through the background process: {e}\n{}",
+            bg.context()
+        )
+    });
+    assert_eq!(server, "srv");
+    bg.signal("TERM");
+    assert!(
+        socket::wait_for(SOON, || !Background::alive(pid)),
+        "pid {pid} still running after SIGTERM\n{}",
+        bg.context()
+    );
+    assert!(
+        client::connect(listen).is_err(),
+        "the listener outlived the process"
+    );
+}
+
+#[test]
+fn daemon_mode_start_failure_makes_the_parent_exit_non_zero_with_the_reason() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind a port to occupy");
+    let listen = taken.local_addr().expect("local_addr");
+    ports::claim(listen.port());
+    let cfg = Config::new()
+        .section(frontend(listen, &[]))
+        .backend(BackendSection::new("be").server("srv", ports::closed_addr(), ""));
+    let bg = Background::start(cfg);
+    assert!(
+        !bg.parent_status.success(),
+        "the parent reported success\n{}",
+        bg.context()
+    );
+    assert!(
+        bg.parent_stderr.contains("[ALERT]")
+            && bg.parent_stderr.contains(&format!(
+                "Starting frontend fe: cannot bind socket (Address already in use) [{listen}]"
+            )),
+        "the parent does not say why:\n{}",
+        bg.context()
+    );
+    drop(taken);
+}
+
+#[test]
+fn sigusr1_stops_accepting_and_exits_after_the_last_session() {
+    let echo = Backend::echo();
+    let listen = ports::free_addr();
+    let cfg = Config::new()
+        .section(frontend(listen, &[]))
+        .backend(BackendSection::new("be").server("echo", echo.addr(), ""));
+    let daemon = Daemon::proxyd(cfg);
+    let mut session = client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+    let mut buf = [0u8; 5];
+    session
+        .write_all(b"one\n")
+        .and_then(|_| session.read_exact(&mut buf[..4]))
+        .unwrap_or_else(|e| daemon.fail(&format!("before SIGUSR1: {e}")));
+    background::send_signal(daemon.pid(), "USR1");
+    if !socket::wait_for(SOON, || client::connect(listen).is_err()) {
+        daemon.fail("still accepting after SIGUSR1");
+    }
+    session
+        .write_all(b"two\n")
+        .and_then(|_| session.read_exact(&mut buf[..4]))
+        .unwrap_or_else(|e| daemon.fail(&format!("the established session broke on SIGUSR1: {e}")));
+    if &buf[..4] != b"two\n" || daemon.exit_status().is_some() {
+        daemon.fail(&format!(
+            "after SIGUSR1: echoed {:?}, exited {:?}",
+            &buf[..4],
+            daemon.exit_status()
+        ));
+    }
+    drop(session);
+    if !socket::wait_for(SOON, || daemon.exit_status().is_some()) {
+        daemon.fail("did not exit once its last session ended");
+    }
+    if daemon.exit_status().is_some_and(|s| !s.success()) {
+        daemon.fail("soft stop exited with an error status");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logs
+
+/// Masks what changes from run to run in a tcplog line (client port, date, timers), checking
+/// that each has the right shape.
+fn tcplog_shape(line: &str) -> Result<String, String> {
+    let t: Vec<&str> = line.split(' ').collect();
+    if t.len() != 9 {
+        return Err(format!("{} fields in {line:?}", t.len()));
+    }
+    let (ip, port) = t[0].rsplit_once(':').ok_or("no client port")?;
+    port.parse::<u16>().map_err(|e| format!("port: {e}"))?;
+    let date = t[1]
+        .strip_prefix('[')
+        .and_then(|d| d.strip_suffix(']'))
+        .ok_or("no [date]")?;
+    let date_ok = date.len() == 24
+        && date.as_bytes()[2] == b'/'
+        && date.as_bytes()[6] == b'/'
+        && date.as_bytes()[20] == b'.'
+        && date[7..11].chars().all(|c| c.is_ascii_digit());
+    if !date_ok {
+        return Err(format!("date {date:?} is not dd/Mon/yyyy:HH:MM:SS.mmm"));
+    }
+    let timers: Vec<&str> = t[4].split('/').collect();
+    if timers.len() != 3 || timers.iter().any(|x| x.parse::<i64>().is_err()) {
+        return Err(format!("timers {:?}", t[4]));
+    }
+    Ok(format!(
+        "{ip}:PORT [DATE] {} {} Tw/Tc/Tt {}",
+        t[2],
+        t[3],
+        t[5..].join(" ")
+    ))
+}
+
+#[test]
+fn tcplog_writes_one_line_per_connection_shaped_like_haproxys() {
+    let echo = Backend::echo();
+    let fixture = include_str!("../fixtures/haproxy-2.6/logs-stderr.txt");
+    let captured = fixture
+        .lines()
+        .find(|l| l.contains(" fe_log be_log/web "))
+        .expect("tcplog line in the fixture");
+    tcplog_shape(captured).expect("the fixture's line parses");
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = Config::new()
+            .log_to_stderr()
+            .section(frontend(listen, &["option tcplog"]))
+            .backend(BackendSection::new("be").server("echo", echo.addr(), ""));
+        let daemon = under.start(cfg)?;
+        let answer = client::tcp_roundtrip(listen, b"hello\n")
+            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        assert_eq!(answer, b"hello\n");
+        let stderr = daemon.wait_for_stderr(" fe be/echo ", SOON);
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains(" fe be/echo "))
+            .collect();
+        if lines.len() != 1 {
+            daemon.fail(&format!(
+                "{under:?}: expected one tcplog line, got {lines:#?}"
+            ));
+        }
+        Some(tcplog_shape(lines[0]).unwrap_or_else(|e| daemon.fail(&format!("{under:?}: {e}"))))
+    });
+    eprintln!("{seen:#?}");
+    for (under, shape) in &seen {
+        assert_eq!(
+            shape, "127.0.0.1:PORT [DATE] fe be/echo Tw/Tc/Tt 6 -- 1/1/0/0/0 0/0",
+            "{under:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// on-marked-down shutdown-sessions
+
+fn session_when_server_goes_down(under: Under, options: &str) -> Option<Waited> {
+    let web = Backend::http(200);
+    let listen = ports::free_addr();
+    let cfg = Config::new().section(frontend(listen, &[])).backend(
+        BackendSection::new("be")
+            .line("option httpchk GET /v1/status")
+            .server(
+                "web",
+                web.addr(),
+                &format!("check inter 200ms fall 1 rise 1 {options}"),
+            ),
+    );
+    let daemon = under.start(cfg)?;
+    daemon.wait_until("web UP", SOON, |d| d.stat("be", "web", "status") == "UP");
+    let mut session = client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+    // Half a request: the server waits for the rest, so the session stays established.
+    session
+        .write_all(b"GET /bytes/5 HTTP/1.1\r\n")
+        .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+    daemon.wait_until("the session on web", SOON, |d| {
+        d.stat("be", "web", "scur") == "1"
+    });
+    web.set_status(503);
+    daemon.wait_until("web DOWN", SOON, |d| {
+        d.stat("be", "web", "status") == "DOWN"
+    });
+    // Well under the server's own 10 s wait for the rest of the request.
+    let got = traffic::wait_for_data(&mut session, Duration::from_secs(3))
+        .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+    if got == Waited::Nothing {
+        session
+            .write_all(b"\r\n")
+            .unwrap_or_else(|e| daemon.fail(&format!("finishing the request: {e}")));
+        let mut answer = Vec::new();
+        let _ = session.read_to_end(&mut answer);
+        if !answer.starts_with(b"HTTP/1.1 200 OK") {
+            daemon.fail(&format!(
+                "{under:?}: the surviving session got {:?}",
+                String::from_utf8_lossy(&answer)
+            ));
+        }
+    }
+    Some(got)
+}
+
+#[test]
+fn server_marked_down_has_its_sessions_shut_only_with_on_marked_down() {
+    for under in [Under::Haproxy, Under::Proxyd] {
+        let Some(with) = session_when_server_goes_down(under, "on-marked-down shutdown-sessions")
+        else {
+            continue;
+        };
+        assert_eq!(with, Waited::Closed, "{under:?}: with shutdown-sessions");
+        let without = session_when_server_goes_down(under, "");
+        assert_eq!(
+            without,
+            Some(Waited::Nothing),
+            "{under:?}: without shutdown-sessions"
+        );
+    }
+}
