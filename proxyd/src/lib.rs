@@ -14,11 +14,13 @@
 //! - [`page`]: the HTTP stats page, its CSV/JSON exports and Prometheus metrics.
 //! - [`daemon`]: starting, reloading and stopping all of the above.
 //! - [`logging`]: HAProxy-worded messages and log targets.
+//! - [`fuzzing`]: arbitrary bytes into each parser of outside input, for `fuzz/` and tests.
 
 pub mod check;
 pub mod config;
 pub mod daemon;
 pub mod dev;
+pub mod fuzzing;
 pub mod logging;
 pub mod model;
 pub mod page;

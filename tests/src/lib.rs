@@ -9,6 +9,8 @@
 //! - [`config`]: HAProxy configuration text built from those backends.
 //! - [`daemon`]: runs `proxyd` or `haproxy` in the foreground on a config and reports loudly on
 //!   failure (config, command, stderr, socket transcript).
+//! - [`faults`]: a killable echo server recording accept times, byte-checked clients, and
+//!   `/proc` figures (fds, RSS, CPU time) of the daemon under test.
 //! - [`socket`]: one-shot stats socket queries, `show stat` parsed by header name, polling with a
 //!   deadline, and the `echo 'show stat' | nc -U | awk` monitoring pipeline.
 //! - [`scenario`]: whole scenarios (config + backends + assertions) run against either daemon.
@@ -25,6 +27,7 @@ pub mod certs;
 pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod faults;
 pub mod ports;
 pub mod scenario;
 pub mod socket;

@@ -105,6 +105,18 @@ fn socket_error(e: &io::Error) -> Verdict {
     Verdict::new(CheckStatus::SockErr, None, strerror(e))
 }
 
+/// [`judge`] for callers outside the crate (fuzzing, property tests): the check status and HTTP
+/// code a response buffer gives, or None while more bytes are needed.
+pub fn judge_response(
+    buf: &[u8],
+    last_read: bool,
+    head_only: bool,
+    check: &HttpCheck,
+    server_running: bool,
+) -> Option<(CheckStatus, Option<u16>)> {
+    judge(buf, last_read, head_only, check, server_running).map(|v| (v.status, v.code))
+}
+
 /// Judges the bytes received so far; None = wait for more. `last_read` = nothing more will come.
 pub(crate) fn judge(
     buf: &[u8],

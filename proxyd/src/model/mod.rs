@@ -34,7 +34,9 @@ pub struct FrontendRt {
     pub binds: Vec<config::Bind>,
     pub maxconn: u32,
     pub backend: Option<Arc<BackendRt>>,
-    pub counters: Counters,
+    /// Shared with the frontend of the same name in the next model, so a reload never resets
+    /// (or splits) what `show stat` reports.
+    pub counters: Arc<Counters>,
     /// Connection slots: a listener waits for a free one before it accepts, so a full
     /// frontend pushes back through the kernel's backlog instead of accepting and failing.
     pub slots: Arc<Semaphore>,
@@ -71,7 +73,8 @@ pub struct BackendRt {
     pub redispatch: bool,
     pub fullconn: u32,
     pub servers: Vec<Arc<ServerRt>>,
-    pub counters: Counters,
+    /// Shared with the backend of the same name in the next model (see [`FrontendRt::counters`]).
+    pub counters: Arc<Counters>,
     /// Load-balancing cursor state; held only while picking a server.
     pub lb: Mutex<crate::proxy::balance::LbState>,
     /// Connections waiting for a slot, oldest first. The lock is taken when a session queues
@@ -234,7 +237,8 @@ impl Model {
             .unwrap_or_else(|| derived_maxconn(ulimit_n));
         let global = match previous {
             Some(prev) => {
-                prev.global.maxconn.store(maxconn, Relaxed);
+                let old = prev.global.maxconn.swap(maxconn, Relaxed);
+                resize_slots(&prev.global.slots, old, maxconn);
                 prev.global.clone()
             }
             None => Arc::new(GlobalRt {
@@ -295,8 +299,8 @@ impl Model {
                 servers,
                 counters: prev_be
                     .as_ref()
-                    .map(|_| Counters::new())
-                    .unwrap_or_else(Counters::new),
+                    .map(|b| b.counters.clone())
+                    .unwrap_or_else(|| Arc::new(Counters::new())),
                 queue: Mutex::new(VecDeque::new()),
                 state: Mutex::new(BackendState {
                     up: true,
@@ -335,6 +339,19 @@ impl Model {
                         })
                 };
                 let fe_maxconn = p.maxconn.unwrap_or(maxconn);
+                let prev_fe = previous.and_then(|m| m.frontend(&p.name));
+                // Sessions still running hold permits of the previous semaphore: keep it (resized)
+                // so `maxconn` counts old and new sessions together.
+                let (counters, slots) = match prev_fe {
+                    Some(old) => {
+                        resize_slots(&old.slots, old.maxconn, fe_maxconn);
+                        (old.counters.clone(), old.slots.clone())
+                    }
+                    None => (
+                        Arc::new(Counters::new()),
+                        Arc::new(Semaphore::new(fe_maxconn as usize)),
+                    ),
+                };
                 Some(Arc::new(FrontendRt {
                     name: p.name.clone(),
                     id: p.id,
@@ -342,8 +359,8 @@ impl Model {
                     binds: p.binds.clone(),
                     maxconn: fe_maxconn,
                     backend: target,
-                    counters: Counters::new(),
-                    slots: Arc::new(Semaphore::new(fe_maxconn as usize)),
+                    counters,
+                    slots,
                     state: AtomicU8::new(FE_OPEN),
                     timeouts: p.timeouts.clone(),
                     stats: p.stats.clone(),
@@ -365,6 +382,29 @@ impl Model {
             proxies,
             global,
             config,
+        }
+    }
+}
+
+/// Grow or shrink a connection-slot semaphore from `old` to `new` permits. Shrinking takes only
+/// free permits; the rest are taken as they come back, so the limit converges without ever
+/// closing a running session.
+fn resize_slots(slots: &Arc<Semaphore>, old: u32, new: u32) {
+    if new > old {
+        slots.add_permits((new - old) as usize);
+    } else if new < old {
+        let excess = old - new;
+        let taken = slots.forget_permits(excess as usize) as u32;
+        let rest = excess - taken;
+        if rest > 0 {
+            let slots = slots.clone();
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(async move {
+                    if let Ok(p) = slots.acquire_many_owned(rest).await {
+                        p.forget();
+                    }
+                });
+            }
         }
     }
 }

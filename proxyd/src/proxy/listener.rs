@@ -206,6 +206,32 @@ fn describe_bind_error(e: &std::io::Error) -> String {
     }
 }
 
+/// Pause after a failed accept: short enough to resume quickly once fds are released, long
+/// enough that a process out of fds stays idle instead of spinning.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// An error episode ends after this long without an accept error.
+const EPISODE_QUIET: Duration = Duration::from_secs(10);
+
+/// Accept errors are logged once per episode, not once per failed accept.
+#[derive(Default)]
+pub struct AcceptErrors {
+    last: Option<std::time::Instant>,
+}
+
+impl AcceptErrors {
+    /// Record an error; true when it opens a new episode (and so deserves a log line).
+    pub fn starts_now(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        let new = match self.last {
+            Some(t) => now.duration_since(t) >= EPISODE_QUIET,
+            None => true,
+        };
+        self.last = Some(now);
+        new
+    }
+}
+
 async fn accept_loop(
     listener: TcpListener,
     slot: FrontendSlot,
@@ -213,7 +239,7 @@ async fn accept_loop(
     log: Logger,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut fd_warned = false;
+    let mut episode = AcceptErrors::default();
     loop {
         let fe = match slot.read() {
             Ok(f) => f.clone(),
@@ -246,7 +272,6 @@ async fn accept_loop(
         };
         match accepted {
             Ok((client, peer)) => {
-                fd_warned = false;
                 fe.counters
                     .conn_tot
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -267,9 +292,10 @@ async fn accept_loop(
                 tokio::spawn(session::run(s));
             }
             Err(e) => {
-                // Out of file descriptors (or a transient accept error): back off instead of
-                // spinning, and say so once per episode.
-                if !fd_warned {
+                // Out of file descriptors (or a transient accept error): the connection stays
+                // in the kernel backlog; back off instead of spinning, and say so once per
+                // episode (accepts that succeed in between, as fds come and go, do not end it).
+                if episode.starts_now() {
                     logging::console(
                         Severity::Alert,
                         &format!(
@@ -277,12 +303,11 @@ async fn accept_loop(
                             fe.name
                         ),
                     );
-                    fd_warned = true;
                 }
                 drop(fe_permit);
                 drop(g_permit);
                 tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                    _ = tokio::time::sleep(ACCEPT_BACKOFF) => {}
                     _ = stop.changed() => return,
                 }
             }

@@ -234,6 +234,20 @@ async fn assign_and_connect(be: &Arc<BackendRt>, peer: SocketAddr) -> Result<Ass
             if quick {
                 tokio::time::sleep(connect_timeout.min(Duration::from_secs(1))).await;
             }
+            // A server marked DOWN during that wait gets no retry: with `option redispatch`,
+            // HAProxy moves the session to another server at once (back_handle_st_cer).
+            if be.redispatch && !srv.is_usable() {
+                if let Ok(other) = choose(be, peer, Some(&srv)).await {
+                    if Arc::ptr_eq(&other, &srv) {
+                        queue::release(be, &other);
+                    } else {
+                        srv.counters.wredis.fetch_add(1, Relaxed);
+                        be.counters.wredis.fetch_add(1, Relaxed);
+                        queue::release(be, &srv);
+                        srv = other;
+                    }
+                }
+            }
         }
     }
 }

@@ -102,10 +102,17 @@ pub fn values(ctx: &Ctx) -> Vec<Option<Value>> {
         .collect()
 }
 
+/// proxyd's own key, printed after every HAProxy 2.6 key (HAProxy has no reload count in
+/// `show info`; its master CLI's `show proc` has one): configuration reloads (SIGHUP/SIGUSR2)
+/// applied since start.
+pub const RELOADS_KEY: &str = "Proxyd_reloads";
+
 pub fn show_info(ctx: &mut Ctx, args: &[String]) -> String {
     let typed = args.iter().any(|a| a == "typed");
     let json = args.iter().any(|a| a == "json");
     let vals = values(ctx);
+    let reloads = Value::U32(ctx.model.global.reloads.load(Relaxed));
+    let reloads_pos = INFO_FIELDS.last().map_or(0, |f| f.pos) + 1;
     let mut out = String::new();
     if json {
         out.push('[');
@@ -125,6 +132,13 @@ pub fn show_info(ctx: &mut Ctx, args: &[String]) -> String {
             runtime_api::csv::write_json_value(&mut out, v);
             out.push('}');
         }
+        let _ = write!(
+            out,
+            ",{{\"field\":{{\"pos\":{reloads_pos},\"name\":\"{RELOADS_KEY}\"}},\"processNum\":1,"
+        );
+        runtime_api::csv::write_json_tags(&mut out, "MCP");
+        runtime_api::csv::write_json_value(&mut out, &reloads);
+        out.push('}');
         out.push_str("]\n");
         return out;
     }
@@ -143,6 +157,15 @@ pub fn show_info(ctx: &mut Ctx, args: &[String]) -> String {
         } else {
             let _ = writeln!(out, "{}: {}", f.name, v);
         }
+    }
+    if typed {
+        let _ = writeln!(
+            out,
+            "{reloads_pos}.{RELOADS_KEY}.1:MCP:{}:{reloads}",
+            reloads.type_name()
+        );
+    } else {
+        let _ = writeln!(out, "{RELOADS_KEY}: {reloads}");
     }
     out
 }

@@ -21,7 +21,7 @@ pub mod stat;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::Instant;
 
 use runtime_api::level::Level;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -88,6 +88,11 @@ fn tmp_path(path: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
+/// Clients allowed to be connected beyond `stats maxconn`. Only `stats maxconn` sessions run
+/// commands at once; the others wait idle (each bounded by the idle timeout), so a crowd of
+/// idle or hostile connections cannot lock a well-behaved client out of the socket.
+const EXTRA_WAITING_CLIENTS: usize = 1024;
+
 /// Serve one bound socket until `stop` fires; the Unix socket file is removed on exit.
 pub async fn serve(
     bound: Bound,
@@ -95,66 +100,86 @@ pub async fn serve(
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
-    // `stats maxconn`: further clients wait in the backlog rather than starve the proxy.
-    let slots = Arc::new(Semaphore::new(shared.stats_maxconn()));
-    match bound {
-        Bound::Unix(l, path) => {
-            loop {
-                let permit = tokio::select! {
-                    p = slots.clone().acquire_owned() => p,
-                    _ = stop.changed() => break,
-                };
-                let accepted = tokio::select! {
-                    a = l.accept() => a,
-                    _ = stop.changed() => break,
-                };
-                match accepted {
-                    Ok((stream, _)) => {
-                        let shared = shared.clone();
-                        tokio::spawn(async move {
-                            session(stream, level, shared).await;
-                            drop(permit);
-                        });
+    // `stats maxconn` bounds the sessions running commands; connected clients are bounded too,
+    // and further ones wait in the backlog rather than starve the proxy of fds.
+    let busy = Arc::new(Semaphore::new(shared.stats_maxconn()));
+    let connected = Arc::new(Semaphore::new(
+        shared.stats_maxconn() + EXTRA_WAITING_CLIENTS,
+    ));
+    let mut errors = crate::proxy::listener::AcceptErrors::default();
+    let path = match &bound {
+        Bound::Unix(_, p) => Some(p.clone()),
+        Bound::Tcp(_) => None,
+    };
+    loop {
+        let permit = tokio::select! {
+            p = connected.clone().acquire_owned() => p,
+            _ = stop.changed() => break,
+        };
+        let accepted = tokio::select! {
+            a = accept(&bound) => a,
+            _ = stop.changed() => break,
+        };
+        match accepted {
+            Ok(stream) => {
+                let shared = shared.clone();
+                let busy = busy.clone();
+                tokio::spawn(async move {
+                    match stream {
+                        Stream::Unix(s) => session_with(s, level, shared, busy).await,
+                        Stream::Tcp(s) => session_with(s, level, shared, busy).await,
                     }
-                    Err(e) => {
-                        logging::console(Severity::Warning, &format!("stats socket accept: {e}"));
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
+                    drop(permit);
+                });
+            }
+            Err(e) => {
+                if errors.starts_now() {
+                    logging::console(
+                        Severity::Warning,
+                        &format!("stats socket accept failed ({e}); pausing accepts."),
+                    );
+                }
+                drop(permit);
+                tokio::select! {
+                    _ = tokio::time::sleep(crate::proxy::listener::ACCEPT_BACKOFF) => {}
+                    _ = stop.changed() => break,
                 }
             }
-            let _ = std::fs::remove_file(&path);
         }
-        Bound::Tcp(l) => loop {
-            let permit = tokio::select! {
-                p = slots.clone().acquire_owned() => p,
-                _ = stop.changed() => break,
-            };
-            let accepted = tokio::select! {
-                a = l.accept() => a,
-                _ = stop.changed() => break,
-            };
-            match accepted {
-                Ok((stream, _)) => {
-                    let shared = shared.clone();
-                    tokio::spawn(async move {
-                        session(stream, level, shared).await;
-                        drop(permit);
-                    });
-                }
-                Err(e) => {
-                    logging::console(Severity::Warning, &format!("stats socket accept: {e}"));
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-        },
+    }
+    if let Some(path) = path {
+        let _ = std::fs::remove_file(&path);
+    }
+}
+
+enum Stream {
+    Unix(tokio::net::UnixStream),
+    Tcp(tokio::net::TcpStream),
+}
+
+async fn accept(bound: &Bound) -> std::io::Result<Stream> {
+    match bound {
+        Bound::Unix(l, _) => l.accept().await.map(|(s, _)| Stream::Unix(s)),
+        Bound::Tcp(l) => l.accept().await.map(|(s, _)| Stream::Tcp(s)),
     }
 }
 
 /// One client: read lines, run their commands, answer, and close as HAProxy does.
 pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    level: Level,
+    shared: Arc<Shared>,
+) {
+    let busy = Arc::new(Semaphore::new(shared.stats_maxconn()));
+    session_with(stream, level, shared, busy).await
+}
+
+/// [`session`], running commands only while holding one of `busy`'s permits.
+async fn session_with<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     level: Level,
     shared: Arc<Shared>,
+    busy: Arc<Semaphore>,
 ) {
     let mut ctx = Ctx {
         model: shared.model(),
@@ -167,9 +192,19 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     };
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
+    // When the line now in `buf` began: a line must be complete within the timeout of its
+    // first byte, so a client trickling one byte at a time cannot hold a session forever.
+    let mut line_started: Option<Instant> = None;
     loop {
         let mut ran = false;
+        let mut permit = None;
         while let Some(pos) = buf.iter().position(|&b| b == b'\n') {
+            if permit.is_none() {
+                permit = match busy.clone().acquire_owned().await {
+                    Ok(p) => Some(p),
+                    Err(_) => return,
+                };
+            }
             let mut line: Vec<u8> = buf.drain(..=pos).collect();
             line.pop();
             if line.last() == Some(&b'\r') {
@@ -195,7 +230,19 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
             let _ = stream.shutdown().await;
             return;
         }
-        match tokio::time::timeout(ctx.timeout, stream.read(&mut chunk)).await {
+        drop(permit);
+        if ran {
+            // A partial line left after complete ones starts its own clock.
+            line_started = None;
+        }
+        let wait = if buf.is_empty() {
+            line_started = None;
+            ctx.timeout
+        } else {
+            let since = *line_started.get_or_insert_with(Instant::now);
+            ctx.timeout.saturating_sub(since.elapsed())
+        };
+        match tokio::time::timeout(wait, stream.read(&mut chunk)).await {
             Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
             // EOF, error or idle timeout; an unterminated last line is dropped.
             _ => {
