@@ -62,11 +62,11 @@ fn workspace_root() -> PathBuf {
 }
 
 /// The profile and target directory of the running test binary, read from its own path:
-/// `<target-dir>/<profile-dir>/deps/<test-exe>`.
+/// `<target-dir>/<profile-dir>/deps/<test-exe>` (or `examples/<example-exe>`).
 fn current_profile_and_target_dir() -> Option<(String, PathBuf)> {
     let exe = env::current_exe().ok()?;
     let deps = exe.parent()?;
-    let profile_dir = if deps.file_name()? == "deps" {
+    let profile_dir = if matches!(deps.file_name()?.to_str()?, "deps" | "examples") {
         deps.parent()?
     } else {
         deps

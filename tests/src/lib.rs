@@ -13,6 +13,7 @@
 //!   `/proc` figures (fds, RSS, CPU time) of the daemon under test.
 //! - [`socket`]: one-shot stats socket queries, `show stat` parsed by header name, polling with a
 //!   deadline, and the `echo 'show stat' | nc -U | awk` monitoring pipeline.
+//! - [`topology`]: the stats-socket reference topology, identical for proxyd and HAProxy.
 //! - [`scenario`]: whole scenarios (config + backends + assertions) run against either daemon.
 //! - [`traffic`]: tagged servers, held connections, verifiable large streams, scripted backends.
 //! - [`background`]: `proxyd -D -p PIDFILE`, found through its pid file.
@@ -31,4 +32,5 @@ pub mod faults;
 pub mod ports;
 pub mod scenario;
 pub mod socket;
+pub mod topology;
 pub mod traffic;

@@ -98,6 +98,8 @@ pub struct ProxyRt {
 #[derive(Debug)]
 pub struct GlobalRt {
     pub maxconn: AtomicU32,
+    /// The configured (or derived) maxconn: `Hard_maxconn`, the ceiling of `set maxconn global`.
+    pub hard_maxconn: AtomicU32,
     pub counters: Counters,
     pub started: Instant,
     pub started_unix: u64,
@@ -202,14 +204,35 @@ impl BackendRt {
 
 pub const DEFAULT_MAXCONN_FALLBACK: u32 = 4096;
 
-/// HAProxy derives `maxconn` from the fd limit when the configuration sets none:
-/// (ulimit-n - reserved) / 2, since a proxied connection holds two sockets.
-pub fn derived_maxconn(ulimit_n: u64) -> u32 {
+/// HAProxy 2.6 derives `maxconn` from the fd limit when the configuration sets none
+/// (`compute_ideal_maxconn`): from `ulimit-n` it subtracts 20 reserved descriptors, one per
+/// listener and per health-checked server, and three per thread (poller and wake-up pipe), then
+/// halves the rest, since a proxied connection holds two sockets.
+pub fn derived_maxconn(ulimit_n: u64, nbthread: usize, listeners_and_checks: u64) -> u32 {
     if ulimit_n == 0 {
         return DEFAULT_MAXCONN_FALLBACK;
     }
-    let reserved = 50u64;
+    let reserved = 20 + 3 * nbthread as u64 + listeners_and_checks;
     (ulimit_n.saturating_sub(reserved) / 2).clamp(1, 1_000_000) as u32
+}
+
+/// Listening sockets (stats sockets and every bind address) and checked servers: the
+/// descriptors HAProxy sets aside before sizing `maxconn`.
+fn fixed_fds(config: &Config) -> u64 {
+    let sockets = config.global.stats_sockets.len();
+    let binds: usize = config
+        .proxies
+        .iter()
+        .flat_map(|p| p.binds.iter())
+        .map(|b| b.addrs.len())
+        .sum();
+    let checks = config
+        .proxies
+        .iter()
+        .flat_map(|p| p.servers.iter())
+        .filter(|s| s.check.is_some())
+        .count();
+    (sockets + binds + checks) as u64
 }
 
 pub fn fd_limit() -> u64 {
@@ -231,24 +254,27 @@ impl Model {
     /// health, counters) across a reload for servers that keep their backend and name.
     pub fn build(config: Config, previous: Option<&Model>) -> Model {
         let ulimit_n = fd_limit();
+        let nbthread = config.global.nbthread.unwrap_or_else(default_threads);
         let maxconn = config
             .global
             .maxconn
-            .unwrap_or_else(|| derived_maxconn(ulimit_n));
+            .unwrap_or_else(|| derived_maxconn(ulimit_n, nbthread, fixed_fds(&config)));
         let global = match previous {
             Some(prev) => {
                 let old = prev.global.maxconn.swap(maxconn, Relaxed);
                 resize_slots(&prev.global.slots, old, maxconn);
+                prev.global.hard_maxconn.store(maxconn, Relaxed);
                 prev.global.clone()
             }
             None => Arc::new(GlobalRt {
                 maxconn: AtomicU32::new(maxconn),
+                hard_maxconn: AtomicU32::new(maxconn),
                 counters: Counters::new(),
                 started: Instant::now(),
                 started_unix: counters::unix_now(),
                 node: config.global.node.clone().unwrap_or_else(hostname),
                 description: config.global.description.clone(),
-                nbthread: config.global.nbthread.unwrap_or_else(default_threads),
+                nbthread,
                 ulimit_n,
                 reloads: AtomicU32::new(0),
                 slots: Arc::new(Semaphore::new(maxconn as usize)),

@@ -53,19 +53,25 @@ fn u32v(a: &AtomicU64) -> Value {
 /// Every row, proxies in configuration order; per proxy FRONTEND, servers, BACKEND.
 pub fn rows(model: &Model, opts: &Options) -> Vec<StatRow> {
     let mut out = Vec::new();
+    for_each_row(model, opts, |row| out.push(row));
+    out
+}
+
+/// The rows of [`rows`], handed over one at a time so a renderer can write each as it comes
+/// instead of holding every row of a large configuration at once.
+pub fn for_each_row(model: &Model, opts: &Options, mut emit: impl FnMut(StatRow)) {
     for p in &model.proxies {
         if opts.iid.is_some_and(|id| id != p.id) {
             continue;
         }
-        proxy_rows(p, model, opts, &mut out);
+        proxy_rows(p, model, opts, &mut emit);
     }
-    out
 }
 
-fn proxy_rows(p: &ProxyRt, model: &Model, opts: &Options, out: &mut Vec<StatRow>) {
+fn proxy_rows(p: &ProxyRt, model: &Model, opts: &Options, emit: &mut impl FnMut(StatRow)) {
     if let Some(fe) = &p.frontend {
         if opts.types & 1 != 0 {
-            out.push(frontend_row(fe, model));
+            emit(frontend_row(fe, model));
         }
     }
     if let Some(be) = &p.backend {
@@ -87,11 +93,11 @@ fn proxy_rows(p: &ProxyRt, model: &Model, opts: &Options, out: &mut Vec<StatRow>
                     }
                 }
                 drop(st);
-                out.push(server_row(be, s, opts));
+                emit(server_row(be, s, opts));
             }
         }
         if opts.types & 2 != 0 {
-            out.push(backend_row(be, opts));
+            emit(backend_row(be, opts));
         }
     }
 }
@@ -276,7 +282,14 @@ pub fn server_row(be: &BackendRt, s: &ServerRt, opts: &Options) -> StatRow {
     r.set(idx::IDLE_CONN_CUR, Value::U32(0));
     r.set(idx::SAFE_CONN_CUR, Value::U32(0));
     r.set(idx::USED_CONN_CUR, u32v(&c.scur));
-    r.set(idx::NEED_CONN_EST, u32v(&c.smax));
+    // HAProxy's estimate counts every connection the server saw, its health checks' included:
+    // a checked server shows at least 1 once a check ran.
+    let checked_once = s.check.is_some() && (st.last_check.is_some() || st.check_running);
+    let need = c.smax.load(Relaxed).max(checked_once as u64);
+    r.set(
+        idx::NEED_CONN_EST,
+        Value::U32(need.min(u32::MAX as u64) as u32),
+    );
     r.set(idx::SRID, Value::U32(0));
     r.set(idx::PRIV_IDLE_CUR, Value::U32(0));
     r

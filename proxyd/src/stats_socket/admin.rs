@@ -112,8 +112,8 @@ pub fn set_server(ctx: &mut Ctx, args: &[String]) -> String {
         "agent" | "agent-addr" | "agent-port" | "agent-send" => {
             "agent checks are not enabled on this server.\n".into()
         }
-        "" => "usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n".into(),
-        _ => "'set server <srv>' only supports 'agent', 'health', 'state', 'weight', 'addr', 'fqdn', 'check-addr', 'check-port' and 'ssl'.\n".into(),
+        // HAProxy 2.6 answers its usage line both to a missing and to an unknown keyword.
+        _ => "usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n".into(),
     }
 }
 
@@ -217,9 +217,9 @@ fn toggle_health(ctx: &Ctx, args: &[String], on: bool) -> String {
         Ok(x) => x,
         Err(e) => return e,
     };
-    if !set_check_enabled(ctx, &be, &srv, on) {
-        let verb = if on { "enable" } else { "disable" };
-        return format!("Health check was not configured on this server, cannot {verb}.\n");
+    if !set_check_enabled(ctx, &be, &srv, on) && on {
+        // HAProxy 2.6 refuses to enable an unconfigured check but disables one silently.
+        return "Health check was not configured on this server, cannot enable.\n".into();
     }
     String::new()
 }
@@ -285,39 +285,78 @@ pub fn shutdown_frontend(ctx: &mut Ctx, args: &[String]) -> String {
     frontend_cmd(ctx, args, FE_STOP)
 }
 
-pub fn set_maxconn(ctx: &mut Ctx, args: &[String]) -> String {
-    let what = args.get(2).map(String::as_str).unwrap_or("");
-    match what {
-        "server" => {
-            let (be, srv) = match lookup(ctx, args.get(3)) {
-                Ok(x) => x,
-                Err(e) => return e,
-            };
-            match args.get(4).and_then(|v| v.parse::<u32>().ok()) {
-                Some(v) => {
-                    srv.maxconn.store(v, Relaxed);
-                    crate::proxy::queue::dispatch(&be);
-                    String::new()
-                }
-                None => "Integer value expected.\n".into(),
-            }
-        }
-        "global" => match args.get(3).and_then(|v| v.parse::<u32>().ok()) {
-            Some(v) if v > 0 => {
-                let g = &ctx.model.global;
-                let old = g.maxconn.swap(v, Relaxed);
-                if v > old {
-                    g.slots.add_permits((v - old) as usize);
-                } else {
-                    let _ = g.slots.forget_permits((old - v) as usize);
-                }
-                String::new()
-            }
-            _ => "Expects an integer value.\n".into(),
-        },
-        "frontend" => "'set maxconn frontend' is not supported by proxyd.\n".into(),
-        _ => "'set maxconn' only supports 'frontend', 'server', and 'global'.\n".into(),
+/// `set maxconn server <b>/<s> <n>`, parsed as HAProxy's `server_parse_maxconn_change_request`
+/// (its two garbage messages have no newline; `strtol` accepts a sign, stored unsigned).
+pub fn set_maxconn_server(ctx: &mut Ctx, args: &[String]) -> String {
+    let (be, srv) = match lookup(ctx, args.get(3)) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let raw = args.get(4).map(String::as_str).unwrap_or("");
+    if raw.is_empty() {
+        return "Require <maxconn>.\n".into();
     }
+    let (value, rest) = strtol(raw);
+    let Some(value) = value else {
+        return "maxconn string empty or preceded by garbage".into();
+    };
+    if !rest.is_empty() {
+        return "Trailing garbage in maxconn string".into();
+    }
+    srv.maxconn.store(value as u32, Relaxed);
+    crate::proxy::queue::dispatch(&be);
+    String::new()
+}
+
+/// `set maxconn global <n>`: C `atoi`, 0 means the hard limit, above it is refused.
+pub fn set_maxconn_global(ctx: &mut Ctx, args: &[String]) -> String {
+    let raw = args.get(3).map(String::as_str).unwrap_or("");
+    if raw.is_empty() {
+        return "Expects an integer value.\n".into();
+    }
+    let g = &ctx.model.global;
+    let hard = g.hard_maxconn.load(Relaxed);
+    let (value, _) = strtol(raw);
+    let value = value.unwrap_or(0).clamp(i32::MIN as i64, i32::MAX as i64);
+    if value > hard as i64 {
+        return "Value out of range.\n".into();
+    }
+    let v = if value <= 0 { hard } else { value as u32 };
+    let old = g.maxconn.swap(v, Relaxed);
+    if v > old {
+        g.slots.add_permits((v - old) as usize);
+    } else {
+        let _ = g.slots.forget_permits((old - v) as usize);
+    }
+    String::new()
+}
+
+pub fn set_maxconn_frontend(ctx: &mut Ctx, args: &[String]) -> String {
+    let Some(name) = args.get(3).filter(|a| !a.is_empty()) else {
+        return "Frontend name expected.\n".into();
+    };
+    if ctx.model.frontend(name).is_none() {
+        return "No such frontend.\n".into();
+    }
+    "'set maxconn frontend' is not supported by proxyd.\n".into()
+}
+
+/// C `strtol` base 10: optional spaces and sign, digits; `None` when no digit was read.
+fn strtol(s: &str) -> (Option<i64>, &str) {
+    let t = s.trim_start();
+    let (neg, body) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let digits = body.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return (None, s);
+    }
+    let n = body[..digits].bytes().fold(0i64, |acc, d| {
+        acc.saturating_mul(10).saturating_add((d - b'0') as i64)
+    });
+    (Some(if neg { -n } else { n }), &body[digits..])
 }
 
 pub fn clear_counters(ctx: &mut Ctx, args: &[String]) -> String {

@@ -106,14 +106,25 @@ const COMMANDS: &[Command] = &[
         run: admin::shutdown_frontend,
     },
     Command {
-        words: &["shutdown", "sessions"],
+        words: &["shutdown", "sessions", "server"],
         level: Level::Admin,
         run: admin::shutdown_sessions,
     },
+    // Registered as three keywords, as in HAProxy: `set maxconn` alone is an unknown command.
     Command {
-        words: &["set", "maxconn"],
+        words: &["set", "maxconn", "server"],
         level: Level::Admin,
-        run: admin::set_maxconn,
+        run: admin::set_maxconn_server,
+    },
+    Command {
+        words: &["set", "maxconn", "global"],
+        level: Level::Admin,
+        run: admin::set_maxconn_global,
+    },
+    Command {
+        words: &["set", "maxconn", "frontend"],
+        level: Level::Admin,
+        run: admin::set_maxconn_frontend,
     },
     Command {
         words: &["operator"],
@@ -196,11 +207,50 @@ fn set_timeout(ctx: &mut Ctx, args: &[String]) -> String {
     if args.get(2).map(String::as_str) != Some("cli") {
         return "'set timeout' only supports 'cli'.\n".into();
     }
-    match args.get(3).and_then(|v| v.parse::<u64>().ok()) {
-        Some(secs) if secs > 0 => {
+    let raw = args.get(3).map(String::as_str).unwrap_or("");
+    if raw.is_empty() {
+        return "Expects an integer value.\n".into();
+    }
+    match parse_seconds(raw) {
+        Some(secs) if secs >= 1 => {
             ctx.timeout = std::time::Duration::from_secs(secs);
             String::new()
         }
         _ => "Invalid timeout value.\n".into(),
+    }
+}
+
+/// HAProxy's `parse_time_err` with seconds as the default unit: digits and an optional
+/// `us|ms|s|m|h|d` suffix, rounded up to whole seconds.
+fn parse_seconds(raw: &str) -> Option<u64> {
+    let digits = raw.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let n: u64 = raw[..digits].parse().ok()?;
+    let (num, den) = match &raw[digits..] {
+        "" | "s" => (1, 1),
+        "us" => (1, 1_000_000),
+        "ms" => (1, 1000),
+        "m" => (60, 1),
+        "h" => (3600, 1),
+        "d" => (86_400, 1),
+        _ => return None,
+    };
+    n.checked_mul(num).map(|v| v.div_ceil(den))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_seconds;
+
+    #[test]
+    fn cli_timeouts_take_units_and_round_up_to_seconds() {
+        assert_eq!(parse_seconds("5"), Some(5));
+        assert_eq!(parse_seconds("2m"), Some(120));
+        assert_eq!(parse_seconds("500ms"), Some(1));
+        assert_eq!(parse_seconds("0"), Some(0));
+        assert_eq!(parse_seconds("10x"), None);
+        assert_eq!(parse_seconds("abc"), None);
     }
 }

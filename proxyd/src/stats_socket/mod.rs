@@ -21,7 +21,7 @@ pub mod stat;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use runtime_api::level::Level;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -36,6 +36,8 @@ use context::Ctx;
 
 /// Longest line accepted, HAProxy's buffer size: longer input is an error, never a crash.
 const MAX_LINE: usize = 16 * 1024;
+/// Input read and dropped after refusing a long line, so closing does not reset the answer.
+const DRAIN_LIMIT: usize = 1024 * 1024;
 
 /// A bound stats socket, ready to serve.
 pub enum Bound {
@@ -199,6 +201,10 @@ async fn session_with<S: AsyncRead + AsyncWrite + Unpin>(
         let mut ran = false;
         let mut permit = None;
         while let Some(pos) = buf.iter().position(|&b| b == b'\n') {
+            if pos > MAX_LINE {
+                refuse_long_line(&mut stream).await;
+                return;
+            }
             if permit.is_none() {
                 permit = match busy.clone().acquire_owned().await {
                     Ok(p) => Some(p),
@@ -226,8 +232,7 @@ async fn session_with<S: AsyncRead + AsyncWrite + Unpin>(
             return;
         }
         if buf.len() > MAX_LINE {
-            let _ = stream.write_all(b"Command line too long.\n\n").await;
-            let _ = stream.shutdown().await;
+            refuse_long_line(&mut stream).await;
             return;
         }
         drop(permit);
@@ -249,6 +254,24 @@ async fn session_with<S: AsyncRead + AsyncWrite + Unpin>(
                 let _ = stream.shutdown().await;
                 return;
             }
+        }
+    }
+}
+
+/// A line longer than [`MAX_LINE`]: answer an error and close. HAProxy closes without a word;
+/// the error tells a script what went wrong. The rest of the input is read and dropped for a
+/// moment first, since closing a socket with unread input resets it and the client could lose
+/// the answer.
+async fn refuse_long_line<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) {
+    let _ = stream.write_all(b"Command line too long.\n\n").await;
+    let _ = stream.shutdown().await;
+    let mut sink = [0u8; 8192];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+    let mut left = DRAIN_LIMIT;
+    while left > 0 {
+        match tokio::time::timeout_at(deadline, stream.read(&mut sink)).await {
+            Ok(Ok(n)) if n > 0 => left = left.saturating_sub(n),
+            _ => break,
         }
     }
 }

@@ -70,19 +70,19 @@ pub fn show_stat(ctx: &mut Ctx, args: &[String]) -> String {
             _ => {}
         }
     }
-    let rows = stats::rows(&ctx.model, &opts);
-    let mut out = String::with_capacity(rows.len() * 700 + 2048);
+    // Rows are rendered as they are built: a 10,000-server dump never holds every row at once.
+    let mut out = String::with_capacity(4096);
     if json {
+        let mut rows = Vec::new();
+        stats::for_each_row(&ctx.model, &opts, |r| rows.push(r));
         csv::write_json(&mut out, &rows);
     } else if typed {
-        for r in &rows {
-            csv::write_typed_row(&mut out, r, desc);
-        }
+        stats::for_each_row(&ctx.model, &opts, |r| {
+            csv::write_typed_row(&mut out, &r, desc)
+        });
     } else {
         csv::write_header(&mut out);
-        for r in &rows {
-            csv::write_row(&mut out, r);
-        }
+        stats::for_each_row(&ctx.model, &opts, |r| csv::write_row(&mut out, &r));
     }
     out
 }

@@ -1,0 +1,230 @@
+//! `haproxyctl` against a running proxyd (the topology of `e2e::topology`): the status table and
+//! its plain-words check meanings, JSON keyed by the CSV names, `check` exit codes as servers go
+//! down, admin commands that change proxyd's routing, `drain --wait`, and the refusal on a
+//! `level user` socket.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use e2e::bins;
+use e2e::client;
+use e2e::daemon::Daemon;
+use e2e::topology::{raw_fields, raw_stat, Binds, Topology};
+
+fn ctl(socket: &Path, args: &[&str]) -> Output {
+    Command::new(bins::haproxyctl())
+        .arg("--socket")
+        .arg(socket)
+        .arg("--color")
+        .arg("never")
+        .args(args)
+        .env("COLUMNS", "200")
+        .env_remove("HAPROXY_SOCKET")
+        .output()
+        .expect("run haproxyctl")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn started() -> (Topology, Daemon, Binds) {
+    let topo = Topology::new();
+    let (cfg, binds) = topo.config();
+    let d = Daemon::proxyd(cfg);
+    topo.wait_settled(&d);
+    (topo, d, binds)
+}
+
+#[test]
+fn status_table_shows_states_and_check_meanings_and_json_uses_csv_names() {
+    let (_topo, d, _) = started();
+    let out = ctl(&d.socket(), &["status"]);
+    let table = text(&out);
+    assert!(out.status.success(), "{table}");
+    let line = |srv: &str| -> String {
+        table
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(srv))
+            .unwrap_or_else(|| panic!("no row for {srv} in\n{table}"))
+            .to_string()
+    };
+    assert!(
+        line("up1").contains("UP") && line("up1").contains("L4OK"),
+        "{table}"
+    );
+    let refused = line("refused");
+    assert!(
+        refused.contains("DOWN") && refused.contains("L4CON connection refused"),
+        "{table}"
+    );
+    assert!(line("dis").contains("MAINT"), "{table}");
+    assert!(line("nochk").contains("no check"), "{table}");
+    assert!(table.contains("bk (backup)"), "{table}");
+    let bad = line("bad");
+    assert!(
+        bad.contains("DOWN") && bad.contains("L7STS 503 Service Unavailable"),
+        "{table}"
+    );
+    assert!(line("ok").contains("L7OK 200"), "{table}");
+
+    // --down keeps only servers that are not fully up.
+    let down = text(&ctl(&d.socket(), &["status", "--down"]));
+    assert!(down.contains("refused") && down.contains("bad"), "{down}");
+    assert!(
+        !down.lines().any(|l| l.trim_start().starts_with("up1 ")),
+        "{down}"
+    );
+
+    // --json: one object per row, keyed by the CSV header's names.
+    let out = ctl(&d.socket(), &["status", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rows = rows.as_array().expect("array");
+    let (header, _) = raw_stat(&d.query("show stat"));
+    let names: Vec<&str> = raw_fields(&header)
+        .into_iter()
+        .filter(|n| !n.is_empty() && *n != "-")
+        .collect();
+    let up1 = rows
+        .iter()
+        .find(|r| r["pxname"] == "be" && r["svname"] == "up1")
+        .expect("be/up1 in JSON");
+    let keys: Vec<&String> = up1.as_object().expect("object").keys().collect();
+    for name in &names {
+        assert!(
+            keys.iter().any(|k| k == name),
+            "JSON lacks {name}: {keys:?}"
+        );
+    }
+    assert_eq!(up1["status"], "UP");
+    assert_eq!(up1["check_status"], "L4OK");
+}
+
+#[test]
+fn check_exit_codes_follow_servers_going_down() {
+    let (_topo, d, _) = started();
+    let sock = d.socket();
+    let code = |args: &[&str]| ctl(&sock, args).status.code();
+    assert_eq!(code(&["check", "li"]), Some(0), "li has its one server UP");
+    assert_eq!(
+        code(&["check"]),
+        Some(1),
+        "refused and bad are DOWN: WARNING"
+    );
+    // Both be_https servers down: a backend with no usable server is CRITICAL.
+    assert_eq!(code(&["health", "be_https/ok", "down"]), Some(0));
+    let out = ctl(&sock, &["check", "be_https"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // MAINT is administrative, not a failure.
+    assert_eq!(code(&["disable", "li/s1"]), Some(0));
+    assert_eq!(d.stat("li", "s1", "status"), "MAINT");
+    let out = ctl(&d.socket(), &["check", "li"]);
+    assert_ne!(out.status.code(), Some(1), "{}", text(&out));
+    // An unreadable socket is UNKNOWN.
+    let missing = d.config().dir().join("nope.sock");
+    assert_eq!(ctl(&missing, &["check"]).status.code(), Some(3));
+}
+
+fn sessions_to(d: &Daemon, binds: &Binds, n: usize) -> (u64, u64) {
+    let count = |s: &str| d.stat("be", s, "stot").parse::<u64>().unwrap_or(0);
+    let before = (count("up1"), count("nochk"));
+    for _ in 0..n {
+        let back = client::tcp_roundtrip(binds.fe, b"ping\n")
+            .unwrap_or_else(|e| d.fail(&format!("session through fe: {e}")));
+        assert_eq!(back, b"ping\n");
+    }
+    (count("up1") - before.0, count("nochk") - before.1)
+}
+
+#[test]
+fn admin_commands_change_proxyd_routing() {
+    let (_topo, d, binds) = started();
+    let sock = d.socket();
+    assert_eq!(sessions_to(&d, &binds, 4), (2, 2));
+    let out = ctl(&sock, &["disable", "be/up1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("be/up1"),
+        "prints what changed: {}",
+        text(&out)
+    );
+    assert_eq!(sessions_to(&d, &binds, 4), (0, 4));
+    assert!(ctl(&sock, &["enable", "be/up1"]).status.success());
+    assert!(ctl(&sock, &["drain", "be/nochk"]).status.success());
+    assert!(d.stat("be", "nochk", "status").starts_with("DRAIN"));
+    assert_eq!(sessions_to(&d, &binds, 4), (4, 0));
+    assert!(ctl(&sock, &["ready", "be/nochk"]).status.success());
+    assert!(ctl(&sock, &["weight", "be/up1", "3"]).status.success());
+    assert_eq!(d.query("get weight be/up1"), "3 (initial 1)\n\n");
+    assert_eq!(sessions_to(&d, &binds, 8), (6, 2));
+    assert!(ctl(&sock, &["weight", "be/up1", "100%"]).status.success());
+    assert!(ctl(&sock, &["health", "be/up1", "down"]).status.success());
+    assert_eq!(d.stat("be", "up1", "status"), "DOWN");
+    assert_eq!(sessions_to(&d, &binds, 3), (0, 3));
+    // A level user socket refuses, says why, exits 4, and changes nothing.
+    let out = ctl(&d.user_socket(), &["disable", "be/nochk"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("Permission denied"), "{}", text(&out));
+    assert_eq!(d.stat("be", "nochk", "status"), "no check");
+}
+
+#[test]
+fn drain_wait_finishes_when_the_last_session_ends() {
+    let (_topo, d, binds) = started();
+    // One open session through `li` to s1.
+    let mut session = client::connect(binds.li).expect("connect li");
+    session.write_all(b"hold\n").expect("write");
+    let mut buf = [0u8; 5];
+    session.read_exact(&mut buf).expect("echo");
+    d.wait_until("s1 scur 1", Duration::from_secs(10), |d| {
+        d.stat("li", "s1", "scur") == "1"
+    });
+    let mut child = Command::new(bins::haproxyctl())
+        .arg("--socket")
+        .arg(d.socket())
+        .args([
+            "drain",
+            "li/s1",
+            "--wait",
+            "--timeout",
+            "30s",
+            "--poll",
+            "200ms",
+        ])
+        .args(["--then", "maint"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn haproxyctl drain");
+    d.wait_until("s1 in DRAIN", Duration::from_secs(10), |d| {
+        d.stat("li", "s1", "status").starts_with("DRAIN")
+    });
+    thread::sleep(Duration::from_millis(600));
+    assert!(
+        child.try_wait().expect("try_wait").is_none(),
+        "drain --wait returned while a session was open"
+    );
+    drop(session);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("drain --wait did not finish after the session closed");
+        }
+        thread::sleep(Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().expect("output");
+    assert!(status.success(), "{}", text(&out));
+    assert_eq!(d.stat("li", "s1", "status"), "MAINT", "--then maint");
+}
