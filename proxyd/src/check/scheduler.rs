@@ -30,8 +30,8 @@ pub fn spawn_all(model: &Model, log: &Logger, stop: &watch::Receiver<bool>) -> V
         .collect();
     let total = checked.len().max(1) as u32;
     let spread = model.config.global.spread_checks;
-    // Servers with the same TLS settings share one client configuration: one parsed CA bundle
-    // and one session cache, so a farm of checked servers costs one, and checks resume sessions.
+    // Servers with the same TLS settings share one parsed CA bundle and verifier; each keeps its
+    // own TLS session cache so its checks resume sessions with that server, as HAProxy's do.
     let mut tls_configs: HashMap<String, Result<Arc<ClientConfig>, String>> = HashMap::new();
     checked
         .into_iter()
@@ -42,6 +42,7 @@ pub fn spawn_all(model: &Model, log: &Logger, stop: &watch::Receiver<bool>) -> V
                     .entry(format!("{t:?}"))
                     .or_insert_with(|| tls_client_config(t))
                     .clone()
+                    .map(|shared| with_own_sessions(&shared))
             });
             let log = log.clone();
             let stop = stop.clone();
@@ -50,6 +51,14 @@ pub fn spawn_all(model: &Model, log: &Logger, stop: &watch::Receiver<bool>) -> V
             ))
         })
         .collect()
+}
+
+/// A copy of `shared` (verifier, roots and provider stay shared) with a session cache of its
+/// own: without SNI every server on one address would otherwise share one cache entry.
+fn with_own_sessions(shared: &Arc<ClientConfig>) -> Arc<ClientConfig> {
+    let mut own = ClientConfig::clone(shared);
+    own.resumption = rustls::client::Resumption::in_memory_sessions(2);
+    Arc::new(own)
 }
 
 /// A cheap uniform draw in [0, 1) without a dependency: checks only need jitter.

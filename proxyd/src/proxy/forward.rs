@@ -5,19 +5,29 @@
 //! replaced by `client-fin` / `server-fin` once that side has closed); activity is any byte read
 //! from or written to that side. Counters move as bytes move, so `show stat` sees long
 //! transfers progress.
+//!
+//! Each direction copies through a 16 KiB buffer taken from a per-thread pool only once the
+//! socket is readable and given back as soon as the bytes are written, so an idle connection
+//! holds no buffer. A read that
+//! fills the whole buffer marks a bulk transfer: the rest of that burst moves with `splice(2)`
+//! through a pipe, socket to socket, without entering user space (HAProxy's `splice-auto`).
 
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWriteExt, Interest, ReadBuf};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use crate::model::counters::Counters;
+use pool::{give_back_buf, take_buf, Pipe, BUF_SIZE};
 
-/// Size of each direction's buffer, HAProxy's default `tune.bufsize`.
-const BUF_SIZE: usize = 16 * 1024;
+mod pool;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
@@ -60,45 +70,135 @@ impl Clock {
     }
 }
 
-async fn pump(
+/// One direction of a session: where bytes come from and go to, and what to tell about them.
+struct Direction<'a, R, W> {
     from: OwnedReadHalf,
-    mut to: OwnedWriteHalf,
-    from_activity: &AtomicU64,
-    to_activity: &AtomicU64,
-    clock: &Clock,
-    count_read: impl Fn(u64),
-    count_written: impl Fn(u64),
-) -> End {
-    let mut buf: Option<Box<[u8]>> = None;
-    loop {
-        // Wait for data before taking a buffer: an idle connection then costs no buffer memory.
-        if from.readable().await.is_err() {
-            return End::ReadErr;
-        }
-        let b = buf.get_or_insert_with(|| vec![0u8; BUF_SIZE].into_boxed_slice());
-        let n = match from.try_read(b) {
-            Ok(0) => {
-                from_activity.store(clock.now(), Relaxed);
-                let _ = to.shutdown().await;
-                return End::Eof;
+    to: OwnedWriteHalf,
+    from_activity: &'a AtomicU64,
+    to_activity: &'a AtomicU64,
+    clock: &'a Clock,
+    count_read: R,
+    count_written: W,
+}
+
+/// What a splice burst ended with.
+enum Burst {
+    /// The source has nothing more for now; the pipe is empty.
+    Drained,
+    /// The pipe could not be used (no descriptors left, or splice unsupported): copy instead.
+    Unavailable,
+    Ended(End),
+}
+
+impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
+    async fn pump(mut self) -> End {
+        let mut splice_ok = true;
+        loop {
+            // Wait for data before taking a buffer: an idle connection then costs no buffer memory.
+            if self.from.readable().await.is_err() {
+                return End::ReadErr;
             }
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => return End::ReadErr,
-        };
-        from_activity.store(clock.now(), Relaxed);
-        count_read(n as u64);
-        if to.write_all(&b[..n]).await.is_err() {
-            return End::WriteErr;
-        }
-        count_written(n as u64);
-        to_activity.store(clock.now(), Relaxed);
-        // Give the memory back once traffic pauses: the next read reallocates.
-        if n < BUF_SIZE {
-            buf = None;
+            let mut buf = take_buf();
+            // `poll_read` rather than `try_read`: a short read clears the readiness, which saves
+            // the extra read that would only report EAGAIN.
+            let read = poll_fn(|cx| {
+                let mut rb = ReadBuf::new(&mut buf);
+                match Pin::new(&mut self.from).poll_read(cx, &mut rb) {
+                    Poll::Ready(r) => Poll::Ready(Some(r.map(|()| rb.filled().len()))),
+                    // Readiness was stale: go back to waiting, without the buffer.
+                    Poll::Pending => Poll::Ready(None),
+                }
+            })
+            .await;
+            let n = match read {
+                None => {
+                    give_back_buf(buf);
+                    continue;
+                }
+                Some(Ok(0)) => return self.eof().await,
+                Some(Ok(n)) => n,
+                Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Some(Err(_)) => return End::ReadErr,
+            };
+            self.from_activity.store(self.clock.now(), Relaxed);
+            (self.count_read)(n as u64);
+            if self.to.write_all(&buf[..n]).await.is_err() {
+                return End::WriteErr;
+            }
+            give_back_buf(buf);
+            (self.count_written)(n as u64);
+            self.to_activity.store(self.clock.now(), Relaxed);
+            if n == BUF_SIZE && splice_ok {
+                match self.splice_burst().await {
+                    Burst::Drained => {}
+                    Burst::Unavailable => splice_ok = false,
+                    Burst::Ended(End::Eof) => return self.eof().await,
+                    Burst::Ended(e) => return e,
+                }
+            }
         }
     }
+
+    async fn eof(&mut self) -> End {
+        self.from_activity.store(self.clock.now(), Relaxed);
+        let _ = self.to.shutdown().await;
+        End::Eof
+    }
+
+    /// Move bytes socket → pipe → socket until the source would block. The pipe is emptied
+    /// before each refill, so an `EAGAIN` on the source side always means "no data" and one on
+    /// the destination side always means "no room".
+    async fn splice_burst(&mut self) -> Burst {
+        let Some(pipe) = Pipe::take() else {
+            return Burst::Unavailable;
+        };
+        let from: &TcpStream = self.from.as_ref();
+        let to: &TcpStream = self.to.as_ref();
+        loop {
+            let n = match from.try_io(Interest::READABLE, || pipe.fill_from(from)) {
+                Ok(0) => {
+                    pipe.give_back();
+                    return Burst::Ended(End::Eof);
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    pipe.give_back();
+                    return Burst::Drained;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if unsupported(&e) => {
+                    pipe.give_back();
+                    return Burst::Unavailable;
+                }
+                Err(_) => return Burst::Ended(End::ReadErr),
+            };
+            self.from_activity.store(self.clock.now(), Relaxed);
+            (self.count_read)(n as u64);
+            let mut left = n;
+            while left > 0 {
+                if to.writable().await.is_err() {
+                    return Burst::Ended(End::WriteErr);
+                }
+                match to.try_io(Interest::WRITABLE, || pipe.drain_to(to, left)) {
+                    Ok(0) => return Burst::Ended(End::WriteErr),
+                    Ok(m) => {
+                        left -= m;
+                        (self.count_written)(m as u64);
+                        self.to_activity.store(self.clock.now(), Relaxed);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    // The pipe still holds bytes: it is closed rather than given back.
+                    Err(_) => return Burst::Ended(End::WriteErr),
+                }
+            }
+        }
+    }
+}
+
+/// Errors that mean splice cannot work on these descriptors (not a connection failure).
+fn unsupported(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS))
 }
 
 pub async fn forward(
@@ -118,44 +218,46 @@ pub async fn forward(
     let bytes_in = AtomicU64::new(0);
     let bytes_out = AtomicU64::new(0);
 
-    let req = pump(
-        cr,
-        sw,
-        &cli_act,
-        &srv_act,
-        &clock,
-        |n| {
+    let req = Direction {
+        from: cr,
+        to: sw,
+        from_activity: &cli_act,
+        to_activity: &srv_act,
+        clock: &clock,
+        count_read: |n| {
             bytes_in.fetch_add(n, Relaxed);
             for c in acc.list {
                 c.bin.fetch_add(n, Relaxed);
             }
         },
-        |n| {
+        count_written: |n| {
             for c in acc.list {
                 c.req_out.fetch_add(n, Relaxed);
             }
             acc.global.bout.fetch_add(n, Relaxed);
         },
-    );
-    let res = pump(
-        sr,
-        cw,
-        &srv_act,
-        &cli_act,
-        &clock,
-        |n| {
+    }
+    .pump();
+    let res = Direction {
+        from: sr,
+        to: cw,
+        from_activity: &srv_act,
+        to_activity: &cli_act,
+        clock: &clock,
+        count_read: |n| {
             bytes_out.fetch_add(n, Relaxed);
             for c in acc.list {
                 c.bout.fetch_add(n, Relaxed);
             }
         },
-        |n| {
+        count_written: |n| {
             for c in acc.list {
                 c.res_out.fetch_add(n, Relaxed);
             }
             acc.global.bout.fetch_add(n, Relaxed);
         },
-    );
+    }
+    .pump();
     tokio::pin!(req);
     tokio::pin!(res);
 
