@@ -41,7 +41,7 @@ impl std::fmt::Display for Value {
 }
 
 /// Which object a row describes, with the `type` column's number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RowKind {
     Frontend,
     Backend,
@@ -50,6 +50,17 @@ pub enum RowKind {
 }
 
 impl RowKind {
+    /// The kind a `type` column value names (`0` frontend … `3` listener).
+    pub fn from_type_column(t: &str) -> Option<RowKind> {
+        match t {
+            "0" => Some(RowKind::Frontend),
+            "1" => Some(RowKind::Backend),
+            "2" => Some(RowKind::Server),
+            "3" => Some(RowKind::Listener),
+            _ => None,
+        }
+    }
+
     pub fn type_number(self) -> u32 {
         match self {
             RowKind::Frontend => 0,

@@ -35,26 +35,8 @@ impl Header {
     }
 }
 
-/// What a `show stat` row describes, from its `type` column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RowKind {
-    Frontend,
-    Backend,
-    Server,
-    Listener,
-}
-
-impl RowKind {
-    fn from_type(t: &str) -> Option<RowKind> {
-        match t {
-            "0" => Some(RowKind::Frontend),
-            "1" => Some(RowKind::Backend),
-            "2" => Some(RowKind::Server),
-            "3" => Some(RowKind::Listener),
-            _ => None,
-        }
-    }
-}
+/// What a `show stat` row describes: the same kinds the writer uses.
+pub use crate::row::RowKind;
 
 /// One row of named values. `get` tells a missing column (`None`) from an empty value (`Some("")`).
 #[derive(Debug, Clone)]
@@ -97,7 +79,7 @@ impl StatRow {
 
     /// From `type`; rows from sources without it fall back to the FRONTEND/BACKEND names.
     pub fn kind(&self) -> Option<RowKind> {
-        if let Some(k) = self.get("type").and_then(RowKind::from_type) {
+        if let Some(k) = self.get("type").and_then(RowKind::from_type_column) {
             return Some(k);
         }
         match self.svname() {

@@ -34,6 +34,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::model::{FrontendRt, Model};
+use crate::proxy::listener::{accept_with_slots, ACCEPT_BACKOFF};
 use crate::stats::{self, Options};
 use crate::stats_socket::context::Ctx;
 use crate::Shared;
@@ -59,27 +60,14 @@ pub async fn serve(
     loop {
         let fe = current_frontend(&shared, &fe);
         let global = shared.model().global.clone();
-        // The frontend's and the process's `maxconn` hold here as on a proxy listener: wait for
-        // a slot before accepting, so excess clients wait in the kernel backlog.
-        let permits = tokio::select! {
-            p = async {
-                let a = fe.slots.clone().acquire_owned().await;
-                let b = global.slots.clone().acquire_owned().await;
-                (a, b)
-            } => p,
-            _ = stop.changed() => return,
-        };
-        let (Ok(fe_permit), Ok(g_permit)) = permits else {
+        // The frontend's and the process's `maxconn` hold here as on a proxy listener.
+        let Some((accepted, permits)) = accept_with_slots(&l, &fe, &global, &mut stop).await else {
             return;
-        };
-        let accepted = tokio::select! {
-            a = l.accept() => a,
-            _ = stop.changed() => return,
         };
         let Ok((sock, peer)) = accepted else {
             // Out of descriptors or a transient error: back off rather than spin.
             tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                _ = tokio::time::sleep(ACCEPT_BACKOFF) => {}
                 _ = stop.changed() => return,
             }
             continue;
@@ -87,7 +75,7 @@ pub async fn serve(
         let shared = shared.clone();
         tokio::spawn(async move {
             handle(sock, peer, fe, shared).await;
-            drop((fe_permit, g_permit));
+            drop(permits);
         });
     }
 }

@@ -11,13 +11,13 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, OwnedSemaphorePermit};
 use tokio::task::JoinHandle;
 
 use super::session::{self, Session};
 use crate::logging::{self, Logger, Severity};
-use crate::model::{FrontendRt, Model, FE_OPEN, FE_STOP};
+use crate::model::{FrontendRt, GlobalRt, Model, FE_OPEN, FE_STOP};
 
 type FrontendSlot = Arc<RwLock<Arc<FrontendRt>>>;
 
@@ -210,6 +210,36 @@ fn describe_bind_error(e: &std::io::Error) -> String {
 /// enough that a process out of fds stays idle instead of spinning.
 pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
+/// A frontend slot and a process slot, held for the whole session.
+pub type Slots = (OwnedSemaphorePermit, OwnedSemaphorePermit);
+
+/// Wait for a frontend slot and a global slot, then accept: with `maxconn` reached the next
+/// client waits in the kernel backlog instead of being accepted and dropped. `None` when asked
+/// to stop (or the slot pools are gone).
+pub async fn accept_with_slots(
+    listener: &TcpListener,
+    fe: &FrontendRt,
+    global: &GlobalRt,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<(std::io::Result<(TcpStream, SocketAddr)>, Slots)> {
+    let permits = tokio::select! {
+        p = async {
+            let a = fe.slots.clone().acquire_owned().await;
+            let b = global.slots.clone().acquire_owned().await;
+            (a, b)
+        } => p,
+        _ = stop.changed() => return None,
+    };
+    let (Ok(fe_permit), Ok(g_permit)) = permits else {
+        return None;
+    };
+    let accepted = tokio::select! {
+        r = listener.accept() => r,
+        _ = stop.changed() => return None,
+    };
+    Some((accepted, (fe_permit, g_permit)))
+}
+
 /// An error episode ends after this long without an accept error.
 const EPISODE_QUIET: Duration = Duration::from_secs(10);
 
@@ -255,21 +285,11 @@ async fn accept_loop(
                 _ = stop.changed() => return,
             }
         }
-        let permits = tokio::select! {
-            p = async {
-                let a = fe.slots.clone().acquire_owned().await;
-                let b = global.slots.clone().acquire_owned().await;
-                (a, b)
-            } => p,
-            _ = stop.changed() => return,
-        };
-        let (Ok(fe_permit), Ok(g_permit)) = permits else {
+        let Some((accepted, permits)) = accept_with_slots(&listener, &fe, &global, &mut stop).await
+        else {
             return;
         };
-        let accepted = tokio::select! {
-            r = listener.accept() => r,
-            _ = stop.changed() => return,
-        };
+        let (fe_permit, g_permit) = permits;
         match accepted {
             Ok((client, peer)) => {
                 fe.counters
