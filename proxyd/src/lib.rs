@@ -43,6 +43,7 @@ pub struct Shared {
     pub listener_count: AtomicUsize,
     pub stopping: AtomicBool,
     cpu_sample: Mutex<(Instant, f64)>,
+    bytes_out_sample: Mutex<(Instant, u64)>,
 }
 
 impl Shared {
@@ -53,6 +54,7 @@ impl Shared {
             listener_count: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             cpu_sample: Mutex::new((Instant::now(), cpu_seconds())),
+            bytes_out_sample: Mutex::new((Instant::now(), 0)),
         }
     }
 
@@ -95,6 +97,22 @@ impl Shared {
         }
         let busy = (used / (wall * threads)).clamp(0.0, 1.0);
         (100.0 - busy * 100.0).round() as u32
+    }
+
+    /// `BytesOutRate`: bytes sent per second since the previous call (the first call measures
+    /// from start-up), computed from the process's byte counter without touching the data path.
+    pub fn bytes_out_rate(&self, total: u64) -> u64 {
+        let now = Instant::now();
+        let Ok(mut last) = self.bytes_out_sample.lock() else {
+            return 0;
+        };
+        let secs = now.duration_since(last.0).as_secs_f64();
+        let sent = total.saturating_sub(last.1);
+        *last = (now, total);
+        if secs <= 0.0 {
+            return 0;
+        }
+        (sent as f64 / secs).round() as u64
     }
 
     pub fn set_stopping(&self) {

@@ -166,6 +166,30 @@ fn bulk_transfer_after_half_close_arrives_whole_and_is_counted_exactly() {
         stat_u64(&daemon, "fe", "FRONTEND", "bout"),
         RESPONSE_LEN as u64
     );
+
+    // `show info` sees the same traffic: every byte written (both directions), most of it
+    // spliced, pipes now idle in the pools, and a non-zero output rate since start-up.
+    let info = daemon.query("show info");
+    let key = |name: &str| -> u64 {
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| daemon.fail(&format!("show info has no numeric {name}")))
+    };
+    let written = (REQUEST_LEN + RESPONSE_LEN) as u64;
+    assert_eq!(key("TotalBytesOut"), written, "TotalBytesOut");
+    let spliced = key("TotalSplicdedBytesOut");
+    assert!(
+        spliced > written / 2 && spliced <= written,
+        "TotalSplicdedBytesOut {spliced} of {written}"
+    );
+    assert!(key("PipesFree") > 0, "no pipe back in a pool");
+    assert_eq!(
+        key("PipesUsed"),
+        0,
+        "a pipe is still held after the transfer"
+    );
+    assert!(key("BytesOutRate") > 0, "BytesOutRate after the transfer");
 }
 
 #[test]

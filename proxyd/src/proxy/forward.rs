@@ -29,6 +29,8 @@ use pool::{give_back_buf, take_buf, Pipe, BUF_SIZE};
 
 mod pool;
 
+pub use pool::{pipe_counts, spliced_bytes_out};
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
     pub bytes_in: u64,

@@ -37,6 +37,13 @@ fn rss_bytes() -> u64 {
         .unwrap_or(0)
 }
 
+/// Tasks waiting in the runtime's shared queue, the closest thing to HAProxy's run queue.
+fn run_queue() -> u64 {
+    tokio::runtime::Handle::try_current()
+        .map(|h| h.metrics().global_queue_depth() as u64)
+        .unwrap_or(0)
+}
+
 fn task_count() -> u64 {
     tokio::runtime::Handle::try_current()
         .map(|h| h.metrics().num_alive_tasks() as u64)
@@ -51,6 +58,8 @@ pub fn values(ctx: &Ctx) -> Vec<Option<Value>> {
     let rss = rss_bytes();
     let listeners = ctx.shared.listener_count.load(Relaxed) as u64;
     let cur = g.counters.scur.load(Relaxed);
+    let bytes_out = g.counters.bout.load(Relaxed);
+    let (pipes_used, pipes_free) = crate::proxy::forward::pipe_counts();
     INFO_FIELDS
         .iter()
         .map(|f| {
@@ -76,7 +85,7 @@ pub fn values(ctx: &Ctx) -> Vec<Option<Value>> {
                 "ConnRate" | "SessRate" => Value::U32(g.counters.conn_rate.get()),
                 "MaxConnRate" | "MaxSessRate" => Value::U32(g.counters.conn_rate.max()),
                 "Tasks" => Value::U32(task_count() as u32),
-                "Run_queue" => Value::U32(0),
+                "Run_queue" => Value::U32(run_queue() as u32),
                 "Idle_pct" => Value::U32(ctx.shared.idle_pct()),
                 "node" => Value::Str(g.node.clone()),
                 "description" => match &g.description {
@@ -86,11 +95,14 @@ pub fn values(ctx: &Ctx) -> Vec<Option<Value>> {
                 "Stopping" => Value::U32(ctx.shared.stopping.load(Relaxed) as u32),
                 "Jobs" => Value::U32((cur + listeners) as u32),
                 "Listeners" => Value::U32(listeners as u32),
-                "TotalBytesOut" => Value::U64(g.counters.bout.load(Relaxed)),
-                "BytesOutRate" => Value::U64(0),
+                "TotalBytesOut" => Value::U64(bytes_out),
+                "BytesOutRate" => Value::U64(ctx.shared.bytes_out_rate(bytes_out)),
+                "TotalSplicdedBytesOut" => Value::U64(crate::proxy::forward::spliced_bytes_out()),
+                "PipesUsed" => Value::U32(pipes_used as u32),
+                "PipesFree" => Value::U32(pipes_free as u32),
                 "Start_time_sec" => Value::U32(g.started_unix as u32),
                 "Tainted" => Value::Str("0".into()),
-                // Subsystems proxyd does not have (TLS termination, compression, pipes, peers,
+                // Subsystems proxyd does not have (TLS termination, compression, peers,
                 // resolvers): their true value is zero.
                 "ZlibMemUsage" | "MaxZlibMemUsage" => return None,
                 _ => match f.vtype {

@@ -6,6 +6,26 @@
 use std::cell::RefCell;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Pipes that exist, and those of them idle in a pool: `show info` reports `PipesUsed` and
+/// `PipesFree` from these. Touched only when a pipe is created, pooled or closed, never per
+/// byte.
+static PIPES_TOTAL: AtomicU64 = AtomicU64::new(0);
+static PIPES_FREE: AtomicU64 = AtomicU64::new(0);
+
+/// Bytes sent with `splice(2)`, HAProxy's `TotalSplicedBytesOut`; added once per splice call.
+static SPLICED_OUT: AtomicU64 = AtomicU64::new(0);
+
+pub fn spliced_bytes_out() -> u64 {
+    SPLICED_OUT.load(Relaxed)
+}
+
+/// (pipes in use, pipes idle in the pools).
+pub fn pipe_counts() -> (u64, u64) {
+    let free = PIPES_FREE.load(Relaxed);
+    (PIPES_TOTAL.load(Relaxed).saturating_sub(free), free)
+}
 
 /// Bytes asked for per splice call: the default pipe capacity (16 pages).
 const PIPE_CHUNK: usize = 64 * 1024;
@@ -47,6 +67,7 @@ impl Pipe {
     /// An empty pipe from this thread's pool, or a new one; `None` when out of descriptors.
     pub fn take() -> Option<Pipe> {
         if let Some(p) = POOL.with(|pool| pool.borrow_mut().pop()) {
+            PIPES_FREE.fetch_sub(1, Relaxed);
             return Some(p);
         }
         Pipe::create().ok()
@@ -61,6 +82,7 @@ impl Pipe {
         }
         // SAFETY: both descriptors were just created by pipe2 and nothing else owns them.
         let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        PIPES_TOTAL.fetch_add(1, Relaxed);
         Ok(Pipe { read, write })
     }
 
@@ -69,6 +91,7 @@ impl Pipe {
         POOL.with(|pool| {
             let mut pool = pool.borrow_mut();
             if pool.len() < POOL_MAX {
+                PIPES_FREE.fetch_add(1, Relaxed);
                 pool.push(self);
             }
         });
@@ -82,7 +105,15 @@ impl Pipe {
 
     /// Move up to `len` bytes held in the pipe into a socket.
     pub fn drain_to(&self, dst: &impl AsRawFd, len: usize) -> io::Result<usize> {
-        splice(self.read.as_raw_fd(), dst.as_raw_fd(), len)
+        let n = splice(self.read.as_raw_fd(), dst.as_raw_fd(), len)?;
+        SPLICED_OUT.fetch_add(n as u64, Relaxed);
+        Ok(n)
+    }
+}
+
+impl Drop for Pipe {
+    fn drop(&mut self) {
+        PIPES_TOTAL.fetch_sub(1, Relaxed);
     }
 }
 
