@@ -114,10 +114,10 @@ impl Logger {
                     let _ = std::io::stdout().write_all(format!("{msg}\n").as_bytes());
                 }
                 Sink::Unix(sock, path, fac) => {
-                    let _ = sock.send_to(syslog_line(*fac, sev, msg).as_bytes(), path);
+                    count_drop(sock.send_to(syslog_line(*fac, sev, msg).as_bytes(), path));
                 }
                 Sink::Udp(sock, addr, fac) => {
-                    let _ = sock.send_to(syslog_line(*fac, sev, msg).as_bytes(), addr);
+                    count_drop(sock.send_to(syslog_line(*fac, sev, msg).as_bytes(), addr));
                 }
             }
         }
@@ -127,6 +127,19 @@ impl Logger {
     pub fn state_change(&self, sev: Severity, msg: &str) {
         console(sev, msg);
         self.send(sev, msg);
+    }
+}
+
+/// Log lines a full or absent syslog socket refused (`DroppedLogs` in `show info`).
+static DROPPED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn dropped_logs() -> u64 {
+    DROPPED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn count_drop(sent: std::io::Result<usize>) {
+    if sent.is_err() {
+        DROPPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

@@ -134,3 +134,35 @@ fn stats_page_bounds_requests_and_idle_clients() {
     assert!(answer.contains("# pxname,svname,"), "page: {answer:.200}");
     drop(daemon);
 }
+
+/// A syslog target that cannot take lines never blocks the proxy: the lines are dropped and
+/// counted in `show info` (`DroppedLogs`), and traffic flows on.
+#[test]
+fn unreachable_syslog_target_drops_and_counts_lines() {
+    let echo = e2e::backends::Backend::echo();
+    let listen = ports::free_addr();
+    let cfg = Config::new();
+    let nowhere = cfg.dir().join("no-syslog-here.sock");
+    let cfg = cfg
+        .global(format!("log {} local0", nowhere.display()))
+        .defaults("log global")
+        .defaults("option tcplog")
+        .frontend("fe", listen, "be")
+        .backend(e2e::config::BackendSection::new("be").server("s1", echo.addr(), ""));
+    let daemon = Daemon::proxyd(cfg);
+    for _ in 0..3 {
+        let answer = e2e::client::tcp_roundtrip(listen, b"ping")
+            .unwrap_or_else(|e| daemon.fail(&format!("traffic stopped: {e}")));
+        assert_eq!(answer, b"ping");
+    }
+    let dropped = |d: &Daemon| -> u64 {
+        d.query("show info")
+            .lines()
+            .find_map(|l| l.strip_prefix("DroppedLogs: "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    daemon.wait_until("three dropped log lines", Duration::from_secs(10), |d| {
+        dropped(d) >= 3
+    });
+}

@@ -98,6 +98,7 @@ pub fn values(ctx: &Ctx) -> Vec<Option<Value>> {
                 "TotalBytesOut" => Value::U64(bytes_out),
                 "BytesOutRate" => Value::U64(ctx.shared.bytes_out_rate(bytes_out)),
                 "TotalSplicdedBytesOut" => Value::U64(crate::proxy::forward::spliced_bytes_out()),
+                "DroppedLogs" => Value::U32(crate::logging::dropped_logs() as u32),
                 "PipesUsed" => Value::U32(pipes_used as u32),
                 "PipesFree" => Value::U32(pipes_free as u32),
                 "Start_time_sec" => Value::U32(g.started_unix as u32),
