@@ -240,7 +240,7 @@ fn proxy_table(out: &mut String, ctx: &PageCtx<'_>, p: &ProxyInfo<'_>, rows: &[&
     out.push_str(COLUMNS);
     for r in rows {
         match r.kind {
-            RowKind::Frontend => frontend_row(out, ctx, p, r),
+            RowKind::Frontend => frontend_row(out, p, r),
             RowKind::Server => server_row(out, ctx, p, r),
             RowKind::Backend => backend_row(out, ctx, p, r),
             RowKind::Listener => {}
@@ -387,7 +387,7 @@ fn anchor(px: &str, obj: &str, label: &str) -> String {
     )
 }
 
-fn frontend_row(out: &mut String, _ctx: &PageCtx<'_>, p: &ProxyInfo<'_>, r: &StatRow) {
+fn frontend_row(out: &mut String, p: &ProxyInfo<'_>, r: &StatRow) {
     let http = is_http(r);
     let mut cur = vec![
         (

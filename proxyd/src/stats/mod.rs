@@ -64,14 +64,14 @@ pub fn for_each_row(model: &Model, opts: &Options, mut emit: impl FnMut(StatRow)
         if opts.iid.is_some_and(|id| id != p.id) {
             continue;
         }
-        proxy_rows(p, model, opts, &mut emit);
+        proxy_rows(p, opts, &mut emit);
     }
 }
 
-fn proxy_rows(p: &ProxyRt, model: &Model, opts: &Options, emit: &mut impl FnMut(StatRow)) {
+fn proxy_rows(p: &ProxyRt, opts: &Options, emit: &mut impl FnMut(StatRow)) {
     if let Some(fe) = &p.frontend {
         if opts.types & 1 != 0 {
-            emit(frontend_row(fe, model));
+            emit(frontend_row(fe));
         }
     }
     if let Some(be) = &p.backend {
@@ -118,7 +118,7 @@ fn common_traffic(row: &mut StatRow, c: &Counters) {
     row.set(idx::RESBOUT, u64v(&c.res_out));
 }
 
-pub fn frontend_row(fe: &FrontendRt, _model: &Model) -> StatRow {
+pub fn frontend_row(fe: &FrontendRt) -> StatRow {
     let c = &fe.counters;
     let mut r = StatRow::new(RowKind::Frontend, &fe.name, "FRONTEND", fe.id, 0);
     common_traffic(&mut r, c);
