@@ -93,9 +93,12 @@ enum Burst {
 }
 
 impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
-    async fn pump(mut self) -> End {
-        let mut splice_ok = true;
+    async fn pump(mut self, mut splice_ok: bool) -> End {
         loop {
+            // Readiness waits do not spend the task's cooperative budget but reads do: once the
+            // budget is spent a read answers `Pending` while `readable()` keeps answering ready,
+            // so without a yield here this loop would spin without ever reading again.
+            tokio::task::coop::consume_budget().await;
             // Wait for data before taking a buffer: an idle connection then costs no buffer memory.
             if self.from.readable().await.is_err() {
                 return End::ReadErr;
@@ -157,6 +160,9 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
         let from: &TcpStream = self.from.as_ref();
         let to: &TcpStream = self.to.as_ref();
         loop {
+            // `try_io` spends no budget: yield now and then so a source that never drains
+            // cannot keep the other sessions of this thread waiting.
+            tokio::task::coop::consume_budget().await;
             let n = match from.try_io(Interest::READABLE, || pipe.fill_from(from)) {
                 Ok(0) => {
                     pipe.give_back();
@@ -208,7 +214,20 @@ pub async fn forward(
     server: TcpStream,
     t: Timeouts,
     acc: Accounts<'_>,
+    kill: watch::Receiver<u64>,
+) -> Outcome {
+    forward_with(client, server, t, acc, kill, true).await
+}
+
+/// [`forward`], with `splice` false to copy every byte through user space (what happens when
+/// no pipe can be had).
+async fn forward_with(
+    client: TcpStream,
+    server: TcpStream,
+    t: Timeouts,
+    acc: Accounts<'_>,
     mut kill: watch::Receiver<u64>,
+    splice: bool,
 ) -> Outcome {
     let clock = Clock {
         origin: Instant::now(),
@@ -239,7 +258,7 @@ pub async fn forward(
             acc.global.bout.fetch_add(n, Relaxed);
         },
     }
-    .pump();
+    .pump(splice);
     let res = Direction {
         from: sr,
         to: cw,
@@ -259,7 +278,7 @@ pub async fn forward(
             acc.global.bout.fetch_add(n, Relaxed);
         },
     }
-    .pump();
+    .pump(splice);
     tokio::pin!(req);
     tokio::pin!(res);
 
@@ -340,3 +359,6 @@ pub async fn forward(
     out.bytes_out = bytes_out.load(Relaxed);
     out
 }
+
+#[cfg(test)]
+mod tests;
