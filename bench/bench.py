@@ -12,13 +12,15 @@ Scenarios:
   keep-alive 1 KiB   wrk -c50 on /1k.bin                  req/s, p50/p99 latency
   new connection     wrk -c50 -H 'Connection: close'       connections/s
   bulk 1 MiB         wrk -c4 on /1m.bin                    MB/s (response bytes)
+                     and, for each, the proxy's CPU time (/proc/PID/stat) per request
   idle 1,000         1,000 TLS connections held open       proxy VmRSS delta per connection
   check load         10,000 servers, HTTPS checks, inter 2s, 20 s window:
-                     CPU (share of one core, /proc/PID/stat), VmRSS, lateness p50/p99
-                     (interval between two checks of one server, seen by the backend, minus inter)
+                     CPU (share of one core, /proc/PID/stat), VmRSS, lateness p50/p99: how
+                     long after it was due (previous answer + inter, the schedule both proxies
+                     use) the backend accepted each check's connection ($connection_time)
 
 Environment: PROXYD_BIN (required), BENCH_SECONDS (wrk duration, default 5), BENCH_ROUNDS
-(default 3), BENCH_NGINX_WORKERS (default 2), BENCH_KEEP (keep the files), BENCH_CHECK_SECONDS (default 20), BENCH_PORT_BASE (default 27000),
+(default 5), BENCH_NGINX_WORKERS (default 2), BENCH_KEEP (keep the files), BENCH_CHECK_SECONDS (default 20), BENCH_PORT_BASE (default 27000),
 BENCH_OUT (default bench/results.md), BENCH_SKIP (comma list of: data,idle,checks).
 """
 
@@ -41,7 +43,7 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 CHECK_SECONDS = int(os.environ.get("BENCH_CHECK_SECONDS", "20"))
 PORT_BASE = int(os.environ.get("BENCH_PORT_BASE", "27000"))
 OUT = Path(os.environ.get("BENCH_OUT", str(HERE / "results.md")))
@@ -177,7 +179,7 @@ http {{
   ssl_certificate_key {pki.key};
   ssl_protocols TLSv1.2 TLSv1.3;
   ssl_session_cache shared:bench:20m;
-  log_format chk '$msec $server_port $request_uri';
+  log_format chk '$msec $connection_time $server_port $request_uri';
   server {{
     listen 127.0.0.1:{DATA_PORT} ssl;
     root {self.dir}/www;
@@ -277,6 +279,7 @@ def wrk(port, path, conns, close=False):
             r = json.loads(line[len("WRKJSON "):])
             secs = r["duration_us"] / 1e6
             return {
+                "requests": r["requests"],
                 "rps": r["requests"] / secs,
                 "mbps": r["bytes"] / secs / 1e6,
                 "p50_ms": r["p50_us"] / 1000,
@@ -288,9 +291,11 @@ def wrk(port, path, conns, close=False):
 
 SCENARIOS = [
     # name, path, connections, close, metrics
-    ("keep-alive 1 KiB", "/1k.bin", 50, False, [("req/s", "rps"), ("p50 ms", "p50_ms"), ("p99 ms", "p99_ms")]),
-    ("new TLS connection per request", "/v1/status", 50, True, [("conn/s", "rps"), ("p99 ms", "p99_ms")]),
-    ("bulk 1 MiB", "/1m.bin", 4, False, [("MB/s", "mbps")]),
+    ("keep-alive 1 KiB", "/1k.bin", 50, False,
+     [("req/s", "rps"), ("p50 ms", "p50_ms"), ("p99 ms", "p99_ms"), ("proxy CPU µs/req", "cpu_us")]),
+    ("new TLS connection per request", "/v1/status", 50, True,
+     [("conn/s", "rps"), ("p99 ms", "p99_ms"), ("proxy CPU µs/conn", "cpu_us")]),
+    ("bulk 1 MiB", "/1m.bin", 4, False, [("MB/s", "mbps"), ("proxy CPU µs/MiB", "cpu_us")]),
 ]
 
 
@@ -308,7 +313,13 @@ def data_scenarios(d, results):
                             port = DATA_PORT
                         else:
                             port = PROXY_PORTS[(kind, threads)]
+                        pid = None if kind == "direct" else proxies[(kind, threads)].pid
+                        c0 = cpu_s(pid) if pid else None
                         r = wrk(port, path, conns, close)
+                        if pid and r["requests"]:
+                            # The proxy's own CPU per request: what it costs, whatever share of
+                            # the cores the scheduler gave it during the run.
+                            r["cpu_us"] = (cpu_s(pid) - c0) * 1e6 / r["requests"]
                         if r["errors"]:
                             log(f"  note: {r['errors']} wrk errors")
                         key = (name, kind, 1 if kind == "direct" else threads)
@@ -360,20 +371,30 @@ def check_backend_lines(pki):
 
 
 def lateness(nginx, t0, t1):
-    """Per-server intervals between consecutive checks seen in [t0, t1], minus inter (ms)."""
+    """How late each check fired, seen by the backend, for the checks answered in [t0, t1].
+
+    Both proxies schedule a server's next check `inter` after the previous one ends, so a
+    check is due at (previous answer + inter); it fired when its connection was accepted
+    (answer time minus nginx's $connection_time). Returns (servers seen, checks seen, sorted
+    lateness in ms, sorted check durations in ms from accept to answer)."""
     seen = {}
     for line in nginx.check_log.read_text().splitlines():
         parts = line.split()
-        if len(parts) != 3:
+        if len(parts) != 4:
             continue
-        t = float(parts[0])
-        if t0 <= t <= t1:
-            seen.setdefault((parts[1], parts[2]), []).append(t)
-    late = []
-    for ts in seen.values():
-        ts.sort()
-        late += [(b - a - CHECK_INTER_S) * 1000 for a, b in zip(ts, ts[1:])]
-    return len(seen), sorted(late)
+        try:
+            end, took = float(parts[0]), float(parts[1])
+        except ValueError:
+            continue
+        if t0 <= end <= t1:
+            seen.setdefault((parts[2], parts[3]), []).append((end, took))
+    late, durations = [], []
+    for checks in seen.values():
+        checks.sort()
+        durations += [took * 1000 for _, took in checks]
+        late += [(end - took - prev_end - CHECK_INTER_S) * 1000
+                 for (prev_end, _), (end, took) in zip(checks, checks[1:])]
+    return len(seen), sum(len(c) for c in seen.values()), sorted(late), sorted(durations)
 
 
 def pct(sorted_vals, p):
@@ -424,12 +445,13 @@ def check_load(d, pki, nginx, results):
         finally:
             p.stop()
         time.sleep(1.5)  # nginx flushes its access log every second
-        servers, late = lateness(nginx, t0, t1)
+        servers, checks, late, durations = lateness(nginx, t0, t1)
         r = {
             "cpu_pct": (c1 - c0) / (t1 - t0) * 100,
             "rss_mib": rss / 1024,
             "servers_seen": servers,
-            "checks_per_s": (len(late) + servers) / (t1 - t0),
+            "checks_per_s": checks / (t1 - t0),
+            "duration_p50_ms": pct(durations, 50),
             "late_p50_ms": pct(late, 50),
             "late_p99_ms": pct(late, 99),
             "statuses": statuses,
@@ -453,7 +475,9 @@ def ratio(a, b):
 
 
 def table(results, meta):
-    med = lambda xs, k: statistics.median(x[k] for x in xs) if xs else None
+    def med(xs, k):
+        vals = [x[k] for x in xs if x.get(k) is not None]
+        return statistics.median(vals) if vals else None
     rows = ["| scenario | metric | threads | direct | HAProxy | proxyd | proxyd/HAProxy | HAProxy/direct | proxyd/direct |",
             "|---|---|---|---|---|---|---|---|---|"]
     for name, _, _, _, metrics in SCENARIOS:
@@ -476,6 +500,7 @@ def table(results, meta):
                         f"{fmt(hv, 1)} | {fmt(pv, 1)} | {ratio(pv, hv)} | – | – |")
     for label, k, digits in (("CPU % of one core", "cpu_pct", 1), ("RSS MiB", "rss_mib", 1),
                              ("checks/s seen", "checks_per_s", 0),
+                             ("check duration p50 ms", "duration_p50_ms", 1),
                              ("lateness p50 ms", "late_p50_ms", 1), ("lateness p99 ms", "late_p99_ms", 1)):
         h = results.get(("checks", "haproxy", 2), {}).get(k)
         p = results.get(("checks", "proxyd", 2), {}).get(k)
@@ -500,7 +525,10 @@ def table(results, meta):
         f"{CHECK_SECONDS} s window per proxy after {CHECK_WARMUP_S:.0f} s of warm-up. "
         f"Load average before/after: {meta['load_before']} / {meta['load_after']}.",
         "",
-        "Higher is better except latency, RSS, CPU and lateness. HAProxy runs with `option splice-auto`.",
+        "Higher is better except latency, CPU, RSS, duration and lateness. HAProxy runs with `option splice-auto`. "
+        "Proxy CPU per request is the proxy process's user+system time during a run divided by the requests "
+        "wrk completed: unlike throughput, it does not depend on how the scheduler shared the 2 cores "
+        "between wrk, nginx and the proxy.",
         "",
     ]
     return "\n".join(head + rows) + "\n"
