@@ -145,11 +145,16 @@ fn main() -> ExitCode {
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads.max(1))
-        .enable_all()
-        .build()
-    {
+    // One thread, as HAProxy's `nbthread 1`: a plain event loop, without the work-stealing
+    // machinery (and its extra wake-ups) a one-worker pool still pays for.
+    let mut builder = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(threads.max(1));
+        b
+    };
+    let rt = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             logging::console(Severity::Alert, &format!("cannot start the runtime: {e}"));

@@ -26,7 +26,9 @@ fn run_transfer(splice: bool) -> (usize, u64, Outcome) {
         .build()
         .expect("runtime");
     rt.block_on(async move {
-        let front = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let front = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let back = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let back_addr = back.local_addr().expect("addr");
         let writer = std::thread::spawn(move || {
@@ -53,7 +55,9 @@ fn run_transfer(splice: bool) -> (usize, u64, Outcome) {
             }
         });
         let (client, _) = front.accept().await.expect("accept");
-        let server = TcpStream::connect(back_addr).await.expect("connect backend");
+        let server = TcpStream::connect(back_addr)
+            .await
+            .expect("connect backend");
 
         let ticks = std::sync::Arc::new(AtomicU64::new(0));
         let t2 = ticks.clone();
@@ -88,7 +92,10 @@ fn copy_path_never_spins_once_its_budget_is_spent() {
     let (got, ticks, outcome) = stream_through_proxy(false);
     assert_eq!(got, TOTAL);
     assert_eq!(outcome.bytes_out, TOTAL as u64);
-    assert!(ticks > 0, "a busy session starved the other tasks of its thread");
+    assert!(
+        ticks > 0,
+        "a busy session starved the other tasks of its thread"
+    );
 }
 
 #[test]
@@ -96,5 +103,8 @@ fn splice_path_moves_every_byte_and_lets_other_tasks_run() {
     let (got, ticks, outcome) = stream_through_proxy(true);
     assert_eq!(got, TOTAL);
     assert_eq!(outcome.bytes_out, TOTAL as u64);
-    assert!(ticks > 0, "a busy session starved the other tasks of its thread");
+    assert!(
+        ticks > 0,
+        "a busy session starved the other tasks of its thread"
+    );
 }
