@@ -15,7 +15,7 @@
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::Relaxed};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -79,6 +79,8 @@ struct Direction<'a, R, W> {
     from_activity: &'a AtomicU64,
     to_activity: &'a AtomicU64,
     clock: &'a Clock,
+    /// Directions of this session that reached end of stream.
+    eofs: &'a AtomicU8,
     count_read: R,
     count_written: W,
 }
@@ -100,9 +102,13 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
             // so without a yield here this loop would spin without ever reading again.
             tokio::task::coop::consume_budget().await;
             // Wait for data before taking a buffer: an idle connection then costs no buffer memory.
-            if self.from.readable().await.is_err() {
-                return End::ReadErr;
-            }
+            // A peer's FIN shows in the readiness (EPOLLRDHUP): once it has arrived, a read that
+            // does not fill the buffer took everything there will ever be, and the `recv` that
+            // would only answer 0 is saved, as HAProxy saves it.
+            let fin_seen = match self.from.ready(Interest::READABLE).await {
+                Ok(r) => r.is_read_closed(),
+                Err(_) => return End::ReadErr,
+            };
             let mut buf = take_buf();
             // `poll_read` rather than `try_read`: a short read clears the readiness, which saves
             // the extra read that would only report EAGAIN.
@@ -133,6 +139,9 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
             give_back_buf(buf);
             (self.count_written)(n as u64);
             self.to_activity.store(self.clock.now(), Relaxed);
+            if fin_seen && n < BUF_SIZE {
+                return self.eof().await;
+            }
             if n == BUF_SIZE && splice_ok {
                 match self.splice_burst().await {
                     Burst::Drained => {}
@@ -144,9 +153,16 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
         }
     }
 
-    async fn eof(&mut self) -> End {
+    /// Pass the end of stream on. When the other direction has already ended, both sockets are
+    /// about to be closed with nothing left unread, which sends the FIN: no `shutdown` needed.
+    async fn eof(self) -> End {
         self.from_activity.store(self.clock.now(), Relaxed);
-        let _ = self.to.shutdown().await;
+        if self.eofs.fetch_add(1, Relaxed) == 0 {
+            let mut to = self.to;
+            let _ = to.shutdown().await;
+        } else {
+            self.to.forget();
+        }
         End::Eof
     }
 
@@ -237,6 +253,7 @@ async fn forward_with(
     let (cr, cw) = client.into_split();
     let (sr, sw) = server.into_split();
     let bytes_in = AtomicU64::new(0);
+    let eofs = AtomicU8::new(0);
     let bytes_out = AtomicU64::new(0);
 
     let req = Direction {
@@ -245,6 +262,7 @@ async fn forward_with(
         from_activity: &cli_act,
         to_activity: &srv_act,
         clock: &clock,
+        eofs: &eofs,
         count_read: |n| {
             bytes_in.fetch_add(n, Relaxed);
             for c in acc.list {
@@ -265,6 +283,7 @@ async fn forward_with(
         from_activity: &srv_act,
         to_activity: &cli_act,
         clock: &clock,
+        eofs: &eofs,
         count_read: |n| {
             bytes_out.fetch_add(n, Relaxed);
             for c in acc.list {
