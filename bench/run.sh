@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # proxyd vs HAProxy 2.6 vs no proxy, on loopback: see the Performance section of README.md.
 #
-#   bench/run.sh                  # full run (about 6 minutes), writes bench/results.md
+#   bench/run.sh                  # full run (about 8 minutes), writes bench/results.md
 #   BENCH_SECONDS=3 BENCH_ROUNDS=1 bench/run.sh   # quick look
 #
 # Installs what it needs from Debian's packages (nginx, wrk, haproxy, openssl, python3) when
