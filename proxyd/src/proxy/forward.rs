@@ -126,7 +126,10 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
                     give_back_buf(buf);
                     continue;
                 }
-                Some(Ok(0)) => return self.eof().await,
+                Some(Ok(0)) => {
+                    let last = self.eof().await;
+                    return self.finish(last);
+                }
                 Some(Ok(n)) => n,
                 Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Some(Err(_)) => return End::ReadErr,
@@ -140,27 +143,40 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
             (self.count_written)(n as u64);
             self.to_activity.store(self.clock.now(), Relaxed);
             if fin_seen && n < BUF_SIZE {
-                return self.eof().await;
+                let last = self.eof().await;
+                return self.finish(last);
             }
             if n == BUF_SIZE && splice_ok {
                 match self.splice_burst().await {
                     Burst::Drained => {}
                     Burst::Unavailable => splice_ok = false,
-                    Burst::Ended(End::Eof) => return self.eof().await,
+                    Burst::Ended(End::Eof) => {
+                        let last = self.eof().await;
+                        return self.finish(last);
+                    }
                     Burst::Ended(e) => return e,
                 }
             }
         }
     }
 
-    /// Pass the end of stream on. When the other direction has already ended, both sockets are
-    /// about to be closed with nothing left unread, which sends the FIN: no `shutdown` needed.
-    async fn eof(self) -> End {
+    /// Pass the end of stream on; true when this is the session's last direction to end. Both
+    /// sockets are then about to be closed with nothing left unread, which sends the FIN: no
+    /// `shutdown` needed. Borrows `self`: an async fn that took it by value would keep a second
+    /// copy of the direction in every session's state (~150 bytes per idle connection).
+    async fn eof(&mut self) -> bool {
         self.from_activity.store(self.clock.now(), Relaxed);
-        if self.eofs.fetch_add(1, Relaxed) == 0 {
-            let mut to = self.to;
-            let _ = to.shutdown().await;
-        } else {
+        let last = self.eofs.fetch_add(1, Relaxed) != 0;
+        if !last {
+            let _ = self.to.shutdown().await;
+        }
+        last
+    }
+
+    /// End the direction after [`Self::eof`]. Dropping a write half that was not shut down
+    /// would send a `shutdown` of its own: the last direction opts out of it.
+    fn finish(self, last: bool) -> End {
+        if last {
             self.to.forget();
         }
         End::Eof
@@ -225,14 +241,16 @@ fn unsupported(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS))
 }
 
-pub async fn forward(
+/// Not an `async fn` wrapping [`forward_with`]: that would keep a second copy of the arguments
+/// in every session's state, about 180 bytes per connection.
+pub fn forward<'a>(
     client: TcpStream,
     server: TcpStream,
     t: Timeouts,
-    acc: Accounts<'_>,
+    acc: Accounts<'a>,
     kill: watch::Receiver<u64>,
-) -> Outcome {
-    forward_with(client, server, t, acc, kill, true).await
+) -> impl std::future::Future<Output = Outcome> + 'a {
+    forward_with(client, server, t, acc, kill, true)
 }
 
 /// [`forward`], with `splice` false to copy every byte through user space (what happens when
