@@ -151,7 +151,7 @@ fn main() -> ExitCode {
         tokio::runtime::Builder::new_current_thread()
     } else {
         let mut b = tokio::runtime::Builder::new_multi_thread();
-        b.worker_threads(threads.max(1));
+        b.worker_threads(threads);
         b
     };
     let rt = match builder.enable_all().build() {
