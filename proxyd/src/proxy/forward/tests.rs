@@ -68,18 +68,17 @@ fn run_transfer(splice: bool) -> (usize, u64, Outcome) {
             }
         });
         let counters = Counters::default();
-        let acc = Accounts {
-            list: [&counters, &counters, &counters],
-            global: &counters,
-        };
-        let timeouts = Timeouts {
-            client: Some(Duration::from_secs(10)),
-            server: Some(Duration::from_secs(10)),
-            client_fin: None,
-            server_fin: None,
-        };
+        let timeouts = idle_timeouts(Some(Duration::from_secs(10)));
         let (_kill_tx, kill_rx) = watch::channel(0u64);
-        let outcome = forward_with(client, server, timeouts, acc, kill_rx, splice).await;
+        let outcome = forward_with(
+            client,
+            server,
+            timeouts,
+            accounts(&counters),
+            kill_rx,
+            splice,
+        )
+        .await;
         let ticks_seen = ticks.load(Relaxed);
         ticker.abort();
         writer.join().expect("backend thread");
@@ -87,9 +86,26 @@ fn run_transfer(splice: bool) -> (usize, u64, Outcome) {
     })
 }
 
-#[test]
-fn copy_path_never_spins_once_its_budget_is_spent() {
-    let (got, ticks, outcome) = stream_through_proxy(false);
+/// Every counter of the session in one place.
+fn accounts(c: &Counters) -> Accounts<'_> {
+    Accounts {
+        list: [c, c, c],
+        global: c,
+    }
+}
+
+fn idle_timeouts(t: Option<Duration>) -> Timeouts {
+    Timeouts {
+        client: t,
+        server: t,
+        client_fin: None,
+        server_fin: None,
+    }
+}
+
+/// Every byte arrives and the ticking task ran meanwhile.
+fn assert_streams_fairly(splice: bool) {
+    let (got, ticks, outcome) = stream_through_proxy(splice);
     assert_eq!(got, TOTAL);
     assert_eq!(outcome.bytes_out, TOTAL as u64);
     assert!(
@@ -99,14 +115,13 @@ fn copy_path_never_spins_once_its_budget_is_spent() {
 }
 
 #[test]
+fn copy_path_never_spins_once_its_budget_is_spent() {
+    assert_streams_fairly(false);
+}
+
+#[test]
 fn splice_path_moves_every_byte_and_lets_other_tasks_run() {
-    let (got, ticks, outcome) = stream_through_proxy(true);
-    assert_eq!(got, TOTAL);
-    assert_eq!(outcome.bytes_out, TOTAL as u64);
-    assert!(
-        ticks > 0,
-        "a busy session starved the other tasks of its thread"
-    );
+    assert_streams_fairly(true);
 }
 
 /// Every idle connection holds one forwarding future (no buffer): its size is most of proxyd's
@@ -127,18 +142,9 @@ fn forwarding_state_per_connection_stays_small() {
             .expect("connect");
         let (server, _) = l.accept().await.expect("accept");
         let c = Counters::default();
-        let acc = Accounts {
-            list: [&c, &c, &c],
-            global: &c,
-        };
-        let t = Timeouts {
-            client: None,
-            server: None,
-            client_fin: None,
-            server_fin: None,
-        };
         let (_kill, kill_rx) = watch::channel(0u64);
-        let size = std::mem::size_of_val(&forward(client, server, t, acc, kill_rx));
+        let fut = forward(client, server, idle_timeouts(None), accounts(&c), kill_rx);
+        let size = std::mem::size_of_val(&fut);
         assert!(
             size <= 1_650,
             "forwarding future is {size} bytes per connection"
