@@ -122,6 +122,13 @@ def cpu_s(pid):
     return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_s():
+    """CPU time all cores spent busy since boot: user, nice, system, irq and softirq from the
+    first line of /proc/stat (idle, iowait and steal are not; guest time is already in user)."""
+    v = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK")
+
+
 def loadavg():
     return Path("/proc/loadavg").read_text().split()[0]
 
@@ -181,7 +188,10 @@ http {{
   ssl_session_cache shared:bench:20m;
   log_format chk '$msec $connection_time $server_port $request_uri';
   server {{
-    listen 127.0.0.1:{DATA_PORT} ssl;
+    # Without reuseport whichever worker wakes first accepts most of wrk's connections (all 4
+    # of the bulk ones, often), and how many landed on each worker moved throughput by more
+    # than the proxies differ; reuseport spreads them by a hash of the address pair.
+    listen 127.0.0.1:{DATA_PORT} ssl reuseport;
     root {self.dir}/www;
     location = /v1/status {{ return 200 "ok\\n"; }}
   }}
@@ -292,10 +302,13 @@ def wrk(port, path, conns, close=False):
 SCENARIOS = [
     # name, path, connections, close, metrics
     ("keep-alive 1 KiB", "/1k.bin", 50, False,
-     [("req/s", "rps"), ("p50 ms", "p50_ms"), ("p99 ms", "p99_ms"), ("proxy CPU µs/req", "cpu_us")]),
+     [("req/s", "rps"), ("p50 ms", "p50_ms"), ("p99 ms", "p99_ms"), ("proxy CPU µs/req", "cpu_us"),
+      ("machine CPU µs/req", "machine_us")]),
     ("new TLS connection per request", "/v1/status", 50, True,
-     [("conn/s", "rps"), ("p99 ms", "p99_ms"), ("proxy CPU µs/conn", "cpu_us")]),
-    ("bulk 1 MiB", "/1m.bin", 4, False, [("MB/s", "mbps"), ("proxy CPU µs/MiB", "cpu_us")]),
+     [("conn/s", "rps"), ("p99 ms", "p99_ms"), ("proxy CPU µs/conn", "cpu_us"),
+      ("machine CPU µs/conn", "machine_us")]),
+    ("bulk 1 MiB", "/1m.bin", 4, False,
+     [("MB/s", "mbps"), ("proxy CPU µs/MiB", "cpu_us"), ("machine CPU µs/MiB", "machine_us")]),
 ]
 
 
@@ -315,7 +328,12 @@ def data_scenarios(d, results):
                             port = PROXY_PORTS[(kind, threads)]
                         pid = None if kind == "direct" else proxies[(kind, threads)].pid
                         c0 = cpu_s(pid) if pid else None
+                        m0 = machine_busy_s()
                         r = wrk(port, path, conns, close)
+                        if r["requests"]:
+                            # Everything the request path cost the machine (wrk, nginx, proxy,
+                            # kernel): on saturated cores this is what bounds throughput.
+                            r["machine_us"] = (machine_busy_s() - m0) * 1e6 / r["requests"]
                         if pid and r["requests"]:
                             # The proxy's own CPU per request: what it costs, whatever share of
                             # the cores the scheduler gave it during the run.
@@ -478,18 +496,24 @@ def table(results, meta):
     def med(xs, k):
         vals = [x[k] for x in xs if x.get(k) is not None]
         return statistics.median(vals) if vals else None
-    rows = ["| scenario | metric | threads | direct | HAProxy | proxyd | proxyd/HAProxy | HAProxy/direct | proxyd/direct |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    def round_ratios(ps, hs, k):
+        # Each round measured both proxies back to back: the spread of the per-round ratios
+        # tells a real difference from the scheduler's placement of the moment.
+        rs = [a[k] / b[k] for a, b in zip(ps, hs) if a.get(k) is not None and b.get(k)]
+        return f"{min(rs):.2f}–{max(rs):.2f}" if rs else "n/a"
+    rows = ["| scenario | metric | threads | direct | HAProxy | proxyd | proxyd/HAProxy | per round | HAProxy/direct | proxyd/direct |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for name, _, _, _, metrics in SCENARIOS:
         for label, k in metrics:
             for threads in (1, 2):
                 direct = med(results.get((name, "direct", 1), []), k)
-                h = med(results.get((name, "haproxy", threads), []), k)
-                p = med(results.get((name, "proxyd", threads), []), k)
+                hs = results.get((name, "haproxy", threads), [])
+                ps = results.get((name, "proxyd", threads), [])
+                h, p = med(hs, k), med(ps, k)
                 if h is None and p is None:
                     continue
                 rows.append(f"| {name} | {label} | {threads} | {fmt(direct)} | {fmt(h)} | {fmt(p)} | "
-                            f"{ratio(p, h)} | {ratio(h, direct)} | {ratio(p, direct)} |")
+                            f"{ratio(p, h)} | {round_ratios(ps, hs, k)} | {ratio(h, direct)} | {ratio(p, direct)} |")
     for threads in (1, 2):
         h = results.get(("idle", "haproxy", threads))
         p = results.get(("idle", "proxyd", threads))
@@ -497,7 +521,7 @@ def table(results, meta):
             hv = statistics.median(h) if h else None
             pv = statistics.median(p) if p else None
             rows.append(f"| {IDLE_CONNS:,} idle TLS connections | RSS KiB/conn | {threads} | – | "
-                        f"{fmt(hv, 1)} | {fmt(pv, 1)} | {ratio(pv, hv)} | – | – |")
+                        f"{fmt(hv, 1)} | {fmt(pv, 1)} | {ratio(pv, hv)} | – | – | – |")
     for label, k, digits in (("CPU % of one core", "cpu_pct", 1), ("RSS MiB", "rss_mib", 1),
                              ("checks/s seen", "checks_per_s", 0),
                              ("check duration p50 ms", "duration_p50_ms", 1),
@@ -507,7 +531,7 @@ def table(results, meta):
         if h is None and p is None:
             continue
         rows.append(f"| 10,000-server HTTPS checks, inter 2s | {label} | 2 | – | {fmt(h, digits)} | "
-                    f"{fmt(p, digits)} | {ratio(p, h)} | – | – |")
+                    f"{fmt(p, digits)} | {ratio(p, h)} | – | – | – |")
     notes = []
     for kind in ("haproxy", "proxyd"):
         st = results.get(("checks", kind, 2), {}).get("statuses")
@@ -528,7 +552,10 @@ def table(results, meta):
         "Higher is better except latency, CPU, RSS, duration and lateness. HAProxy runs with `option splice-auto`. "
         "Proxy CPU per request is the proxy process's user+system time during a run divided by the requests "
         "wrk completed: unlike throughput, it does not depend on how the scheduler shared the 2 cores "
-        "between wrk, nginx and the proxy.",
+        "between wrk, nginx and the proxy. Machine CPU is the busy time of all cores during the run "
+        "(wrk, nginx, proxy, kernel) per request: on saturated cores it is what bounds throughput. "
+        "'Per round' is the lowest and highest proxyd/HAProxy ratio of single rounds, each comparing "
+        "two runs made back to back.",
         "",
     ]
     return "\n".join(head + rows) + "\n"

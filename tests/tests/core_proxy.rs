@@ -719,6 +719,54 @@ fn global_maxconn_holds_the_next_connection_in_the_backlog() {
     });
 }
 
+/// `set maxconn frontend` at run time: lowering it holds the next connection back, raising it
+/// lets that connection in without any other one closing; `slim` follows. HAProxy 2.6.12 is
+/// checked on the lowering only: raising the limit of a full frontend deadlocks it (the CLI
+/// holds the proxy lock that `resume_listener` takes) until its watchdog kills the process.
+#[test]
+fn set_maxconn_frontend_moves_the_limit_at_run_time() {
+    let srv = traffic::tagged("srv");
+    on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = Config::new()
+            .section(frontend(listen, &["maxconn 50"]))
+            .backend(BackendSection::new("be").server("srv", srv.addr(), ""));
+        let daemon = under.start(cfg)?;
+        let answer = daemon.query("set maxconn frontend fe 2");
+        if answer != "\n" {
+            daemon.fail(&format!(
+                "{under:?}: set maxconn frontend answered {answer:?}"
+            ));
+        }
+        if daemon.stat("fe", "FRONTEND", "slim") != "2" {
+            daemon.fail(&format!("{under:?}: slim should show the new limit"));
+        }
+        let _a = held(&daemon, listen, "first");
+        let _b = held(&daemon, listen, "second");
+        let mut third =
+            client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("third connect: {e}")));
+        let got = traffic::wait_for_data(&mut third, Duration::from_secs(1))
+            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        if got != Waited::Nothing {
+            daemon.fail(&format!(
+                "{under:?}: a connection over the lowered maxconn was served: {got:?}"
+            ));
+        }
+        if under == Under::Haproxy {
+            return Some(daemon.stat("fe", "FRONTEND", "slim"));
+        }
+        daemon.query("set maxconn frontend fe 3");
+        let got = traffic::wait_for_data(&mut third, SOON)
+            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        if got != Waited::Data(b"srv\n".to_vec()) {
+            daemon.fail(&format!(
+                "{under:?}: after raising maxconn the waiting connection got {got:?}"
+            ));
+        }
+        Some(daemon.stat("fe", "FRONTEND", "slim"))
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Idle timeouts
 

@@ -274,6 +274,67 @@ fn servers_state_backend_list_info_keys_typed_and_json_match_haproxy() {
     let _ = &p.topo;
 }
 
+/// `show schema json` is HAProxy's document byte for byte, and what proxyd prints for
+/// `show info json` and `show stat json` has every key that document requires.
+#[test]
+fn show_schema_json_is_haproxys_and_our_json_output_follows_it() {
+    let Some(p) = pair() else { return };
+    let (h, x) = (
+        p.haproxy.query("show schema json"),
+        p.proxyd.query("show schema json"),
+    );
+    assert_eq!(h, x);
+    assert_eq!(
+        p.proxyd.query("show schema"),
+        p.haproxy.query("show schema")
+    );
+
+    let schema: serde_json::Value = serde_json::from_str(x.trim_end()).expect("schema is JSON");
+    let variants = schema["oneOf"].as_array().expect("oneOf");
+    let required = |title: &str| -> Vec<String> {
+        let v = variants
+            .iter()
+            .find(|v| v["title"] == title)
+            .unwrap_or_else(|| panic!("no {title} in the schema"));
+        v["items"]["required"]
+            .as_array()
+            .expect("required keys")
+            .iter()
+            .map(|k| k.as_str().expect("key").to_owned())
+            .collect()
+    };
+    let tags = &schema["definitions"]["tags"];
+    for (title, command) in [("Info", "show info json"), ("Stat", "show stat json")] {
+        let keys = required(title);
+        let out: serde_json::Value =
+            serde_json::from_str(p.proxyd.query(command).trim_end()).expect("JSON output");
+        let items: Vec<&serde_json::Value> = match out.as_array() {
+            // `show stat json` nests one array of fields per row.
+            Some(a) if a.first().is_some_and(|r| r.is_array()) => a
+                .iter()
+                .flat_map(|r| r.as_array().expect("row").iter())
+                .collect(),
+            Some(a) => a.iter().collect(),
+            None => panic!("{command}: not an array"),
+        };
+        assert!(items.len() > 50, "{command}: only {} items", items.len());
+        for item in items {
+            for k in &keys {
+                assert!(item.get(k).is_some(), "{command}: {item} lacks {k:?}");
+            }
+            for (tag, allowed) in tags.as_object().expect("tags") {
+                let Some(allowed) = allowed["enum"].as_array() else {
+                    continue;
+                };
+                assert!(
+                    allowed.contains(&item["tags"][tag]),
+                    "{command}: {item} has a {tag} outside the schema's"
+                );
+            }
+        }
+    }
+}
+
 /// Commands with wrong arguments, unknown objects or insufficient level get HAProxy's exact
 /// answer. None of them changes state, so both daemons see the same sequence.
 #[test]
@@ -314,6 +375,13 @@ fn bad_commands_and_levels_get_haproxy_answers() {
         "set maxconn server be/up1 5x",
         "set maxconn server be/up1",
         "set maxconn global 999999999",
+        "set maxconn frontend",
+        "set maxconn frontend nosuch 5",
+        "set maxconn frontend be 5",
+        "set maxconn frontend fe",
+        "set maxconn frontend fe -1",
+        "set maxconn frontend fe 5000000000",
+        "set maxconn frontend fe 5x",
         "shutdown sessions",
         "shutdown frontend nosuch",
         "disable frontend",

@@ -32,7 +32,8 @@ pub struct FrontendRt {
     pub id: u32,
     pub mode: Mode,
     pub binds: Vec<config::Bind>,
-    pub maxconn: u32,
+    /// Atomic because `set maxconn frontend` changes it at run time; `slots` follows it.
+    pub maxconn: AtomicU32,
     pub backend: Option<Arc<BackendRt>>,
     /// Shared with the frontend of the same name in the next model, so a reload never resets
     /// (or splits) what `show stat` reports.
@@ -370,7 +371,7 @@ impl Model {
                 // so `maxconn` counts old and new sessions together.
                 let (counters, slots) = match prev_fe {
                     Some(old) => {
-                        resize_slots(&old.slots, old.maxconn, fe_maxconn);
+                        resize_slots(&old.slots, old.maxconn.load(Relaxed), fe_maxconn);
                         (old.counters.clone(), old.slots.clone())
                     }
                     None => (
@@ -383,7 +384,7 @@ impl Model {
                     id: p.id,
                     mode: p.mode,
                     binds: p.binds.clone(),
-                    maxconn: fe_maxconn,
+                    maxconn: AtomicU32::new(fe_maxconn),
                     backend: target,
                     counters,
                     slots,
@@ -415,7 +416,7 @@ impl Model {
 /// Grow or shrink a connection-slot semaphore from `old` to `new` permits. Shrinking takes only
 /// free permits; the rest are taken as they come back, so the limit converges without ever
 /// closing a running session.
-fn resize_slots(slots: &Arc<Semaphore>, old: u32, new: u32) {
+pub fn resize_slots(slots: &Arc<Semaphore>, old: u32, new: u32) {
     if new > old {
         slots.add_permits((new - old) as usize);
     } else if new < old {

@@ -122,7 +122,7 @@ pub fn frontend_row(fe: &FrontendRt) -> StatRow {
     let c = &fe.counters;
     let mut r = StatRow::new(RowKind::Frontend, &fe.name, "FRONTEND", fe.id, 0);
     common_traffic(&mut r, c);
-    r.set(idx::SLIM, Value::U32(fe.maxconn));
+    r.set(idx::SLIM, Value::U32(fe.maxconn.load(Relaxed)));
     r.set(idx::DREQ, Value::U64(0));
     r.set(idx::EREQ, u64v(&c.ereq));
     let status = match fe.state.load(Relaxed) {

@@ -323,22 +323,31 @@ pub fn set_maxconn_global(ctx: &mut Ctx, args: &[String]) -> String {
     }
     let v = if value <= 0 { hard } else { value as u32 };
     let old = g.maxconn.swap(v, Relaxed);
-    if v > old {
-        g.slots.add_permits((v - old) as usize);
-    } else {
-        let _ = g.slots.forget_permits((old - v) as usize);
-    }
+    crate::model::resize_slots(&g.slots, old, v);
     String::new()
 }
 
 pub fn set_maxconn_frontend(ctx: &mut Ctx, args: &[String]) -> String {
     let Some(name) = args.get(3).filter(|a| !a.is_empty()) else {
-        return "Frontend name expected.\n".into();
+        return "A frontend name is expected.\n".into();
     };
-    if ctx.model.frontend(name).is_none() {
+    let Some(fe) = ctx.model.frontend(name) else {
         return "No such frontend.\n".into();
+    };
+    let raw = args.get(4).map(String::as_str).unwrap_or("");
+    if raw.is_empty() {
+        return "Integer value expected.\n".into();
     }
-    "'set maxconn frontend' is not supported by proxyd.\n".into()
+    // C `atoi` into an `int`, as HAProxy reads it: garbage is 0, a valid limit (the frontend
+    // accepts nothing), and values past `INT_MAX` wrap as glibc's do.
+    let value = strtol(raw).0.unwrap_or(0) as i32;
+    if value < 0 {
+        return "Value out of range.\n".into();
+    }
+    let v = value as u32;
+    let old = fe.maxconn.swap(v, Relaxed);
+    crate::model::resize_slots(&fe.slots, old, v);
+    String::new()
 }
 
 /// C `strtol` base 10: optional spaces and sign, digits; `None` when no digit was read.

@@ -25,6 +25,12 @@ const COMMANDS: &[Command] = &[
         level: Level::User,
         run: info::show_info,
     },
+    // Three keywords, as HAProxy registers it: `show schema` alone is an unknown command.
+    Command {
+        words: &["show", "schema", "json"],
+        level: Level::User,
+        run: stat::show_schema_json,
+    },
     Command {
         words: &["show", "servers", "state"],
         level: Level::User,
