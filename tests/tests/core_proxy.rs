@@ -767,6 +767,123 @@ fn set_maxconn_frontend_moves_the_limit_at_run_time() {
     });
 }
 
+/// `set maxconn global` below the sessions already running: none of them is cut, and new
+/// connections wait until the running ones have come down under the new limit, not merely
+/// until one of them ends.
+#[test]
+fn set_maxconn_global_below_the_running_sessions_waits_for_them_to_end() {
+    let srv = traffic::tagged("srv");
+    on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = Config::new()
+            .global("maxconn 10")
+            .section(frontend(listen, &[]))
+            .backend(BackendSection::new("be").server("srv", srv.addr(), ""));
+        let daemon = under.start(cfg)?;
+        let a = held(&daemon, listen, "first");
+        let b = held(&daemon, listen, "second");
+        let _c = held(&daemon, listen, "third");
+        daemon.query("set maxconn global 2");
+        a.close();
+        daemon.wait_until("the first session to end", SOON, |d| {
+            d.stat("fe", "FRONTEND", "scur") == "2"
+        });
+        let mut next =
+            client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("connect: {e}")));
+        let got = traffic::wait_for_data(&mut next, Duration::from_secs(1))
+            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        if got != Waited::Nothing {
+            daemon.fail(&format!(
+                "{under:?}: served at 2 sessions with global maxconn 2: {got:?}"
+            ));
+        }
+        b.close();
+        let got = traffic::wait_for_data(&mut next, SOON)
+            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        if got != Waited::Data(b"srv\n".to_vec()) {
+            daemon.fail(&format!(
+                "{under:?}: once under the limit the waiting connection got {got:?}"
+            ));
+        }
+        Some(())
+    });
+}
+
+/// True once a connection to `listen` is refused (polled: a proxy applies the command just
+/// after answering it).
+fn refused_soon(listen: SocketAddr) -> bool {
+    let deadline = Instant::now() + SOON;
+    while Instant::now() < deadline {
+        match client::connect(listen) {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return true,
+            _ => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+    false
+}
+
+/// `disable frontend` releases the port (clients are refused, as HAProxy's paused listeners
+/// refuse them, rather than left in a backlog), running sessions go on, `enable frontend` serves
+/// again, `shutdown frontend` closes it for good; each says so on stderr in HAProxy's words.
+#[test]
+fn disable_enable_and_shutdown_frontend_act_on_the_port_at_once() {
+    let srv = traffic::tagged("srv");
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = Config::new()
+            .section(frontend(listen, &[]))
+            .backend(BackendSection::new("be").server("srv", srv.addr(), ""));
+        let daemon = under.start(cfg)?;
+        let mut seen = Vec::new();
+        let mut running = held(&daemon, listen, "before pausing");
+        seen.push(daemon.query("disable frontend fe"));
+        if !refused_soon(listen) {
+            daemon.fail(&format!(
+                "{under:?}: a paused frontend still takes connections"
+            ));
+        }
+        seen.push(daemon.stat("fe", "FRONTEND", "status"));
+        seen.push(daemon.query("disable frontend fe"));
+        seen.push(daemon.query("enable frontend fe"));
+        let got = traffic::server_of_next_connection(listen)
+            .unwrap_or_else(|e| daemon.fail(&format!("{under:?}: after enable: {e}")));
+        seen.push(got);
+        // The session opened before the pause was never touched.
+        running
+            .stream
+            .write_all(b"still here")
+            .unwrap_or_else(|e| daemon.fail(&format!("{under:?}: running session: {e}")));
+        seen.push(daemon.query("shutdown frontend fe"));
+        if !refused_soon(listen) {
+            daemon.fail(&format!(
+                "{under:?}: a shut down frontend still takes connections"
+            ));
+        }
+        seen.push(daemon.stat("fe", "FRONTEND", "status"));
+        for cmd in [
+            "enable frontend fe",
+            "disable frontend fe",
+            "shutdown frontend fe",
+        ] {
+            seen.push(daemon.query(cmd));
+        }
+        daemon.wait_until("the warnings on stderr", SOON, |d| {
+            d.stderr().contains("Proxy fe stopped")
+        });
+        let stderr = daemon.stderr();
+        for line in [
+            "Paused frontend fe.",
+            "Resumed frontend fe.",
+            "Proxy fe stopped (cumulated conns: FE: 2, BE: 0).",
+        ] {
+            seen.push(format!("{line} {}", stderr.contains(line)));
+        }
+        Some(seen)
+    });
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("disable/enable/shutdown frontend", &seen);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Idle timeouts
 

@@ -11,11 +11,14 @@ pub mod events;
 pub mod server;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU32, AtomicU8, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{
+    AtomicBool, AtomicU32, AtomicU64, AtomicU8,
+    Ordering::{AcqRel, Acquire, Relaxed, Release},
+};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{oneshot, Semaphore};
+use tokio::sync::{oneshot, watch, Semaphore};
 
 use crate::config::{self, Balance, Config, Mode, ProxyKind, StatsPage, Timeouts};
 use counters::Counters;
@@ -42,6 +45,14 @@ pub struct FrontendRt {
     /// frontend pushes back through the kernel's backlog instead of accepting and failing.
     pub slots: Arc<Semaphore>,
     pub state: AtomicU8,
+    /// Told of every change of `state` or `maxconn`: an accept loop waiting for a slot or a
+    /// connection looks again instead of accepting under a rule that no longer holds.
+    pub wake: watch::Sender<()>,
+    /// A `listen` section (HAProxy then says "proxy" where it says "frontend" otherwise).
+    pub is_listen: bool,
+    /// The listening sockets serving this frontend, registered by the listeners (weakly: the
+    /// accept loops own them), so a state change acts on the ports before the command answers.
+    pub sockets: Mutex<Vec<Weak<Port>>>,
     pub timeouts: Timeouts,
     pub stats: Option<StatsPage>,
     /// `option tcplog` with a `log` target: one line per connection.
@@ -111,7 +122,98 @@ pub struct GlobalRt {
     pub reloads: AtomicU32,
     /// Every frontend's sessions draw from this too (`global maxconn`).
     pub slots: Arc<Semaphore>,
+    /// Told of every change of `maxconn` (see [`FrontendRt::wake`]).
+    pub wake: watch::Sender<()>,
 }
+
+impl GlobalRt {
+    /// `maxconn` (from `set maxconn global` or a reload) with its slots.
+    pub fn set_maxconn(&self, v: u32) {
+        let old = self.maxconn.swap(v, Relaxed);
+        resize_slots(&self.slots, old, v);
+        self.wake.send_replace(());
+    }
+}
+
+impl FrontendRt {
+    /// `maxconn` (from `set maxconn frontend`) with its slots.
+    pub fn set_maxconn(&self, v: u32) {
+        let old = self.maxconn.swap(v, Relaxed);
+        resize_slots(&self.slots, old, v);
+        self.wake.send_replace(());
+    }
+
+    /// `FE_OPEN`, `FE_PAUSED` or `FE_STOP`. The ports follow before this returns (paused and
+    /// stopped ones refuse connections); the accept loops are woken to follow too, and a
+    /// stopped one closes its socket.
+    pub fn set_state(&self, state: u8) {
+        self.state.store(state, Relaxed);
+        if let Ok(sockets) = self.sockets.lock() {
+            for port in sockets.iter().filter_map(Weak::upgrade) {
+                port.follow(state);
+            }
+        }
+        self.wake.send_replace(());
+    }
+}
+
+/// A listening socket as its frontend's state changes see it: a duplicate of the accept
+/// loop's descriptor (the loop owns the socket; this shares it), whether it listens now, and
+/// how many times it was paused.
+#[derive(Debug)]
+pub struct Port {
+    fd: std::os::fd::OwnedFd,
+    listening: AtomicBool,
+    pauses: AtomicU64,
+}
+
+impl Port {
+    pub fn new(listener: &tokio::net::TcpListener) -> std::io::Result<Port> {
+        use std::os::fd::AsFd;
+        Ok(Port {
+            fd: listener.as_fd().try_clone_to_owned()?,
+            listening: AtomicBool::new(true),
+            pauses: AtomicU64::new(0),
+        })
+    }
+
+    /// Times the socket stopped listening. A pause leaves a hang-up in the accept loop's
+    /// readiness that tokio never clears, so after one the loop registers the socket afresh.
+    pub fn pauses(&self) -> u64 {
+        self.pauses.load(Acquire)
+    }
+
+    /// Follow a frontend state: `listen` when open; otherwise `shutdown(SHUT_RD)`, which on
+    /// Linux stops listening (pending and new connections are refused) but keeps the address
+    /// bound, so `listen` resumes it: HAProxy's `tcp_pause_listener`. A syscall only on a
+    /// change: a second `shutdown` of a socket that no longer listens would mark it shut for
+    /// reading, and the connections it accepts after `listen` would inherit that.
+    pub fn follow(&self, state: u8) {
+        use std::os::fd::AsRawFd;
+        let want = state == FE_OPEN;
+        if self.listening.swap(want, AcqRel) == want {
+            return;
+        }
+        let fd = self.fd.as_raw_fd();
+        // SAFETY: plain syscalls on a descriptor `self.fd` owns for the whole call.
+        let rc = unsafe {
+            if want {
+                libc::listen(fd, LISTEN_BACKLOG)
+            } else {
+                libc::shutdown(fd, libc::SHUT_RD)
+            }
+        };
+        if rc != 0 {
+            // The socket stays as it was (a paused one then keeps connections in its backlog).
+            self.listening.store(!want, Release);
+        } else if !want {
+            self.pauses.fetch_add(1, AcqRel);
+        }
+    }
+}
+
+/// `listen(2)` backlog of every proxy socket.
+pub const LISTEN_BACKLOG: i32 = 1024;
 
 #[derive(Debug)]
 pub struct Model {
@@ -262,8 +364,7 @@ impl Model {
             .unwrap_or_else(|| derived_maxconn(ulimit_n, nbthread, fixed_fds(&config)));
         let global = match previous {
             Some(prev) => {
-                let old = prev.global.maxconn.swap(maxconn, Relaxed);
-                resize_slots(&prev.global.slots, old, maxconn);
+                prev.global.set_maxconn(maxconn);
                 prev.global.hard_maxconn.store(maxconn, Relaxed);
                 prev.global.clone()
             }
@@ -279,6 +380,7 @@ impl Model {
                 ulimit_n,
                 reloads: AtomicU32::new(0),
                 slots: Arc::new(Semaphore::new(maxconn as usize)),
+                wake: watch::Sender::new(()),
             }),
         };
 
@@ -389,6 +491,9 @@ impl Model {
                     counters,
                     slots,
                     state: AtomicU8::new(FE_OPEN),
+                    wake: watch::Sender::new(()),
+                    is_listen: p.kind == ProxyKind::Listen,
+                    sockets: Mutex::new(Vec::new()),
                     timeouts: p.timeouts.clone(),
                     stats: p.stats.clone(),
                     tcplog: p.tcplog && !config.global.logs.is_empty(),
@@ -416,7 +521,7 @@ impl Model {
 /// Grow or shrink a connection-slot semaphore from `old` to `new` permits. Shrinking takes only
 /// free permits; the rest are taken as they come back, so the limit converges without ever
 /// closing a running session.
-pub fn resize_slots(slots: &Arc<Semaphore>, old: u32, new: u32) {
+fn resize_slots(slots: &Arc<Semaphore>, old: u32, new: u32) {
     if new > old {
         slots.add_permits((new - old) as usize);
     } else if new < old {
@@ -424,13 +529,23 @@ pub fn resize_slots(slots: &Arc<Semaphore>, old: u32, new: u32) {
         let taken = slots.forget_permits(excess as usize) as u32;
         let rest = excess - taken;
         if rest > 0 {
-            let slots = slots.clone();
-            if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                handle.spawn(async move {
-                    if let Ok(p) = slots.acquire_many_owned(rest).await {
-                        p.forget();
+            // Queue for the rest now, not when a task first runs: the semaphore is fair, so the
+            // permits that sessions (or an accept loop told to look again) give back from here
+            // on pay this debt before anyone else gets one.
+            let mut debt = Box::pin(slots.clone().acquire_many_owned(rest));
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            match std::future::Future::poll(debt.as_mut(), &mut cx) {
+                std::task::Poll::Ready(Ok(p)) => p.forget(),
+                std::task::Poll::Ready(Err(_)) => {}
+                std::task::Poll::Pending => {
+                    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                        handle.spawn(async move {
+                            if let Ok(p) = debt.await {
+                                p.forget();
+                            }
+                        });
                     }
-                });
+                }
             }
         }
     }

@@ -33,8 +33,8 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::model::{FrontendRt, Model};
-use crate::proxy::listener::{accept_with_slots, ACCEPT_BACKOFF};
+use crate::model::{FrontendRt, Model, Port};
+use crate::proxy::listener::{accept_with_slots, gate, Accepted, Changes, Gate, ACCEPT_BACKOFF};
 use crate::stats::{self, Options};
 use crate::stats_socket::context::Ctx;
 use crate::Shared;
@@ -54,16 +54,43 @@ pub async fn serve(
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let Ok(l) = TcpListener::from_std(listener) else {
+    let Ok(mut l) = TcpListener::from_std(listener) else {
         return;
     };
+    let Ok(port) = Port::new(&l) else {
+        return;
+    };
+    let mut seen_pauses = 0;
     loop {
         let fe = current_frontend(&shared, &fe);
         let global = shared.model().global.clone();
-        // The frontend's and the process's `maxconn` hold here as on a proxy listener.
-        let Some((accepted, permits)) = accept_with_slots(&l, &fe, &global, &mut stop).await else {
-            return;
+        // The frontend's state and the frontend's and process's `maxconn` hold here as on a
+        // proxy listener.
+        let mut changes = Changes::new(&fe, &global);
+        let state;
+        (l, state) = match gate(l, &port, &mut seen_pauses, &fe) {
+            Ok(x) => x,
+            Err(_) => return,
         };
+        match state {
+            Gate::Open => {}
+            Gate::Closed => return,
+            Gate::Paused => {
+                // A reload makes a new frontend without telling this one: look again now and then.
+                tokio::select! {
+                    _ = changes.next() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stop.changed() => return,
+                }
+                continue;
+            }
+        }
+        let (accepted, permits) =
+            match accept_with_slots(&l, &fe, &global, &mut stop, &mut changes).await {
+                Accepted::Conn(r, p) => (r, p),
+                Accepted::Recheck => continue,
+                Accepted::Stop => return,
+            };
         let Ok((sock, peer)) = accepted else {
             // Out of descriptors or a transient error: back off rather than spin.
             tokio::select! {

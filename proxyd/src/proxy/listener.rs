@@ -3,11 +3,13 @@
 //! Each bound address has one accept loop that reads its frontend from a shared slot, so a
 //! reload swaps the frontend under a listener without closing the socket: clients never see a
 //! refused connection during a reload. A loop waits for a frontend slot and a global slot
-//! before accepting, which turns `maxconn` into kernel backlog back-pressure.
+//! before accepting, which turns `maxconn` into kernel backlog back-pressure. A paused frontend
+//! (`disable frontend`) releases its ports as HAProxy's does, so clients are refused rather
+//! than left waiting; a change of state or limit reaches a loop that is already waiting.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -17,14 +19,32 @@ use tokio::task::JoinHandle;
 
 use super::session::{self, Session};
 use crate::logging::{self, Logger, Severity};
-use crate::model::{FrontendRt, GlobalRt, Model, FE_OPEN, FE_STOP};
+use crate::model::{FrontendRt, GlobalRt, Model, Port, FE_OPEN, FE_STOP, LISTEN_BACKLOG};
 
 type FrontendSlot = Arc<RwLock<Arc<FrontendRt>>>;
 
 struct Entry {
     frontend: FrontendSlot,
+    /// The socket of a proxy listener (none for a stats page), owned by its accept loop.
+    socket: Weak<Port>,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+}
+
+/// Let `fe`'s state changes reach `l` directly.
+fn register(fe: &FrontendRt, l: &Arc<Port>) {
+    if let Ok(mut sockets) = fe.sockets.lock() {
+        sockets.retain(|w| w.strong_count() > 0);
+        sockets.push(Arc::downgrade(l));
+    }
+}
+
+impl Entry {
+    /// False once the loop has ended (`shutdown frontend` closed its socket): a reload then
+    /// binds the address again instead of handing the new frontend to a closed socket.
+    fn running(&self) -> bool {
+        !self.task.is_finished()
+    }
 }
 
 /// All listening sockets of the process, keyed by address.
@@ -49,7 +69,7 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     }
     sock.set_nonblocking(true)?;
     sock.bind(&addr.into())?;
-    sock.listen(1024)?;
+    sock.listen(LISTEN_BACKLOG)?;
     Ok(sock.into())
 }
 
@@ -100,7 +120,7 @@ impl Listeners {
     ) -> Result<HashMap<SocketAddr, std::net::TcpListener>, String> {
         let mut fresh = HashMap::new();
         for (addr, fe) in wanted(model).into_iter().chain(stats_binds(model)) {
-            if self.entries.contains_key(&addr) || fresh.contains_key(&addr) {
+            if self.entries.get(&addr).is_some_and(Entry::running) || fresh.contains_key(&addr) {
                 continue;
             }
             match bind(addr) {
@@ -141,9 +161,14 @@ impl Listeners {
             .chain(stats_binds(model).into_iter().map(|(a, f)| (a, f, true)))
             .collect();
         for (addr, fe, is_stats) in all {
-            if let Some(entry) = self.entries.remove(&addr) {
+            if let Some(entry) = self.entries.remove(&addr).filter(Entry::running) {
                 if let Ok(mut slot) = entry.frontend.write() {
-                    *slot = fe.clone();
+                    let old = std::mem::replace(&mut *slot, fe.clone());
+                    // A loop waiting under the old frontend (paused, or for a slot) looks again.
+                    old.wake.send_replace(());
+                }
+                if let Some(l) = entry.socket.upgrade() {
+                    register(&fe, &l);
                 }
                 keep.insert(addr, entry);
                 continue;
@@ -153,26 +178,34 @@ impl Listeners {
             };
             let (stop_tx, stop_rx) = watch::channel(false);
             let slot: FrontendSlot = Arc::new(RwLock::new(fe.clone()));
+            let mut socket = Weak::new();
             let task = if is_stats {
                 stats_page(std_listener, fe.clone(), stop_rx)
             } else {
                 let slot2 = slot.clone();
                 let log = log.clone();
                 let global = global.clone();
-                tokio::spawn(async move {
-                    match TcpListener::from_std(std_listener) {
-                        Ok(l) => accept_loop(l, slot2, global, log, stop_rx).await,
-                        Err(e) => logging::console(
+                match TcpListener::from_std(std_listener).and_then(|l| Ok((Port::new(&l)?, l))) {
+                    Ok((port, l)) => {
+                        let port = Arc::new(port);
+                        register(&fe, &port);
+                        socket = Arc::downgrade(&port);
+                        tokio::spawn(accept_loop(l, port, slot2, global, log, stop_rx))
+                    }
+                    Err(e) => {
+                        logging::console(
                             Severity::Alert,
                             &format!("cannot register listener {addr}: {e}"),
-                        ),
+                        );
+                        continue;
                     }
-                })
+                }
             };
             keep.insert(
                 addr,
                 Entry {
                     frontend: slot,
+                    socket,
                     stop: stop_tx,
                     task,
                 },
@@ -213,31 +246,106 @@ pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// A frontend slot and a process slot, held for the whole session.
 pub type Slots = (OwnedSemaphorePermit, OwnedSemaphorePermit);
 
+/// What an accept loop got.
+pub enum Accepted {
+    Conn(std::io::Result<(TcpStream, SocketAddr)>, Slots),
+    /// The frontend's state or a limit changed while waiting: look again before accepting.
+    Recheck,
+    /// Asked to stop (or the slot pools are gone).
+    Stop,
+}
+
+/// Changes an accept loop must not miss: its frontend's state and `maxconn`, the global
+/// `maxconn`. Taken before the loop reads them, so a change made in between still wakes it.
+pub struct Changes {
+    fe: watch::Receiver<()>,
+    global: watch::Receiver<()>,
+}
+
+impl Changes {
+    pub fn new(fe: &FrontendRt, global: &GlobalRt) -> Changes {
+        Changes {
+            fe: fe.wake.subscribe(),
+            global: global.wake.subscribe(),
+        }
+    }
+
+    pub async fn next(&mut self) {
+        let r = tokio::select! {
+            r = self.fe.changed() => r,
+            r = self.global.changed() => r,
+        };
+        if r.is_err() {
+            // The frontend left the model (a reload): the loop's stop or slot swap comes next.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 /// Wait for a frontend slot and a global slot, then accept: with `maxconn` reached the next
-/// client waits in the kernel backlog instead of being accepted and dropped. `None` when asked
-/// to stop (or the slot pools are gone).
+/// client waits in the kernel backlog instead of being accepted and dropped.
 pub async fn accept_with_slots(
     listener: &TcpListener,
     fe: &FrontendRt,
     global: &GlobalRt,
     stop: &mut watch::Receiver<bool>,
-) -> Option<(std::io::Result<(TcpStream, SocketAddr)>, Slots)> {
+    changes: &mut Changes,
+) -> Accepted {
     let permits = tokio::select! {
         p = async {
             let a = fe.slots.clone().acquire_owned().await;
             let b = global.slots.clone().acquire_owned().await;
             (a, b)
         } => p,
-        _ = stop.changed() => return None,
+        _ = stop.changed() => return Accepted::Stop,
+        _ = changes.next() => return Accepted::Recheck,
     };
     let (Ok(fe_permit), Ok(g_permit)) = permits else {
-        return None;
+        return Accepted::Stop;
     };
+    // Slots taken before a limit was lowered must not admit one more connection: on a change
+    // they are given back (a lowered semaphore collects them first) and taken again.
     let accepted = tokio::select! {
         r = listener.accept() => r,
-        _ = stop.changed() => return None,
+        _ = stop.changed() => return Accepted::Stop,
+        _ = changes.next() => return Accepted::Recheck,
     };
-    Some((accepted, (fe_permit, g_permit)))
+    Accepted::Conn(accepted, (fe_permit, g_permit))
+}
+
+/// Where an accept loop stands with its frontend's state.
+pub enum Gate {
+    Open,
+    /// Paused: wait for the next change, then look again.
+    Paused,
+    /// Shut down: end the loop, which closes the socket.
+    Closed,
+}
+
+/// Make the socket follow `fe`'s state ([`Port::follow`]; no syscall while it stays) and say
+/// what the loop should do. Once open again after a pause the socket is registered with the
+/// runtime afresh: the pause left a hang-up in its readiness that tokio never clears, and
+/// every accept would then be retried at once, forever. `Err` when that fails (the socket is
+/// then closed).
+pub fn gate(
+    listener: TcpListener,
+    port: &Port,
+    seen_pauses: &mut u64,
+    fe: &FrontendRt,
+) -> std::io::Result<(TcpListener, Gate)> {
+    let state = fe.state.load(std::sync::atomic::Ordering::Relaxed);
+    port.follow(state);
+    let gate = match state {
+        FE_OPEN => Gate::Open,
+        FE_STOP => Gate::Closed,
+        _ => Gate::Paused,
+    };
+    let pauses = port.pauses();
+    if matches!(gate, Gate::Open) && pauses != *seen_pauses {
+        *seen_pauses = pauses;
+        return Ok((TcpListener::from_std(listener.into_std()?)?, gate));
+    }
+    Ok((listener, gate))
 }
 
 /// An error episode ends after this long without an accept error.
@@ -263,32 +371,49 @@ impl AcceptErrors {
 }
 
 async fn accept_loop(
-    listener: TcpListener,
+    mut listener: TcpListener,
+    port: Arc<Port>,
     slot: FrontendSlot,
     global: Arc<crate::model::GlobalRt>,
     log: Logger,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut episode = AcceptErrors::default();
+    let mut seen_pauses = 0;
     loop {
         let fe = match slot.read() {
             Ok(f) => f.clone(),
             Err(_) => return,
         };
-        if fe.state.load(std::sync::atomic::Ordering::Relaxed) == FE_STOP {
-            return;
-        }
-        if fe.state.load(std::sync::atomic::Ordering::Relaxed) != FE_OPEN {
-            // Paused: stop accepting; connections wait in the kernel backlog.
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(100)) => continue,
-                _ = stop.changed() => return,
+        let mut changes = Changes::new(&fe, &global);
+        let gated = gate(listener, &port, &mut seen_pauses, &fe);
+        let state;
+        (listener, state) = match gated {
+            Ok(x) => x,
+            Err(e) => {
+                logging::console(
+                    Severity::Alert,
+                    &format!("Proxy {}: cannot resume a listener: {e}", fe.name),
+                );
+                return;
+            }
+        };
+        match state {
+            Gate::Open => {}
+            Gate::Closed => return,
+            Gate::Paused => {
+                tokio::select! {
+                    _ = changes.next() => continue,
+                    _ = stop.changed() => return,
+                }
             }
         }
-        let Some((accepted, permits)) = accept_with_slots(&listener, &fe, &global, &mut stop).await
-        else {
-            return;
-        };
+        let (accepted, permits) =
+            match accept_with_slots(&listener, &fe, &global, &mut stop, &mut changes).await {
+                Accepted::Conn(r, p) => (r, p),
+                Accepted::Recheck => continue,
+                Accepted::Stop => return,
+            };
         let (fe_permit, g_permit) = permits;
         match accepted {
             Ok((client, peer)) => {
@@ -310,6 +435,9 @@ async fn accept_loop(
                     permits: (fe_permit, g_permit),
                 };
                 tokio::spawn(session::run(s));
+            }
+            Err(_) if fe.state.load(std::sync::atomic::Ordering::Relaxed) != FE_OPEN => {
+                // Paused or shut down while accepting: the socket no longer listens.
             }
             Err(e) => {
                 // Out of file descriptors (or a transient accept error): the connection stays

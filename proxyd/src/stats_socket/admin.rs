@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::context::Ctx;
 use crate::check::ForcedHealth;
+use crate::logging::Severity;
 use crate::model::events::{self, Cause};
 use crate::model::server::ServerRt;
 use crate::model::{BackendRt, FE_OPEN, FE_PAUSED, FE_STOP};
@@ -263,7 +264,12 @@ fn frontend_cmd(ctx: &Ctx, args: &[String], new_state: u8) -> String {
     };
     let cur = fe.state.load(Relaxed);
     if cur == FE_STOP {
-        return "Frontend was already shut down.\n".into();
+        return match new_state {
+            FE_PAUSED => "Frontend was previously shut down, cannot disable.\n",
+            FE_OPEN => "Frontend was previously shut down, cannot enable.\n",
+            _ => "Frontend was already shut down.\n",
+        }
+        .into();
     }
     if new_state == FE_PAUSED && cur == FE_PAUSED {
         return "All sockets are already disabled.\n".into();
@@ -271,7 +277,29 @@ fn frontend_cmd(ctx: &Ctx, args: &[String], new_state: u8) -> String {
     if new_state == FE_OPEN && cur == FE_OPEN {
         return "All sockets are already enabled.\n".into();
     }
-    fe.state.store(new_state, Relaxed);
+    fe.set_state(new_state);
+    // HAProxy's warnings for pause_proxy, resume_proxy and stop_proxy.
+    let what = if fe.is_listen { "proxy" } else { "frontend" };
+    let line = match new_state {
+        FE_PAUSED => format!("Paused {what} {}.", fe.name),
+        FE_OPEN => format!("Resumed {what} {}.", fe.name),
+        _ => {
+            // A `listen` section is its own backend: HAProxy counts both sides of the proxy.
+            let be_conns = if fe.is_listen {
+                ctx.model
+                    .backend(&fe.name)
+                    .map_or(0, |b| b.counters.stot.load(Relaxed))
+            } else {
+                0
+            };
+            format!(
+                "Proxy {} stopped (cumulated conns: FE: {}, BE: {be_conns}).",
+                fe.name,
+                fe.counters.conn_tot.load(Relaxed)
+            )
+        }
+    };
+    ctx.log().state_change(Severity::Warning, &line);
     String::new()
 }
 
@@ -321,9 +349,7 @@ pub fn set_maxconn_global(ctx: &mut Ctx, args: &[String]) -> String {
     if value > hard as i64 {
         return "Value out of range.\n".into();
     }
-    let v = if value <= 0 { hard } else { value as u32 };
-    let old = g.maxconn.swap(v, Relaxed);
-    crate::model::resize_slots(&g.slots, old, v);
+    g.set_maxconn(if value <= 0 { hard } else { value as u32 });
     String::new()
 }
 
@@ -344,9 +370,7 @@ pub fn set_maxconn_frontend(ctx: &mut Ctx, args: &[String]) -> String {
     if value < 0 {
         return "Value out of range.\n".into();
     }
-    let v = value as u32;
-    let old = fe.maxconn.swap(v, Relaxed);
-    crate::model::resize_slots(&fe.slots, old, v);
+    fe.set_maxconn(value as u32);
     String::new()
 }
 
