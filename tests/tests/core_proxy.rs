@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use e2e::backends::Backend;
@@ -667,30 +667,38 @@ fn timeout_queue_closes_the_waiting_client() {
 // ---------------------------------------------------------------------------------------------
 // Frontend and global maxconn
 
+/// A new connection to `listen` that gets nothing for a second: held back by a limit.
+fn held_back(daemon: &Daemon, under: Under, listen: SocketAddr, why: &str) -> TcpStream {
+    let mut conn =
+        client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("connect: {e}")));
+    let got = traffic::wait_for_data(&mut conn, Duration::from_secs(1))
+        .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+    if got != Waited::Nothing {
+        daemon.fail(&format!("{under:?}: {why}: served at once: {got:?}"));
+    }
+    conn
+}
+
+/// `conn`, held back so far, now reaches the `srv` backend.
+fn served_soon(daemon: &Daemon, under: Under, conn: &mut TcpStream, after: &str) {
+    let got = traffic::wait_for_data(conn, SOON).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+    if got != Waited::Data(b"srv\n".to_vec()) {
+        daemon.fail(&format!(
+            "{under:?}: {after}, the waiting connection got {got:?}"
+        ));
+    }
+}
+
 fn back_pressure(under: Under, listen: SocketAddr, cfg: Config) -> Option<()> {
     let daemon = under.start(cfg)?;
     let a = held(&daemon, listen, "first");
     let _b = held(&daemon, listen, "second");
-    let mut third =
-        client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("third connect: {e}")));
-    let got = traffic::wait_for_data(&mut third, Duration::from_secs(1))
-        .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
-    if got != Waited::Nothing {
-        daemon.fail(&format!(
-            "{under:?}: the connection over maxconn should wait unaccepted, got {got:?}"
-        ));
-    }
+    let mut third = held_back(&daemon, under, listen, "the connection over maxconn");
     if daemon.stat("fe", "FRONTEND", "scur") != "2" {
         daemon.fail(&format!("{under:?}: frontend scur should stay at 2"));
     }
     a.close();
-    let got =
-        traffic::wait_for_data(&mut third, SOON).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
-    if got != Waited::Data(b"srv\n".to_vec()) {
-        daemon.fail(&format!(
-            "{under:?}: once a slot freed the waiting connection got {got:?}"
-        ));
-    }
+    served_soon(&daemon, under, &mut third, "once a slot freed");
     Some(())
 }
 
@@ -743,26 +751,12 @@ fn set_maxconn_frontend_moves_the_limit_at_run_time() {
         }
         let _a = held(&daemon, listen, "first");
         let _b = held(&daemon, listen, "second");
-        let mut third =
-            client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("third connect: {e}")));
-        let got = traffic::wait_for_data(&mut third, Duration::from_secs(1))
-            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
-        if got != Waited::Nothing {
-            daemon.fail(&format!(
-                "{under:?}: a connection over the lowered maxconn was served: {got:?}"
-            ));
-        }
+        let mut third = held_back(&daemon, under, listen, "over the lowered maxconn");
         if under == Under::Haproxy {
             return Some(daemon.stat("fe", "FRONTEND", "slim"));
         }
         daemon.query("set maxconn frontend fe 3");
-        let got = traffic::wait_for_data(&mut third, SOON)
-            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
-        if got != Waited::Data(b"srv\n".to_vec()) {
-            daemon.fail(&format!(
-                "{under:?}: after raising maxconn the waiting connection got {got:?}"
-            ));
-        }
+        served_soon(&daemon, under, &mut third, "after raising maxconn");
         Some(daemon.stat("fe", "FRONTEND", "slim"))
     });
 }
@@ -788,23 +782,14 @@ fn set_maxconn_global_below_the_running_sessions_waits_for_them_to_end() {
         daemon.wait_until("the first session to end", SOON, |d| {
             d.stat("fe", "FRONTEND", "scur") == "2"
         });
-        let mut next =
-            client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("connect: {e}")));
-        let got = traffic::wait_for_data(&mut next, Duration::from_secs(1))
-            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
-        if got != Waited::Nothing {
-            daemon.fail(&format!(
-                "{under:?}: served at 2 sessions with global maxconn 2: {got:?}"
-            ));
-        }
+        let mut next = held_back(
+            &daemon,
+            under,
+            listen,
+            "at 2 sessions with global maxconn 2",
+        );
         b.close();
-        let got = traffic::wait_for_data(&mut next, SOON)
-            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
-        if got != Waited::Data(b"srv\n".to_vec()) {
-            daemon.fail(&format!(
-                "{under:?}: once under the limit the waiting connection got {got:?}"
-            ));
-        }
+        served_soon(&daemon, under, &mut next, "once under the limit");
         Some(())
     });
 }
