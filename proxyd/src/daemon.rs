@@ -20,7 +20,6 @@ pub struct Daemon {
     pub shared: Arc<Shared>,
     listeners: Listeners,
     checks: Vec<JoinHandle<()>>,
-    check_stop: watch::Sender<bool>,
     sockets: Vec<(ListenAddr, watch::Sender<bool>, JoinHandle<()>)>,
 }
 
@@ -58,13 +57,11 @@ impl Daemon {
             let task = tokio::spawn(stats_socket::serve(b, s.level, shared.clone(), rx));
             sockets.push((s.addr.clone(), tx, task));
         }
-        let (check_stop, rx) = watch::channel(false);
-        let checks = scheduler::spawn_all(&model, &log, &rx);
+        let checks = scheduler::spawn_all(&model, &log);
         Ok(Daemon {
             shared,
             listeners,
             checks,
-            check_stop,
             sockets,
         })
     }
@@ -112,13 +109,11 @@ impl Daemon {
             self.sockets.push((s.addr.clone(), tx, task));
         }
 
-        let _ = self.check_stop.send(true);
+        let _ = old.checks_stop.send(true);
         for t in self.checks.drain(..) {
             t.abort();
         }
-        let (check_stop, rx) = watch::channel(false);
-        self.checks = scheduler::spawn_all(&model, &log, &rx);
-        self.check_stop = check_stop;
+        self.checks = scheduler::spawn_all(&model, &log);
         Ok(())
     }
 
@@ -137,7 +132,7 @@ impl Daemon {
     /// Stop everything; Unix socket files are removed.
     pub async fn shutdown(mut self) {
         self.soft_stop();
-        let _ = self.check_stop.send(true);
+        let _ = self.shared.model().checks_stop.send(true);
         for (_, stop, task) in self.sockets.drain(..) {
             let _ = stop.send(true);
             let _ = tokio::time::timeout(Duration::from_secs(1), task).await;

@@ -329,12 +329,14 @@ pub async fn wait_for_first_checks(shared: &Shared, timeout: Duration) -> bool {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let model = shared.model();
-        let pending = model.backends().flat_map(|b| b.servers.iter()).any(|s| {
-            s.check.is_some()
-                && s.state
-                    .lock()
-                    .map(|st| st.check_enabled && st.last_check.is_none())
-                    .unwrap_or(false)
+        let pending = model.backends().any(|b| {
+            b.servers().iter().any(|s| {
+                s.check.is_some()
+                    && s.state
+                        .lock()
+                        .map(|st| st.check_enabled && st.last_check.is_none())
+                        .unwrap_or(false)
+            })
         });
         if !pending {
             return true;

@@ -65,6 +65,7 @@ pub fn socket_line(data: &[u8]) {
         interactive: false,
         timeout: Duration::from_secs(10),
         quit: false,
+        bare: false,
     };
     for words in commands {
         let _ = commands::execute(&mut ctx, &words);

@@ -160,9 +160,53 @@ pub mod time {
 
     /// (year, month 1-12, day, hour, minute, second, millis) in UTC.
     pub fn now_parts() -> (i64, u32, u32, u32, u32, u32, u32) {
-        let d = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
+        let (y, m, d, h, mi, s, us) = parts(SystemTime::now());
+        (y, m, d, h, mi, s, us / 1000)
+    }
+
+    /// `24/Nov/2026:15:22:22.123`, HAProxy's `%t` in tcplog; with `micros`,
+    /// `24/Nov/2026:15:22:22.123456`, as HAProxy dates a session in `show sess`.
+    pub fn date(t: SystemTime, micros: bool) -> String {
+        let (y, m, d, h, mi, s, us) = parts(t);
+        let month = MONTHS[(m - 1) as usize];
+        let head = format!("{d:02}/{month}/{y}:{h:02}:{mi:02}:{s:02}");
+        if micros {
+            format!("{head}.{us:06}")
+        } else {
+            format!("{head}.{:03}", us / 1000)
+        }
+    }
+
+    /// HAProxy's `human_time`: at most two units, `?` when unknown.
+    pub fn human_time(t: i64) -> String {
+        use std::fmt::Write;
+        if t < 0 {
+            return "?".into();
+        }
+        let (day, hour, minute) = (86_400, 3600, 60);
+        let mut out = String::new();
+        let mut cnt = 2;
+        if t >= day {
+            let _ = write!(out, "{}d", t / day);
+            cnt -= 1;
+        }
+        if cnt > 0 && t % day / hour > 0 {
+            let _ = write!(out, "{}h", t % day / hour);
+            cnt -= 1;
+        }
+        if cnt > 0 && t % hour / minute > 0 {
+            let _ = write!(out, "{}m", t % hour / minute);
+            cnt -= 1;
+        }
+        if (cnt > 0 && t % minute > 0) || t == 0 {
+            let _ = write!(out, "{}s", t % minute);
+        }
+        out
+    }
+
+    /// (year, month 1-12, day, hour, minute, second, micros) of `t` in UTC.
+    fn parts(t: SystemTime) -> (i64, u32, u32, u32, u32, u32, u32) {
+        let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
         let secs = d.as_secs() as i64;
         let days = secs.div_euclid(86_400);
         let rem = secs.rem_euclid(86_400);
@@ -174,7 +218,7 @@ pub mod time {
             (rem / 3600) as u32,
             (rem % 3600 / 60) as u32,
             (rem % 60) as u32,
-            d.subsec_millis(),
+            d.subsec_micros(),
         )
     }
 
@@ -205,23 +249,27 @@ pub mod time {
         )
     }
 
-    /// `24/Nov/2026:15:22:22.123`, HAProxy's `%t` in tcplog.
-    pub fn accept_date() -> String {
-        let (y, m, d, h, mi, s, ms) = now_parts();
-        format!(
-            "{:02}/{}/{}:{:02}:{:02}:{:02}.{:03}",
-            d,
-            MONTHS[(m - 1) as usize],
-            y,
-            h,
-            mi,
-            s,
-            ms
-        )
-    }
-
     #[cfg(test)]
     mod tests {
+        #[test]
+        fn human_time_matches_haproxy() {
+            use super::human_time;
+            assert_eq!(human_time(-1), "?");
+            assert_eq!(human_time(0), "0s");
+            assert_eq!(human_time(2), "2s");
+            assert_eq!(human_time(65), "1m5s");
+            assert_eq!(human_time(3600), "1h");
+            assert_eq!(human_time(3 * 3600 + 125), "3h2m");
+            assert_eq!(human_time(86_400 * 2 + 7200 + 5), "2d2h");
+        }
+
+        #[test]
+        fn dates_in_haproxys_layouts() {
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_764_000_000_123_456);
+            assert_eq!(super::date(t, false), "24/Nov/2025:16:00:00.123");
+            assert_eq!(super::date(t, true), "24/Nov/2025:16:00:00.123456");
+        }
+
         #[test]
         fn civil_dates() {
             assert_eq!(super::civil_from_days(0), (1970, 1, 1));

@@ -1330,3 +1330,173 @@ fn server_marked_down_has_its_sessions_shut_only_with_on_marked_down() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Servers added and removed at run time
+
+/// `add server` registers a server in maintenance that takes traffic once enabled; `del server`
+/// refuses a server that is not in maintenance or still has a session, then removes it; a
+/// checked server added at run time is checked once `enable health` says so. Every answer is
+/// compared with HAProxy's.
+#[test]
+fn add_and_del_server_change_a_running_backend() {
+    let a = traffic::tagged("a");
+    let b = traffic::tagged("b");
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = Config::new()
+            .log_to_stderr()
+            .section(frontend(listen, &[]))
+            .backend(BackendSection::new("be").server("a", a.addr(), ""))
+            .backend(
+                BackendSection::new("bs")
+                    .line("balance static-rr")
+                    .server("x", a.addr(), ""),
+            );
+        let daemon = under.start(cfg)?;
+        let mut seen = Vec::new();
+        let next = |what: &str| {
+            traffic::server_of_next_connection(listen)
+                .unwrap_or_else(|e| daemon.fail(&format!("{under:?}: {what}: {e}")))
+        };
+        seen.push(daemon.query(&format!("add server be/b {}", b.addr())));
+        seen.push(daemon.stat("be", "b", "status"));
+        seen.push(next("b in maintenance"));
+        seen.push(daemon.query("enable server be/b"));
+        let mut spread = [next("first"), next("second")];
+        spread.sort();
+        seen.push(spread.join(","));
+        for cmd in [
+            &format!("add server be/b {}", b.addr()),
+            &format!("add server bs/y {}", b.addr()),
+            &format!("add server be/c {} cookie c", b.addr()),
+            "add server be",
+            "add server nope/c 127.0.0.1:1",
+            "del server be/b",
+        ] {
+            seen.push(daemon.query(cmd));
+        }
+        // A session on b keeps it.
+        daemon.query("set server be/a state maint");
+        let running = held(&daemon, listen, "through b");
+        seen.push(running.server.clone());
+        daemon.query("set server be/a state ready");
+        seen.push(daemon.query("disable server be/b"));
+        seen.push(daemon.query("del server be/b"));
+        running.close();
+        daemon.wait_until("b's session to end", SOON, |d| {
+            d.stat("be", "b", "scur") == "0"
+        });
+        seen.push(daemon.query("del server be/b"));
+        seen.push(format!("{:?}", daemon.show_stat().get("be", "b", "status")));
+        seen.push(daemon.query("del server be/b"));
+        seen.push(next("after the delete"));
+        // A checked server starts with its check off, even once enabled.
+        let closed = ports::closed_addr();
+        seen.push(daemon.query(&format!("add server be/c {closed} check inter 100")));
+        // Ids of deleted servers are given again; a taken one is refused.
+        seen.push(daemon.stat("be", "c", "sid"));
+        seen.push(daemon.query(&format!("add server be/d {closed} id 2")));
+        seen.push(daemon.query("enable server be/c"));
+        seen.push(daemon.stat("be", "c", "status"));
+        seen.push(daemon.query("enable health be/c"));
+        daemon.wait_until("c's check to fail", SOON, |d| {
+            d.stat("be", "c", "status") == "DOWN"
+        });
+        seen.push(daemon.stat("be", "c", "check_status"));
+        let stderr = daemon.wait_for_stderr("Server deleted.", SOON);
+        seen.push(format!(
+            "logged: {}",
+            stderr.contains("'server be/b' : New server registered.")
+        ));
+        if under == Under::Proxyd {
+            // A reload builds the backends from the configuration again, as a new HAProxy
+            // process does: servers added at run time are gone.
+            background::send_signal(daemon.pid(), "HUP");
+            daemon.wait_until("the reload to drop be/c", SOON, |d| {
+                d.show_stat().get("be", "c", "status").is_none()
+            });
+        }
+        Some(seen)
+    });
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("add server / del server", &seen);
+}
+
+// ---------------------------------------------------------------------------------------------
+// show sess / shutdown session
+
+/// `key=value` words of a `show sess` line that mean the same on both proxies.
+fn sess_fields(line: &str) -> String {
+    line.split_whitespace()
+        .filter(|w| {
+            ["proto=", "src=", "fe=", "be=", "srv="]
+                .iter()
+                .any(|k| w.starts_with(k))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `show sess` lists a forwarding session with its client, frontend, backend and server;
+/// `shutdown session` with the id from that line ends it at once (logged `KD`); bad ids get
+/// HAProxy's answers.
+#[test]
+fn show_sess_lists_sessions_and_shutdown_session_ends_one() {
+    let a = traffic::tagged("a");
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = Config::new()
+            .log_to_stderr()
+            .section(frontend(listen, &["option tcplog"]))
+            .backend(BackendSection::new("be").server("a", a.addr(), ""));
+        let daemon = under.start(cfg)?;
+        let mut seen = Vec::new();
+        let mut running = held(&daemon, listen, "the session to list");
+        let local = running
+            .stream
+            .local_addr()
+            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        let listed = daemon.query("show sess");
+        // HAProxy also lists the CLI session that asks (`fe=GLOBAL`).
+        let ours: Vec<&str> = listed.lines().filter(|l| l.contains(" fe=fe ")).collect();
+        if ours.len() != 1 {
+            daemon.fail(&format!("{under:?}: one session expected in {listed:?}"));
+        }
+        seen.push(sess_fields(ours[0]).replace(&format!(":{}", local.port()), ":PORT"));
+        let id = ours[0].split(':').next().unwrap_or_default().to_string();
+        // By id, the detailed layout: HAProxy's first line, and its `server=` line.
+        let one = daemon.query(&format!("show sess {id}"));
+        let first = one.lines().next().unwrap_or_default();
+        seen.push(format!(
+            "by id: {} {}",
+            first.starts_with(&format!("{id}: ["))
+                && first.ends_with(&format!(" proto=tcpv4 source={local}")),
+            one.contains(&format!("\n  server=a (id=1) addr={}\n", a.addr()))
+        ));
+        for cmd in [
+            "show sess 0xdeadbeef0",
+            "shutdown session",
+            "shutdown session abc",
+            "shutdown session 0xdeadbeef0",
+            &format!("shutdown session {id}"),
+        ] {
+            seen.push(daemon.query(cmd));
+        }
+        let ended = traffic::wait_for_data(&mut running.stream, SOON)
+            .unwrap_or_else(|e| daemon.fail(&format!("{under:?}: {e}")));
+        seen.push(format!("{ended:?}"));
+        let stderr = daemon.wait_for_stderr(" fe be/a ", SOON);
+        let log = stderr
+            .lines()
+            .find(|l| l.contains(" fe be/a "))
+            .unwrap_or_default();
+        seen.push(format!("killed in the log: {}", log.contains(" K- ")));
+        daemon.wait_until("the session to leave the list", SOON, |d| {
+            !d.query("show sess").contains(" fe=fe ")
+        });
+        Some(seen)
+    });
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("show sess / shutdown session", &seen);
+}

@@ -3,6 +3,7 @@
 //! into the server's state; transitions go through [`crate::model::events`].
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use rustls::ClientConfig;
@@ -17,15 +18,19 @@ use crate::model::events::{self, Cause};
 use crate::model::server::ServerRt;
 use crate::model::{BackendRt, Model};
 
-/// Start a check task for every checked server of `model`. They stop when `stop` fires.
-pub fn spawn_all(model: &Model, log: &Logger, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+/// Start a check task for every checked server of `model`. They stop with the model
+/// ([`Model::checks_stop`]).
+pub fn spawn_all(model: &Model, log: &Logger) -> Vec<JoinHandle<()>> {
+    let stop = model.checks_stop.subscribe();
     let checked: Vec<(Arc<BackendRt>, Arc<ServerRt>)> = model
         .backends()
         .flat_map(|be| {
-            be.servers
+            let servers = be.servers();
+            servers
                 .iter()
                 .filter(|s| s.check.is_some())
-                .map(move |s| (be.clone(), s.clone()))
+                .map(|s| (be.clone(), s.clone()))
+                .collect::<Vec<_>>()
         })
         .collect();
     let total = checked.len().max(1) as u32;
@@ -51,6 +56,19 @@ pub fn spawn_all(model: &Model, log: &Logger, stop: &watch::Receiver<bool>) -> V
             ))
         })
         .collect()
+}
+
+/// Start the check task of a server added at run time; it ends with the model or when the
+/// server is deleted. Its TLS settings are its own: there is no farm to share them with.
+pub fn spawn_added(model: &Model, be: Arc<BackendRt>, srv: Arc<ServerRt>, log: &Logger) {
+    let tls = srv
+        .check
+        .as_ref()
+        .and_then(|c| c.tls.as_ref())
+        .map(|t| tls_client_config(t).map(|shared| with_own_sessions(&shared)));
+    let spread = model.config.global.spread_checks;
+    let stop = model.checks_stop.subscribe();
+    tokio::spawn(run_server(be, srv, tls, 0, 1, spread, log.clone(), stop));
 }
 
 /// A copy of `shared` (verifier, roots and provider stay shared) with a session cache of its
@@ -104,6 +122,9 @@ async fn run_server(
         return;
     }
     loop {
+        if srv.deleted.load(Relaxed) {
+            return;
+        }
         let (enabled, running) = match srv.state.lock() {
             Ok(mut st) => {
                 let enabled = st.check_enabled && !st.admin.maint();

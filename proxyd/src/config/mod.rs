@@ -32,6 +32,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use diag::{Diagnostic, Severity, Stage};
+pub use server::dynamic as dynamic_server;
 pub use types::*;
 
 /// A configuration that loaded, with the warnings met on the way.

@@ -193,6 +193,7 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         http_check,
         description: p.description.clone(),
         tcplog: p.tcplog && p.log_global,
+        server_verify_required: p.server_verify_required,
         file: p.file.as_ref().clone(),
         line: p.line,
     }
@@ -245,21 +246,31 @@ fn servers(p: &ProxyDraft, http: Option<&Arc<HttpCheck>>, r: &mut Report) -> Vec
     p.servers
         .iter()
         .zip(ids)
-        .map(|(s, id)| Server {
-            name: s.name.clone(),
-            id,
-            host: s.host.clone(),
-            addr: s.addr,
-            weight: s.params.weight.unwrap_or(DEFAULT_WEIGHT),
-            maxconn: s.params.maxconn,
-            maxqueue: s.params.maxqueue,
-            backup: s.params.backup,
-            disabled: s.params.disabled,
-            shutdown_on_down: s.params.shutdown_on_down,
-            check: check_spec(p, s, http, r),
-            line: s.line,
-        })
+        .map(|(s, id)| server(p, s, id, http, r))
         .collect()
+}
+
+pub fn server(
+    p: &ProxyDraft,
+    s: &ServerDraft,
+    id: u32,
+    http: Option<&Arc<HttpCheck>>,
+    r: &mut Report,
+) -> Server {
+    Server {
+        name: s.name.clone(),
+        id,
+        host: s.host.clone(),
+        addr: s.addr,
+        weight: s.params.weight.unwrap_or(DEFAULT_WEIGHT),
+        maxconn: s.params.maxconn,
+        maxqueue: s.params.maxqueue,
+        backup: s.params.backup,
+        disabled: s.params.disabled,
+        shutdown_on_down: s.params.shutdown_on_down,
+        check: check_spec(p, s, http, r),
+        line: s.line,
+    }
 }
 
 fn check_spec(
@@ -269,9 +280,8 @@ fn check_spec(
     r: &mut Report,
 ) -> Option<CheckSpec> {
     let sp = &s.params;
-    if !sp.check {
-        return None;
-    }
+    // HAProxy prepares the TLS context of `check-ssl` (and refuses a verification without
+    // CA) whether or not `check` is there.
     let tls = if sp.check_ssl {
         let required = sp.verify_required.unwrap_or(p.server_verify_required);
         let verify = match (required, &sp.ca_file) {
@@ -304,6 +314,9 @@ fn check_spec(
     } else {
         None
     };
+    if !sp.check {
+        return None;
+    }
     let inter = sp.inter.unwrap_or(DEFAULT_INTER);
     let ip = sp.addr.unwrap_or(s.addr.ip());
     let port = sp.port.unwrap_or(s.addr.port());

@@ -3,12 +3,14 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::diag::{did_you_mean, Diagnostic, Report};
 use super::lexer::Line;
 use super::proxy::ProxyDraft;
-use super::values;
+use super::types::{Proxy, Server};
+use super::{resolve, values};
 
 #[derive(Debug, Clone, Default)]
 pub struct ServerParams {
@@ -258,6 +260,107 @@ pub fn server(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
             params,
             line: l.number,
         });
+    }
+}
+
+/// The keywords `add server` takes (HAProxy 2.6's dynamic server keywords that proxyd parses);
+/// the others get HAProxy's refusal.
+const DYNAMIC: &[&str] = &[
+    "addr",
+    "backup",
+    "ca-file",
+    "check",
+    "check-sni",
+    "check-ssl",
+    "disabled",
+    "downinter",
+    "enabled",
+    "fall",
+    "fastinter",
+    "id",
+    "inter",
+    "maxconn",
+    "maxqueue",
+    "no-backup",
+    "on-marked-down",
+    "port",
+    "rise",
+    "sni",
+    "ssl",
+    "verify",
+    "weight",
+];
+
+/// `add server <px>/<name> <addr> [params]` on the runtime API: the words are read as a
+/// `server` line of `px` without its `default-server`, as HAProxy does. `Err` is HAProxy's
+/// answer, without the `parsing [...]` prefix of a configuration message. The server's id is
+/// the one given with `id`, or 0 for the caller to assign.
+pub fn dynamic(px: &Proxy, name: &str, words: &[String]) -> Result<Server, String> {
+    let who = format!("'server {}/{name}'", px.name);
+    if let Some(kw) = words
+        .iter()
+        .skip(1)
+        .find(|w| PARSED.contains(&w.as_str()) || known(w).is_some())
+        .filter(|w| !DYNAMIC.contains(&w.as_str()))
+    {
+        return Err(format!("'{kw}' option is not accepted for dynamic server"));
+    }
+    if let Some(addr) = words.first() {
+        let host = values::split_host_port(addr).host;
+        let host = host.trim_start_matches("ipv4@").trim_start_matches("ipv6@");
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if !host.is_empty() && host.parse::<IpAddr>().is_err() {
+            return Err(format!(
+                "{who} : proxyd needs an IP address for a server added at run time ('{host}' is a name; HAProxy would leave it unresolved)."
+            ));
+        }
+    }
+    let file = Arc::new(PathBuf::from("(cli)"));
+    let mut draft = ProxyDraft::new_defaults(&px.name, file.clone(), 0, px.server_verify_required);
+    draft.timeouts = px.timeouts.clone();
+    let line = Line {
+        file,
+        number: 0,
+        words: ["server", name]
+            .into_iter()
+            .map(String::from)
+            .chain(words.iter().cloned())
+            .collect(),
+    };
+    let mut r = Report::default();
+    server(&mut draft, &line, &mut r);
+    let s = match draft.servers.pop() {
+        Some(s) if !r.has_alerts() => s,
+        _ => return Err(cli_alert(&r, &who)),
+    };
+    let cfg = resolve::server(
+        &draft,
+        &s,
+        s.id.unwrap_or(0),
+        px.http_check.as_ref(),
+        &mut r,
+    );
+    if r.has_alerts() {
+        return Err(cli_alert(&r, &who));
+    }
+    Ok(cfg)
+}
+
+/// The last alert of `r` (a bad `ca-file` has two; the CLI gives HAProxy's last) as the
+/// runtime API words it: without the `'server px/name' : ` the configuration puts first.
+fn cli_alert(r: &Report, who: &str) -> String {
+    let msg = r
+        .list
+        .iter()
+        .rfind(|d| d.is_alert())
+        .map_or("", |d| d.message.as_str());
+    let prefix = format!("{who} : ");
+    let msg = msg.strip_prefix(&prefix).unwrap_or(msg);
+    // The configuration goes on with the list of keywords; the CLI ends the sentence.
+    if msg.starts_with("unknown keyword") && !msg.contains("did you mean") {
+        format!("{msg}.")
+    } else {
+        msg.to_string()
     }
 }
 

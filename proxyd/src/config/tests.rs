@@ -421,6 +421,12 @@ fn check_ssl_needs_a_ca_file_unless_verify_none() {
         "[t.cfg:9] : 'server b/t' : verify is enabled but no CA file specified.",
     );
     assert!(!messages(&global_none).contains("'server b/s'"));
+    // HAProxy prepares check-ssl's TLS context even when `check` is absent.
+    let unchecked = with_timeouts("backend b\n  server u 127.0.0.1:1 check-ssl verify required\n");
+    assert_has(
+        &unchecked,
+        "[t.cfg:6] : 'server b/u' : verify is enabled by default but no CA file specified.",
+    );
 }
 
 #[test]
@@ -717,4 +723,51 @@ fn parse_time_is_public_and_worded() {
         parse_time("1x"),
         Err("unexpected character 'x'".to_string())
     );
+}
+
+#[test]
+fn servers_added_at_run_time_skip_default_server_and_refuse_what_haproxy_refuses() {
+    let c = ok(&with_timeouts(
+        "backend b\n  default-server check inter 3s maxconn 7\n  option httpchk GET /v1/status\n  server s 127.0.0.1:1\n",
+    ))
+    .config;
+    let px = &c.proxies[0];
+    let words = |w: &str| w.split_whitespace().map(String::from).collect::<Vec<_>>();
+    let plain = crate::config::dynamic_server(px, "d", &words("127.0.0.1:9000")).expect("plain");
+    assert_eq!(
+        (plain.maxconn, plain.check.is_none(), plain.id),
+        (0, true, 0)
+    );
+    let checked = crate::config::dynamic_server(px, "d", &words("127.0.0.1:9000 check id 9"))
+        .expect("checked");
+    let spec = checked.check.expect("check");
+    assert_eq!(
+        (spec.inter, spec.http.is_some(), checked.id),
+        (Duration::from_secs(2), true, 9)
+    );
+    for (line, answer) in [
+        (
+            "127.0.0.1:1 cookie x",
+            "'cookie' option is not accepted for dynamic server",
+        ),
+        ("127.0.0.1:1 bogus", "unknown keyword 'bogus'."),
+        (
+            "127.0.0.1:1 weight 300",
+            "weight of server d is not within 0 and 256 (300)..",
+        ),
+        (
+            "",
+            "'server' expects <name> and <addr>[:<port>] as arguments.",
+        ),
+    ] {
+        assert_eq!(
+            crate::config::dynamic_server(px, "d", &words(line))
+                .err()
+                .as_deref(),
+            Some(answer),
+            "{line}"
+        );
+    }
+    let named = crate::config::dynamic_server(px, "d", &words("localhost:1")).err();
+    assert!(named.is_some_and(|e| e.contains("needs an IP address")));
 }

@@ -194,6 +194,9 @@ pub struct Proxy {
     pub description: Option<String>,
     /// `option tcplog` with `log global` and a global `log` target: one line per connection.
     pub tcplog: bool,
+    /// `ssl-server-verify` when the section was read: what `verify` defaults to, also for
+    /// servers added at run time.
+    pub server_verify_required: bool,
     /// Where the section starts, for messages.
     pub file: PathBuf,
     pub line: usize,

@@ -45,7 +45,7 @@ fn server_ref<'a>(be: &'a BackendRt, srv: &'a ServerRt) -> ServerRef<'a> {
 /// Log and apply a transition caused by a check (or `set server health`).
 pub fn transition(be: &BackendRt, srv: &ServerRt, t: Transition, cause: Cause<'_>, log: &Logger) {
     if t == Transition::Down && srv.shutdown_on_down {
-        srv.kill_sessions();
+        srv.kill_sessions(crate::model::server::Ended::ServerDown);
     }
     let c = counts(be, srv);
     let line = match cause {
@@ -70,7 +70,7 @@ pub fn admin_change(be: &BackendRt, srv: &ServerRt, cause: Cause<'_>, log: &Logg
     let line = match cause {
         Cause::EnterMaint => {
             if srv.shutdown_on_down {
-                srv.kill_sessions();
+                srv.kill_sessions(crate::model::server::Ended::ServerDown);
             }
             format!(
                 "{who} is going DOWN for maintenance. {} active and {} backup servers left. {} sessions active, 0 requeued, 0 remaining in queue.",

@@ -4,18 +4,20 @@
 //!
 //! - [`counters`]: atomics and rate/average helpers the data path writes.
 //! - [`server`]: per-server state machine (health, admin flags, weight) and the `status` text.
+//! - [`sessions`]: the sessions in progress (`show sess`, `shutdown session`).
 //! - this file: frontends, backends and the model that owns them.
 
 pub mod counters;
 pub mod events;
 pub mod server;
+pub mod sessions;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{
     AtomicBool, AtomicU32, AtomicU64, AtomicU8,
     Ordering::{AcqRel, Acquire, Relaxed, Release},
 };
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, watch, Semaphore};
@@ -84,7 +86,8 @@ pub struct BackendRt {
     pub retries: u32,
     pub redispatch: bool,
     pub fullconn: u32,
-    pub servers: Vec<Arc<ServerRt>>,
+    /// Read through [`BackendRt::servers`]; `add server` / `del server` replace the list.
+    servers: RwLock<Arc<Vec<Arc<ServerRt>>>>,
     /// Shared with the backend of the same name in the next model (see [`FrontendRt::counters`]).
     pub counters: Arc<Counters>,
     /// Load-balancing cursor state; held only while picking a server.
@@ -124,6 +127,8 @@ pub struct GlobalRt {
     pub slots: Arc<Semaphore>,
     /// Told of every change of `maxconn` (see [`FrontendRt::wake`]).
     pub wake: watch::Sender<()>,
+    /// Sessions in progress, across reloads.
+    pub sessions: Arc<sessions::SessionTable>,
 }
 
 impl GlobalRt {
@@ -220,6 +225,9 @@ pub struct Model {
     pub proxies: Vec<ProxyRt>,
     pub global: Arc<GlobalRt>,
     pub config: Config,
+    /// Ends the check tasks of this model's servers (on reload and on exit), those of servers
+    /// added at run time included.
+    pub checks_stop: watch::Sender<bool>,
 }
 
 impl Model {
@@ -254,16 +262,41 @@ fn id_matches(name: &str, id: u32) -> bool {
 }
 
 impl BackendRt {
-    pub fn server(&self, name: &str) -> Option<&Arc<ServerRt>> {
-        self.servers
+    /// The servers in configuration order, dynamic ones last. A snapshot: a pick or a stats
+    /// dump works on one consistent list while `add server` / `del server` replace it.
+    pub fn servers(&self) -> Arc<Vec<Arc<ServerRt>>> {
+        match self.servers.read() {
+            Ok(list) => list.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replace the server list (`add server`, `del server`) through `edit`, which sees the
+    /// current list and returns the new one, or an answer for the operator.
+    pub fn edit_servers(
+        &self,
+        edit: impl FnOnce(&[Arc<ServerRt>]) -> Result<Vec<Arc<ServerRt>>, String>,
+    ) -> Result<(), String> {
+        let mut list = match self.servers.write() {
+            Ok(list) => list,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *list = Arc::new(edit(&list)?);
+        Ok(())
+    }
+
+    pub fn server(&self, name: &str) -> Option<Arc<ServerRt>> {
+        self.servers()
             .iter()
             .find(|s| s.name == name || id_matches(name, s.id))
+            .cloned()
     }
 
     /// Recompute the backend's up/down state after a server changed; returns true when the
     /// backend just lost its last usable server.
     pub fn refresh_state(&self) -> bool {
-        let any = self.servers.is_empty() || self.servers.iter().any(|s| s.is_usable());
+        let servers = self.servers();
+        let any = servers.is_empty() || servers.iter().any(|s| s.is_usable());
         let Ok(mut st) = self.state.lock() else {
             return false;
         };
@@ -288,7 +321,7 @@ impl BackendRt {
         let mut bck = 0;
         let mut act_w = 0;
         let mut bck_w = 0;
-        for s in &self.servers {
+        for s in self.servers().iter() {
             if s.is_usable() {
                 let w = s.weight.load(Relaxed);
                 if s.backup {
@@ -381,6 +414,7 @@ impl Model {
                 reloads: AtomicU32::new(0),
                 slots: Arc::new(Semaphore::new(maxconn as usize)),
                 wake: watch::Sender::new(()),
+                sessions: Arc::default(),
             }),
         };
 
@@ -394,9 +428,9 @@ impl Model {
                     match prev_be
                         .as_ref()
                         .and_then(|b| b.server(&s.name))
-                        .filter(|old| same_server(old, s))
+                        .filter(|old| !old.dynamic && same_server(old, s))
                     {
-                        Some(old) => old.clone(),
+                        Some(old) => old,
                         None => Arc::new(ServerRt::new(s)),
                     }
                 })
@@ -424,8 +458,8 @@ impl Model {
                 retries: p.retries,
                 redispatch: p.redispatch,
                 fullconn,
-                lb: Mutex::new(crate::proxy::balance::LbState::new(servers.len())),
-                servers,
+                lb: Mutex::new(crate::proxy::balance::LbState::default()),
+                servers: RwLock::new(Arc::new(servers)),
                 counters: prev_be
                     .as_ref()
                     .map(|b| b.counters.clone())
@@ -514,6 +548,7 @@ impl Model {
             proxies,
             global,
             config,
+            checks_stop: watch::Sender::new(false),
         }
     }
 }

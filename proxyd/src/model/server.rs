@@ -56,6 +56,9 @@ pub struct ServerState {
     pub check_enabled: bool,
     /// A check is running right now (`* ` prefix on `check_status`).
     pub check_running: bool,
+    /// Checks paused by an entry into maintenance (HAProxy's `CHK_ST_PAUSED`): a server added
+    /// in maintenance with `add server` never entered it, so its checks are not paused.
+    pub check_paused: bool,
     /// The last finished check; None until the first one (`INI`).
     pub last_check: Option<CheckOutcome>,
     /// Current user weight (`set weight` changes it).
@@ -82,6 +85,13 @@ impl ServerState {
     }
 }
 
+/// Why a server's sessions were ended from outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Killed,
+    ServerDown,
+}
+
 #[derive(Debug)]
 pub struct ServerRt {
     pub name: String,
@@ -103,6 +113,10 @@ pub struct ServerRt {
     pub weight: AtomicU32,
     /// Bumped to close every session of this server (`shutdown sessions`, on-marked-down).
     pub kill: watch::Sender<u64>,
+    /// Added with `add server` (HAProxy's dynamic server), not read from the configuration.
+    pub dynamic: bool,
+    /// Removed with `del server`: its check task ends.
+    pub deleted: AtomicBool,
 }
 
 impl ServerRt {
@@ -121,6 +135,7 @@ impl ServerRt {
             health,
             check_enabled: cfg.check.is_some(),
             check_running: false,
+            check_paused: cfg.disabled,
             last_check: None,
             uweight: cfg.weight,
             chkfail: 0,
@@ -146,7 +161,26 @@ impl ServerRt {
             usable: AtomicBool::new(false),
             weight: AtomicU32::new(cfg.weight),
             kill,
+            dynamic: false,
+            deleted: AtomicBool::new(false),
         };
+        if let Ok(mut st) = srv.state.lock() {
+            srv.publish(&mut st);
+        }
+        srv
+    }
+
+    /// A server added with `add server`: in forced maintenance until `enable server`, its check
+    /// (if any) off until `enable health`, as HAProxy starts them.
+    pub fn new_dynamic(cfg: &config::Server) -> ServerRt {
+        let mut srv = ServerRt::new(cfg);
+        srv.dynamic = true;
+        if let Ok(st) = srv.state.get_mut() {
+            st.admin.fmaint = true;
+            st.check_enabled = false;
+            st.check_paused = false;
+            st.stopped = true;
+        }
         if let Ok(mut st) = srv.state.lock() {
             srv.publish(&mut st);
         }
@@ -190,8 +224,18 @@ impl ServerRt {
     }
 
     /// Close every established session of this server.
-    pub fn kill_sessions(&self) {
-        self.kill.send_modify(|g| *g = g.wrapping_add(1));
+    /// `why` is what the log's termination state will say: sessions `killed` by an admin
+    /// (`K`) or ended because the server went down (`D`, `on-marked-down shutdown-sessions`).
+    /// It travels in the signal's lowest bit; the rest counts the orders.
+    pub fn kill_sessions(&self, why: Ended) {
+        self.kill
+            .send_modify(|g| *g = (g.wrapping_add(2) & !1) | (why == Ended::ServerDown) as u64);
+    }
+
+    /// Wake this server's sessions without ending them: the one `shutdown session` marked in
+    /// the session table ends, the others go on.
+    pub fn wake_sessions(&self) {
+        self.kill.send_modify(|_| {});
     }
 
     /// Apply one finished check (HAProxy's `set_server_check_status`). Returns the transition
@@ -217,6 +261,7 @@ impl ServerRt {
 
     /// Enter or leave forced maintenance (`state maint` / `state ready`).
     pub fn set_maint(&self, st: &mut ServerState, on: bool) {
+        st.check_paused = on;
         if on {
             st.admin.fmaint = true;
         } else {

@@ -204,7 +204,7 @@ pub fn apply(ctx: &Ctx, body: &[u8]) -> Status {
     let mut total = 0u32;
     let mut altered = 0u32;
     for (_, name) in pairs.iter().filter(|(k, _)| k == "s") {
-        match be.server(name).cloned() {
+        match be.server(name) {
             Some(srv) => {
                 if apply_one(ctx, &be, &srv, action) {
                     total += 1;
@@ -255,7 +255,7 @@ fn apply_one(ctx: &Ctx, be: &Arc<BackendRt>, srv: &Arc<ServerRt>, action: Action
         Action::ForceDown => runtime::set_health(ctx, be, srv, "down").is_empty(),
         Action::Agent => false,
         Action::Shutdown => {
-            srv.kill_sessions();
+            srv.kill_sessions(crate::model::server::Ended::Killed);
             true
         }
         Action::Disable if !maint => {

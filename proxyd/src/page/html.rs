@@ -12,6 +12,7 @@ use runtime_api::row::{RowKind, StatRow, Value};
 use super::admin::{self, Status};
 use super::uri::StatsUri;
 use crate::config::{ProxyKind, StatsPage};
+use crate::logging::time::human_time;
 use crate::model::Model;
 use crate::stats_socket::info::{PRODUCT, RELEASE_DATE, VERSION};
 
@@ -45,7 +46,7 @@ pub fn render(ctx: &PageCtx<'_>, rows: &[StatRow]) -> String {
             ProxyKind::Frontend => "frontend",
             ProxyKind::Backend => "backend",
         };
-        let form = ctx.admin && p.backend.as_ref().is_some_and(|b| !b.servers.is_empty());
+        let form = ctx.admin && p.backend.as_ref().is_some_and(|b| !b.servers().is_empty());
         let info = ProxyInfo {
             name: &p.name,
             cap,
@@ -314,32 +315,6 @@ fn u2h(v: u64) -> String {
         } else {
             out.push_str(g);
         }
-    }
-    out
-}
-
-/// HAProxy's `human_time`: at most two units, `?` when unknown.
-pub fn human_time(t: i64) -> String {
-    if t < 0 {
-        return "?".into();
-    }
-    let (day, hour, minute) = (86_400, 3600, 60);
-    let mut out = String::new();
-    let mut cnt = 2;
-    if t >= day {
-        let _ = write!(out, "{}d", t / day);
-        cnt -= 1;
-    }
-    if cnt > 0 && t % day / hour > 0 {
-        let _ = write!(out, "{}h", t % day / hour);
-        cnt -= 1;
-    }
-    if cnt > 0 && t % hour / minute > 0 {
-        let _ = write!(out, "{}m", t % hour / minute);
-        cnt -= 1;
-    }
-    if (cnt > 0 && t % minute > 0) || t == 0 {
-        let _ = write!(out, "{}s", t % minute);
     }
     out
 }
@@ -692,17 +667,6 @@ pub fn esc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn human_time_matches_haproxy() {
-        assert_eq!(human_time(-1), "?");
-        assert_eq!(human_time(0), "0s");
-        assert_eq!(human_time(2), "2s");
-        assert_eq!(human_time(65), "1m5s");
-        assert_eq!(human_time(3600), "1h");
-        assert_eq!(human_time(3 * 3600 + 125), "3h2m");
-        assert_eq!(human_time(86_400 * 2 + 7200 + 5), "2d2h");
-    }
 
     #[test]
     fn u2h_groups_thousands_like_haproxy() {

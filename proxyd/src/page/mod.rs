@@ -176,6 +176,7 @@ fn respond(
         interactive: false,
         timeout: Duration::from_secs(10),
         quit: false,
+        bare: false,
     };
     let path = req.target.split(['?', ';']).next().unwrap_or("");
     if let Some(metrics) = page.prometheus_path.as_deref() {

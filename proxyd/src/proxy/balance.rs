@@ -14,26 +14,32 @@ use crate::model::BackendRt;
 
 #[derive(Debug)]
 pub struct LbState {
-    /// Smooth weighted round-robin accumulators, one per server.
+    /// Smooth weighted round-robin accumulators, one per server of `list`.
     current: Vec<i64>,
+    /// The server list `current` was counted for (its address): a list changed by `add
+    /// server` / `del server` starts the rotation afresh.
+    list: usize,
     /// Rotation point for leastconn ties.
     next: usize,
     rng: u64,
 }
 
-impl LbState {
-    pub fn new(n: usize) -> LbState {
+impl Default for LbState {
+    fn default() -> LbState {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0x9e37_79b9_7f4a_7c15);
         LbState {
-            current: vec![0; n],
+            current: Vec::new(),
+            list: 0,
             next: 0,
             rng: seed | 1,
         }
     }
+}
 
+impl LbState {
     fn random(&mut self) -> u64 {
         // xorshift64*: statistical quality is plenty for spreading connections.
         let mut x = self.rng;
@@ -61,44 +67,47 @@ pub fn has_free_slot(s: &ServerRt) -> bool {
 
 /// Whether a server other than `srv` could take a new connection now (free slot or not).
 pub fn has_alternative(be: &BackendRt, srv: &Arc<ServerRt>) -> bool {
-    candidates(be)
+    let servers = be.servers();
+    candidates(&servers)
         .iter()
-        .any(|&i| !Arc::ptr_eq(&be.servers[i], srv))
+        .any(|&i| !Arc::ptr_eq(&servers[i], srv))
 }
 
 /// Indices of the servers eligible right now: usable actives, else the first usable backup.
-fn candidates(be: &BackendRt) -> Vec<usize> {
-    let act: Vec<usize> = (0..be.servers.len())
-        .filter(|&i| !be.servers[i].backup && be.servers[i].is_usable())
+fn candidates(servers: &[Arc<ServerRt>]) -> Vec<usize> {
+    let act: Vec<usize> = (0..servers.len())
+        .filter(|&i| !servers[i].backup && servers[i].is_usable())
         .collect();
     if !act.is_empty() {
         return act;
     }
-    (0..be.servers.len())
-        .find(|&i| be.servers[i].backup && be.servers[i].is_usable())
+    (0..servers.len())
+        .find(|&i| servers[i].backup && servers[i].is_usable())
         .into_iter()
         .collect()
 }
 
 /// Pick a server for a new connection. `exclude` is the server a redispatch moves away from.
 pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> Pick {
-    let mut cands = candidates(be);
+    let list = be.servers();
+    let servers = list.as_slice();
+    let mut cands = candidates(servers);
     // Round robin steps over the server it avoids, as HAProxy's tree does, so a redispatch
     // away from a dead server leaves the rotation where it would have been.
     let rr_all: Vec<usize> = cands
         .iter()
         .copied()
-        .filter(|&i| has_free_slot(&be.servers[i]))
+        .filter(|&i| has_free_slot(&servers[i]))
         .collect();
     let excluded = exclude.and_then(|ex| {
         cands
             .iter()
             .copied()
-            .find(|&i| Arc::ptr_eq(&be.servers[i], ex))
+            .find(|&i| Arc::ptr_eq(&servers[i], ex))
     });
     if let Some(ex) = exclude {
         if cands.len() > 1 {
-            cands.retain(|&i| !Arc::ptr_eq(&be.servers[i], ex));
+            cands.retain(|&i| !Arc::ptr_eq(&servers[i], ex));
         }
     }
     if cands.is_empty() {
@@ -107,40 +116,42 @@ pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> 
     let free: Vec<usize> = cands
         .iter()
         .copied()
-        .filter(|&i| has_free_slot(&be.servers[i]))
+        .filter(|&i| has_free_slot(&servers[i]))
         .collect();
     if free.is_empty() {
         return Pick::Full;
     }
     let Ok(mut lb) = be.lb.lock() else {
-        return Pick::Server(be.servers[free[0]].clone());
+        return Pick::Server(servers[free[0]].clone());
     };
-    if lb.current.len() != be.servers.len() {
-        lb.current = vec![0; be.servers.len()];
+    let id = Arc::as_ptr(&list) as usize;
+    if lb.list != id || lb.current.len() != servers.len() {
+        lb.current = vec![0; servers.len()];
+        lb.list = id;
     }
     let idx = match be.balance {
         Balance::RoundRobin | Balance::StaticRr => {
-            let mut idx = smooth_wrr(&mut lb, be, &rr_all);
+            let mut idx = smooth_wrr(&mut lb, servers, &rr_all);
             for _ in 1..rr_all.len() {
                 if Some(idx) != excluded || free.len() == rr_all.len() {
                     break;
                 }
-                idx = smooth_wrr(&mut lb, be, &rr_all);
+                idx = smooth_wrr(&mut lb, servers, &rr_all);
             }
             if Some(idx) == excluded && !free.contains(&idx) {
                 idx = free[0];
             }
             idx
         }
-        Balance::LeastConn => least_conn(&mut lb, be, &free),
+        Balance::LeastConn => least_conn(&mut lb, servers, &free),
         Balance::First => *free
             .iter()
-            .min_by_key(|&&i| be.servers[i].id)
+            .min_by_key(|&&i| servers[i].id)
             .unwrap_or(&free[0]),
-        Balance::Source => source_hash(be, &cands, &free, client),
-        Balance::Random { draws } => random_pick(&mut lb, be, &free, draws),
+        Balance::Source => source_hash(servers, &cands, &free, client),
+        Balance::Random { draws } => random_pick(&mut lb, servers, &free, draws),
     };
-    Pick::Server(be.servers[idx].clone())
+    Pick::Server(servers[idx].clone())
 }
 
 fn weight(s: &ServerRt) -> i64 {
@@ -149,12 +160,12 @@ fn weight(s: &ServerRt) -> i64 {
 
 /// nginx-style smooth weighted round robin: spreads a 3:1 weighting as a,a,b,a rather than
 /// bursts, which is what HAProxy's weighted tree achieves too.
-fn smooth_wrr(lb: &mut LbState, be: &BackendRt, free: &[usize]) -> usize {
-    let total: i64 = free.iter().map(|&i| weight(&be.servers[i])).sum();
+fn smooth_wrr(lb: &mut LbState, servers: &[Arc<ServerRt>], free: &[usize]) -> usize {
+    let total: i64 = free.iter().map(|&i| weight(&servers[i])).sum();
     let mut best = free[0];
     let mut best_val = i64::MIN;
     for &i in free {
-        lb.current[i] += weight(&be.servers[i]);
+        lb.current[i] += weight(&servers[i]);
         if lb.current[i] > best_val {
             best_val = lb.current[i];
             best = i;
@@ -165,7 +176,7 @@ fn smooth_wrr(lb: &mut LbState, be: &BackendRt, free: &[usize]) -> usize {
 }
 
 /// Fewest current sessions relative to weight; ties rotate so equal servers share the load.
-fn least_conn(lb: &mut LbState, be: &BackendRt, free: &[usize]) -> usize {
+fn least_conn(lb: &mut LbState, servers: &[Arc<ServerRt>], free: &[usize]) -> usize {
     let n = free.len();
     let start = lb.next % n;
     lb.next = lb.next.wrapping_add(1);
@@ -173,7 +184,7 @@ fn least_conn(lb: &mut LbState, be: &BackendRt, free: &[usize]) -> usize {
     let mut best_load = u128::MAX;
     for k in 0..n {
         let i = free[(start + k) % n];
-        let s = &be.servers[i];
+        let s = &servers[i];
         let w = weight(s).max(1) as u128;
         // Compare scur/w without floats: scale by a common factor.
         let load = (s.counters.scur.load(Relaxed) as u128 * 1_000_000) / w;
@@ -189,8 +200,13 @@ fn least_conn(lb: &mut LbState, be: &BackendRt, free: &[usize]) -> usize {
 /// number (IPv6: its four words XORed), modulo the total weight indexes HAProxy's server map,
 /// whose slots follow the smooth weighted rotation. A client keeps its server as long as the
 /// server set does not change; when that server is full the next free one is used.
-fn source_hash(be: &BackendRt, cands: &[usize], free: &[usize], client: IpAddr) -> usize {
-    let weights: Vec<i64> = cands.iter().map(|&i| weight(&be.servers[i])).collect();
+fn source_hash(
+    servers: &[Arc<ServerRt>],
+    cands: &[usize],
+    free: &[usize],
+    client: IpAddr,
+) -> usize {
+    let weights: Vec<i64> = cands.iter().map(|&i| weight(&servers[i])).collect();
     let total: i64 = weights.iter().sum();
     if total == 0 || cands.len() == 1 {
         return if free.contains(&cands[0]) {
@@ -230,8 +246,8 @@ fn source_hash(be: &BackendRt, cands: &[usize], free: &[usize], client: IpAddr) 
 }
 
 /// Power of `draws` choices: weighted random draws, keep the least loaded.
-fn random_pick(lb: &mut LbState, be: &BackendRt, free: &[usize], draws: u32) -> usize {
-    let total: u64 = free.iter().map(|&i| weight(&be.servers[i]) as u64).sum();
+fn random_pick(lb: &mut LbState, servers: &[Arc<ServerRt>], free: &[usize], draws: u32) -> usize {
+    let total: u64 = free.iter().map(|&i| weight(&servers[i]) as u64).sum();
     let mut best: Option<usize> = None;
     for _ in 0..draws.max(1) {
         let i = if total == 0 {
@@ -240,7 +256,7 @@ fn random_pick(lb: &mut LbState, be: &BackendRt, free: &[usize], draws: u32) -> 
             let mut slot = lb.random() % total;
             let mut chosen = free[0];
             for &i in free {
-                let w = weight(&be.servers[i]) as u64;
+                let w = weight(&servers[i]) as u64;
                 if slot < w {
                     chosen = i;
                     break;
@@ -251,8 +267,8 @@ fn random_pick(lb: &mut LbState, be: &BackendRt, free: &[usize], draws: u32) -> 
         };
         best = match best {
             Some(b)
-                if be.servers[b].counters.scur.load(Relaxed)
-                    <= be.servers[i].counters.scur.load(Relaxed) =>
+                if servers[b].counters.scur.load(Relaxed)
+                    <= servers[i].counters.scur.load(Relaxed) =>
             {
                 Some(b)
             }

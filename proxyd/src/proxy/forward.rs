@@ -38,7 +38,8 @@ pub struct Outcome {
     pub client_abort: bool,
     pub server_abort: bool,
     pub killed: bool,
-    /// HAProxy's termination state letters for tcplog (`--`, `cD`, `sD`, `CD`, `SD`, `KD`).
+    /// HAProxy's termination state letters for tcplog (`--`, `cD`, `sD`, `CD`, `SD`, `K-`,
+    /// `D-`).
     pub term: [u8; 2],
 }
 
@@ -47,6 +48,14 @@ pub struct Timeouts {
     pub server: Option<Duration>,
     pub client_fin: Option<Duration>,
     pub server_fin: Option<Duration>,
+}
+
+/// What ends a session from outside: a new generation on its server's signal (`shutdown
+/// sessions`, `on-marked-down shutdown-sessions`), or `this` answering true when the signal
+/// wakes it (`shutdown session` aimed at this one).
+pub struct Kill<F: Fn() -> bool> {
+    pub server: watch::Receiver<u64>,
+    pub this: F,
 }
 
 /// Which counters bytes are added to, request direction then response direction.
@@ -242,26 +251,31 @@ fn unsupported(e: &io::Error) -> bool {
 
 /// Not an `async fn` wrapping [`forward_with`]: that would keep a second copy of the arguments
 /// in every session's state, about 180 bytes per connection.
-pub fn forward<'a>(
+pub fn forward<'a, F: Fn() -> bool + 'a>(
     client: TcpStream,
     server: TcpStream,
     t: Timeouts,
     acc: Accounts<'a>,
-    kill: watch::Receiver<u64>,
+    kill: Kill<F>,
 ) -> impl std::future::Future<Output = Outcome> + 'a {
     forward_with(client, server, t, acc, kill, true)
 }
 
 /// [`forward`], with `splice` false to copy every byte through user space (what happens when
 /// no pipe can be had).
-async fn forward_with(
+async fn forward_with<F: Fn() -> bool>(
     client: TcpStream,
     server: TcpStream,
     t: Timeouts,
     acc: Accounts<'_>,
-    mut kill: watch::Receiver<u64>,
+    kill: Kill<F>,
     splice: bool,
 ) -> Outcome {
+    let Kill {
+        server: mut kill,
+        this: killed,
+    } = kill;
+    let generation = *kill.borrow();
     let clock = Clock {
         origin: Instant::now(),
     };
@@ -382,12 +396,21 @@ async fn forward_with(
                 }
             }
             r = kill.changed(), if kill_alive => {
-                if r.is_ok() {
+                if r.is_err() {
+                    kill_alive = false;
+                } else {
+                    // HAProxy leaves the second letter at `-` for a session ended this way.
+                    let order = *kill.borrow_and_update();
+                    if order != generation && order & 1 == 1 {
+                        out.term = *b"D-";
+                    } else if order != generation || killed() {
+                        out.term = *b"K-";
+                    } else {
+                        continue;
+                    }
                     out.killed = true;
-                    out.term = *b"KD";
                     break;
                 }
-                kill_alive = false;
             }
         }
     }

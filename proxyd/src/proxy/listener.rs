@@ -76,7 +76,7 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 /// A stats frontend with nothing to forward to: a `frontend`, or a `listen` (which is its own
 /// backend) without servers, as in `listen stats` + `bind :9000` + `stats enable`.
 fn serves_stats_page(fe: &FrontendRt) -> bool {
-    fe.stats.is_some() && fe.backend.as_ref().is_none_or(|b| b.servers.is_empty())
+    fe.stats.is_some() && fe.backend.as_ref().is_none_or(|b| b.servers().is_empty())
 }
 
 /// Every (address, frontend) pair the model wants bound.

@@ -51,7 +51,7 @@ pub fn dispatch(be: &BackendRt) {
             continue;
         }
         let Some(srv) = be
-            .servers
+            .servers()
             .iter()
             .filter(|s| s.is_usable())
             .find(|s| try_reserve(s))

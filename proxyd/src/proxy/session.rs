@@ -14,6 +14,7 @@ use super::forward::{self, Accounts, Timeouts};
 use super::queue;
 use crate::logging::{self, Logger, Severity};
 use crate::model::server::ServerRt;
+use crate::model::sessions::Registered;
 use crate::model::{BackendRt, FrontendRt, GlobalRt};
 
 /// HAProxy's default when neither `timeout queue` nor `timeout connect` is set is "forever";
@@ -47,7 +48,9 @@ enum Failure {
 
 pub async fn run(s: Session) {
     let start = Instant::now();
-    let accept_date = logging::time::accept_date();
+    // Formatted only if a tcplog line is written: a String per session would cost every idle
+    // connection its heap block.
+    let accepted = std::time::SystemTime::now();
     let global = s.global.clone();
     let log = s.log.clone();
     let lctx = LogCtx {
@@ -67,14 +70,18 @@ pub async fn run(s: Session) {
     };
     be.counters.session_started();
     be.counters.mark_last_session();
+    let registered = global.sessions.register(s.peer, fe.id, be.id);
 
-    let assigned = assign_and_connect(&be, s.peer).await;
+    let assigned = assign_and_connect(&be, s.peer, &registered).await;
     let total_ms = |start: Instant| start.elapsed().as_millis().min(u32::MAX as u128) as u32;
     match assigned {
         Ok(a) => {
             let srv = a.server.clone();
             let _ = a.stream.set_nodelay(true);
-            let kill = srv.kill.subscribe();
+            let kill = forward::Kill {
+                server: srv.kill.subscribe(),
+                this: || registered.killed(),
+            };
             let outcome = forward::forward(
                 s.client,
                 a.stream,
@@ -89,8 +96,17 @@ pub async fn run(s: Session) {
                     global: &s.global.counters,
                 },
                 kill,
-            )
-            .await;
+            );
+            // `shutdown session` may have come while the session was connecting.
+            let outcome = if registered.killed() {
+                forward::Outcome {
+                    killed: true,
+                    term: *b"K-",
+                    ..forward::Outcome::default()
+                }
+            } else {
+                outcome.await
+            };
             if outcome.client_abort {
                 be.counters.cli_abrt.fetch_add(1, Relaxed);
                 srv.counters.cli_abrt.fetch_add(1, Relaxed);
@@ -122,7 +138,7 @@ pub async fn run(s: Session) {
                     &fe,
                     &be,
                     Some(&srv.name),
-                    &accept_date,
+                    accepted,
                     (a.queue_ms as i64, a.connect_ms as i64, ttime),
                     outcome.bytes_out,
                     &term,
@@ -144,7 +160,7 @@ pub async fn run(s: Session) {
                     &fe,
                     &be,
                     Some(&srv_name),
-                    &accept_date,
+                    accepted,
                     (q, c, ttime),
                     0,
                     term,
@@ -162,7 +178,11 @@ fn ms_since(t: Instant) -> u32 {
     t.elapsed().as_millis().min(u32::MAX as u128) as u32
 }
 
-async fn assign_and_connect(be: &Arc<BackendRt>, peer: SocketAddr) -> Result<Assigned, Failure> {
+async fn assign_and_connect(
+    be: &Arc<BackendRt>,
+    peer: SocketAddr,
+    registered: &Registered,
+) -> Result<Assigned, Failure> {
     let connect_timeout = be.timeouts.connect.unwrap_or(FALLBACK_CONNECT);
     let queue_started = Instant::now();
     let mut srv = match choose(be, peer, None).await {
@@ -185,6 +205,7 @@ async fn assign_and_connect(be: &Arc<BackendRt>, peer: SocketAddr) -> Result<Ass
         srv.counters.mark_last_session();
         srv.counters.connect.fetch_add(1, Relaxed);
         be.counters.connect.fetch_add(1, Relaxed);
+        registered.set_server(&srv);
         let t0 = Instant::now();
         let res = tokio::time::timeout(connect_timeout, TcpStream::connect(srv.addr)).await;
         let quick = match res {
@@ -318,7 +339,7 @@ fn tcplog(
     fe: &FrontendRt,
     be: &BackendRt,
     srv: Option<&str>,
-    accept_date: &str,
+    accepted: std::time::SystemTime,
     (tw, tc, tt): (i64, i64, u32),
     bytes: u64,
     term: &str,
@@ -335,7 +356,7 @@ fn tcplog(
         "{}:{} [{}] {} {}/{} {}/{}/{} {} {} {}/{}/{}/{}/{} {}/{}",
         s.peer.ip(),
         s.peer.port(),
-        accept_date,
+        logging::time::date(accepted, false),
         fe.name,
         be.name,
         srv.unwrap_or("<NOSRV>"),

@@ -76,7 +76,7 @@ fn proxy_rows(p: &ProxyRt, opts: &Options, emit: &mut impl FnMut(StatRow)) {
     }
     if let Some(be) = &p.backend {
         if opts.types & 4 != 0 {
-            for s in &be.servers {
+            for s in be.servers().iter() {
                 if opts.sid.is_some_and(|sid| sid != s.id) {
                     continue;
                 }
@@ -319,7 +319,7 @@ pub fn backend_row(be: &BackendRt, opts: &Options) -> StatRow {
     };
     if opts.up_only || opts.no_maint {
         let running = be
-            .servers
+            .servers()
             .iter()
             .filter(|s| {
                 s.state
@@ -328,7 +328,7 @@ pub fn backend_row(be: &BackendRt, opts: &Options) -> StatRow {
                     .unwrap_or(false)
             })
             .count();
-        status = format!("{status} ({running}/{})", be.servers.len());
+        status = format!("{status} ({running}/{})", be.servers().len());
     }
     r.set(idx::STATUS, Value::Str(status));
     r.set(idx::WEIGHT, Value::U32(weight));
@@ -340,7 +340,7 @@ pub fn backend_row(be: &BackendRt, opts: &Options) -> StatRow {
         idx::LASTCHG,
         Value::U32(last_change.elapsed().as_secs() as u32),
     );
-    if !be.servers.is_empty() {
+    if !be.servers().is_empty() {
         r.set(idx::DOWNTIME, Value::U32(downtime as u32));
     }
     for i in [idx::COMP_IN, idx::COMP_OUT, idx::COMP_BYP, idx::COMP_RSP] {

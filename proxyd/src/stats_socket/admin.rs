@@ -22,7 +22,7 @@ pub fn lookup(ctx: &Ctx, arg: Option<&String>) -> Result<(Arc<BackendRt>, Arc<Se
     let Some(be) = ctx.model.backend(b).cloned() else {
         return Err("No such backend.\n".into());
     };
-    let Some(srv) = be.server(s).cloned() else {
+    let Some(srv) = be.server(s) else {
         return Err("No such server.\n".into());
     };
     Ok((be, srv))
@@ -248,7 +248,7 @@ pub fn shutdown_sessions(ctx: &mut Ctx, args: &[String]) -> String {
     }
     match lookup(ctx, args.get(3)) {
         Ok((_, srv)) => {
-            srv.kill_sessions();
+            srv.kill_sessions(crate::model::server::Ended::Killed);
             String::new()
         }
         Err(e) => e,
@@ -410,7 +410,7 @@ pub fn clear_counters(ctx: &mut Ctx, args: &[String]) -> String {
     }
     for be in m.backends() {
         clear(&be.counters);
-        for s in &be.servers {
+        for s in be.servers().iter() {
             clear(&s.counters);
             if all {
                 if let Ok(mut st) = s.state.lock() {

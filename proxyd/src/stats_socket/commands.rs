@@ -4,7 +4,7 @@
 use runtime_api::level::Level;
 
 use super::context::Ctx;
-use super::{admin, help, info, servers, stat};
+use super::{admin, dynamic, help, info, servers, sessions, stat};
 
 type Handler = fn(&mut Ctx, &[String]) -> String;
 
@@ -133,6 +133,31 @@ const COMMANDS: &[Command] = &[
         run: admin::set_maxconn_frontend,
     },
     Command {
+        words: &["show", "sess"],
+        level: Level::Operator,
+        run: sessions::show_sess,
+    },
+    Command {
+        words: &["shutdown", "session"],
+        level: Level::Admin,
+        run: sessions::shutdown_session,
+    },
+    Command {
+        words: &["show", "env"],
+        level: Level::Operator,
+        run: show_env,
+    },
+    Command {
+        words: &["add", "server"],
+        level: Level::Admin,
+        run: dynamic::add_server,
+    },
+    Command {
+        words: &["del", "server"],
+        level: Level::Admin,
+        run: dynamic::del_server,
+    },
+    Command {
         words: &["operator"],
         level: Level::User,
         run: lower_operator,
@@ -177,9 +202,12 @@ pub fn execute(ctx: &mut Ctx, words: &[String]) -> Effect {
     if ctx.level < cmd.level {
         return Effect::Reply("Permission denied\n".into());
     }
+    ctx.bare = false;
     let out = (cmd.run)(ctx, words);
     // `operator -` / `user -` lower the level without the end-of-response line.
-    if matches!(first, "operator" | "user") && words.get(1).map(String::as_str) == Some("-") {
+    if ctx.bare
+        || matches!(first, "operator" | "user") && words.get(1).map(String::as_str) == Some("-")
+    {
         return Effect::Raw(out);
     }
     Effect::Reply(out)
@@ -191,6 +219,19 @@ fn show_cli_level(ctx: &mut Ctx, _: &[String]) -> String {
 
 fn show_version(_: &mut Ctx, _: &[String]) -> String {
     format!("{}\n", info::VERSION)
+}
+
+/// The process environment in its own order (what `"${VAR}"` in the configuration expands).
+fn show_env(_: &mut Ctx, args: &[String]) -> String {
+    let line = |k: &std::ffi::OsStr, v: &std::ffi::OsStr| {
+        format!("{}={}\n", k.to_string_lossy(), v.to_string_lossy())
+    };
+    match args.get(2).filter(|a| !a.is_empty()) {
+        Some(name) => std::env::var_os(name).map_or("Variable not found\n".into(), |v| {
+            line(std::ffi::OsStr::new(name), &v)
+        }),
+        None => std::env::vars_os().map(|(k, v)| line(&k, &v)).collect(),
+    }
 }
 
 fn lower(ctx: &mut Ctx, to: Level) -> String {

@@ -20,6 +20,8 @@ pub struct Ctx {
     pub interactive: bool,
     pub timeout: Duration,
     pub quit: bool,
+    /// Set by a command whose answer HAProxy ends without the blank line (`del server`).
+    pub bare: bool,
 }
 
 impl Ctx {

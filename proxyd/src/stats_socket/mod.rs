@@ -2,7 +2,8 @@
 //!
 //! - [`parse`]: lines into `;`-separated commands and words.
 //! - [`commands`]: the command table and session-level commands; [`stat`], [`info`],
-//!   [`servers`] and [`admin`] hold one family of commands each.
+//!   [`servers`], [`admin`], [`dynamic`] (`add server`, `del server`) and [`sessions`]
+//!   (`show sess`, `shutdown session`) hold one family of commands each.
 //! - [`help`]: HAProxy's usage list and fuzzy matcher for unknown commands.
 //! - this file: listeners and the per-connection session (non-interactive and prompt modes,
 //!   idle timeout, bounded input).
@@ -12,10 +13,12 @@
 pub mod admin;
 pub mod commands;
 pub mod context;
+pub mod dynamic;
 pub mod help;
 pub mod info;
 pub mod parse;
 pub mod servers;
+pub mod sessions;
 pub mod stat;
 
 use std::os::unix::fs::PermissionsExt;
@@ -191,6 +194,7 @@ async fn session_with<S: AsyncRead + AsyncWrite + Unpin>(
         interactive: false,
         timeout: shared.stats_timeout(),
         quit: false,
+        bare: false,
     };
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];

@@ -31,7 +31,7 @@ fn server_line(out: &mut String, be: &BackendRt, s: &ServerRt) {
         if st.check_enabled {
             flags |= 0x4;
         }
-        if st.admin.maint() {
+        if st.check_paused {
             flags |= 0x8;
         }
         if st.check_running {
@@ -98,13 +98,13 @@ pub fn show_servers_state(ctx: &mut Ctx, args: &[String]) -> String {
             let Some(be) = ctx.model.backend(name).cloned() else {
                 return "Can't find backend.\n".into();
             };
-            for s in &be.servers {
+            for s in be.servers().iter() {
                 server_line(&mut out, &be, s);
             }
         }
         None => {
             for be in ctx.model.backends() {
-                for s in &be.servers {
+                for s in be.servers().iter() {
                     server_line(&mut out, be, s);
                 }
             }

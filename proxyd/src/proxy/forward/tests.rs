@@ -75,7 +75,10 @@ fn run_transfer(splice: bool) -> (usize, u64, Outcome) {
             server,
             timeouts,
             accounts(&counters),
-            kill_rx,
+            Kill {
+                server: kill_rx,
+                this: || false,
+            },
             splice,
         )
         .await;
@@ -143,7 +146,11 @@ fn forwarding_state_per_connection_stays_small() {
         let (server, _) = l.accept().await.expect("accept");
         let c = Counters::default();
         let (_kill, kill_rx) = watch::channel(0u64);
-        let fut = forward(client, server, idle_timeouts(None), accounts(&c), kill_rx);
+        let kill = Kill {
+            server: kill_rx,
+            this: || false,
+        };
+        let fut = forward(client, server, idle_timeouts(None), accounts(&c), kill);
         let size = std::mem::size_of_val(&fut);
         assert!(
             size <= 1_650,

@@ -1,0 +1,135 @@
+//! `add server` and `del server`: servers added to and removed from a running backend, with
+//! HAProxy 2.6's rules and answers. A dynamic server lives until the next reload, which builds
+//! the backends from the configuration again, as HAProxy's do.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use super::context::Ctx;
+use crate::check::scheduler;
+use crate::config::{self, Balance};
+use crate::logging::{self, Severity};
+use crate::model::server::ServerRt;
+use crate::model::BackendRt;
+
+/// The backend of `<backend>/<server>` and the server's name, or HAProxy's answer.
+fn target(ctx: &Ctx, arg: Option<&String>) -> Result<(Arc<BackendRt>, String), &'static str> {
+    let (b, s) = arg
+        .and_then(|a| a.split_once('/'))
+        .filter(|(b, s)| !b.is_empty() && !s.is_empty())
+        .ok_or("Require 'backend/server'.\n")?;
+    let be = ctx.model.backend(b).ok_or("No such backend.\n")?;
+    Ok((be.clone(), s.to_string()))
+}
+
+pub fn add_server(ctx: &mut Ctx, args: &[String]) -> String {
+    let (be, name) = match target(ctx, args.get(2)) {
+        Ok(found) => found,
+        Err(e) => return bare(ctx, e),
+    };
+    // Hash maps and static-rr's fixed rotation are built once for the configured servers.
+    if matches!(be.balance, Balance::StaticRr | Balance::Source) {
+        return bare(
+            ctx,
+            "Backend must use a dynamic load balancing to support dynamic servers.\n",
+        );
+    }
+    let Some(px) = ctx.model.config.proxies.iter().find(|p| p.name == be.name) else {
+        return bare(ctx, "No such backend.\n");
+    };
+    let who = format!("'server {}/{name}'", be.name);
+    let mut cfg = match config::dynamic_server(px, &name, &args[3..]) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            logging::console(Severity::Alert, &format!("{who} : {e}"));
+            return format!("{e}\n");
+        }
+    };
+    let added = be.edit_servers(|list| {
+        if list.iter().any(|s| s.name == name) {
+            return Err("Already exists a server with the same name in backend.".to_string());
+        }
+        if cfg.id != 0 {
+            if let Some(prev) = list.iter().find(|s| s.id == cfg.id) {
+                return Err(format!(
+                    "'id' : custom id {} already used at {} ('server {}').",
+                    cfg.id,
+                    defined_at(px, prev),
+                    prev.name
+                ));
+            }
+        } else {
+            cfg.id = (1..)
+                .find(|id| list.iter().all(|s| s.id != *id))
+                .unwrap_or(0);
+        }
+        let mut next = list.to_vec();
+        next.push(Arc::new(ServerRt::new_dynamic(&cfg)));
+        Ok(next)
+    });
+    if let Err(e) = added {
+        logging::console(Severity::Alert, &format!("{who} : {e}"));
+        return format!("{e}\n");
+    }
+    if let Some(srv) = be.server(&name).filter(|s| s.check.is_some()) {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            scheduler::spawn_added(&ctx.model, be.clone(), srv, ctx.log());
+        }
+    }
+    logging::console(Severity::Notice, &format!("{who} : New server registered."));
+    "New server registered.\n".into()
+}
+
+/// Where HAProxy says a server was defined: its configuration line, `(null):0` for a dynamic one.
+fn defined_at(px: &config::Proxy, srv: &ServerRt) -> String {
+    px.servers
+        .iter()
+        .find(|s| s.name == srv.name && !srv.dynamic)
+        .map_or("(null):0".to_string(), |s| {
+            format!("{}:{}", px.file.display(), s.line)
+        })
+}
+
+pub fn del_server(ctx: &mut Ctx, args: &[String]) -> String {
+    let (be, name) = match target(ctx, args.get(2)) {
+        Ok(found) => found,
+        Err(e) => return bare(ctx, e),
+    };
+    let removed = be.edit_servers(|list| {
+        let Some(srv) = list.iter().find(|s| s.name == name) else {
+            return Err("No such server.".to_string());
+        };
+        if !srv.state.lock().is_ok_and(|st| st.admin.maint()) {
+            return Err("Only servers in maintenance mode can be deleted.".to_string());
+        }
+        if srv.counters.scur.load(Relaxed) > 0 || queued_for(&be, list) {
+            return Err(
+                "Server still has connections attached to it, cannot remove it.".to_string(),
+            );
+        }
+        srv.deleted.store(true, Relaxed);
+        Ok(list
+            .iter()
+            .filter(|s| !Arc::ptr_eq(s, srv))
+            .cloned()
+            .collect())
+    });
+    if let Err(e) = removed {
+        return bare(ctx, &format!("{e}\n"));
+    }
+    be.refresh_state();
+    logging::console(Severity::Notice, "Server deleted.");
+    bare(ctx, "Server deleted.\n")
+}
+
+/// Waiters are queued on the backend, not on a server: one can only be waiting for the server
+/// being deleted if it is the backend's only one (`list`, read under the list's lock).
+fn queued_for(be: &BackendRt, list: &[Arc<ServerRt>]) -> bool {
+    list.len() == 1 && be.queue.lock().is_ok_and(|q| !q.is_empty())
+}
+
+/// An answer HAProxy ends with a single newline, without the blank line of other answers.
+fn bare(ctx: &mut Ctx, text: &str) -> String {
+    ctx.bare = true;
+    text.to_string()
+}

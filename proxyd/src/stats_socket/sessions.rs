@@ -1,0 +1,135 @@
+//! `show sess` and `shutdown session`: the sessions in progress, one line each, and ending one.
+//!
+//! HAProxy names a session by its address in memory; proxyd by a counter printed the same way
+//! (`0x2a:`), so scripts that cut the first field and pass it to `shutdown session` work
+//! unchanged. A line carries what a TCP session has: protocol, client address, frontend,
+//! backend, server and age; HAProxy's internal flags, tasks and buffer states have no
+//! counterpart and are left out, in the one-line list as in the detailed one.
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+use super::context::Ctx;
+use crate::logging;
+use crate::logging::time::human_time;
+use crate::model::sessions::Entry;
+
+/// `strtoul(s, NULL, 0)`: `0x` hexadecimal, a leading `0` octal, decimal otherwise, stopping at
+/// the first character that does not fit (0 when none does), as HAProxy reads these ids.
+fn strtoul(s: &str) -> u64 {
+    let (digits, radix) = if let Some(hex) = s.strip_prefix("0x").or(s.strip_prefix("0X")) {
+        (hex, 16)
+    } else if s.len() > 1 && s.starts_with('0') {
+        (&s[1..], 8)
+    } else {
+        (s, 10)
+    };
+    let end = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
+    u64::from_str_radix(&digits[..end], radix).unwrap_or(0)
+}
+
+fn line(ctx: &Ctx, id: u64, e: &Entry) -> String {
+    let peer = e.peer();
+    let proto = if peer.is_ipv4() { "tcpv4" } else { "tcpv6" };
+    let fe = ctx
+        .model
+        .frontends()
+        .find(|f| f.id == e.frontend)
+        .map_or("<NONE>", |f| f.name.as_str());
+    let be = ctx
+        .model
+        .backends()
+        .find(|b| b.id == e.backend)
+        .map_or("<NONE>", |b| b.name.as_str());
+    let srv = e.server.as_ref().and_then(|w| w.upgrade());
+    let srv = srv.as_ref().map_or("<none>", |s| s.name.as_str());
+    format!(
+        "0x{id:x}: proto={proto} src={}:{} fe={fe} be={be} srv={srv} age={}\n",
+        peer.ip(),
+        peer.port(),
+        human_time(ctx.model.global.sessions.age(e).as_secs() as i64)
+    )
+}
+
+/// `show sess <id>` / `show sess all`: HAProxy's detailed layout, with the lines a TCP
+/// session has.
+fn detail(ctx: &Ctx, id: u64, e: &Entry) -> String {
+    let age = ctx.model.global.sessions.age(e);
+    let accepted = std::time::SystemTime::now()
+        .checked_sub(age)
+        .unwrap_or(std::time::UNIX_EPOCH);
+    let peer = e.peer();
+    let proto = if peer.is_ipv4() { "tcpv4" } else { "tcpv6" };
+    let mut out = format!(
+        "0x{id:x}: [{}] id={id} proto={proto} source={}:{}\n",
+        logging::time::date(accepted, true),
+        peer.ip(),
+        peer.port()
+    );
+    if let Some(fe) = ctx.model.frontends().find(|f| f.id == e.frontend) {
+        let _ = writeln!(out, "  frontend={} (id={} mode=tcp)", fe.name, fe.id);
+    }
+    if let Some(be) = ctx.model.backends().find(|b| b.id == e.backend) {
+        let _ = writeln!(out, "  backend={} (id={} mode=tcp)", be.name, be.id);
+    }
+    if let Some(srv) = e.server.as_ref().and_then(|w| w.upgrade()) {
+        let _ = writeln!(
+            out,
+            "  server={} (id={}) addr={}",
+            srv.name, srv.id, srv.addr
+        );
+    }
+    let _ = writeln!(out, "  age={}", human_time(age.as_secs() as i64));
+    out
+}
+
+pub fn show_sess(ctx: &mut Ctx, args: &[String]) -> String {
+    let table = Arc::clone(&ctx.model.global.sessions);
+    let arg = args.get(2).map(String::as_str).unwrap_or("");
+    let wanted = strtoul(arg);
+    if wanted != 0 {
+        return match table.get(wanted) {
+            Some(e) => detail(ctx, wanted, &e),
+            None => "Session not found.\n".into(),
+        };
+    }
+    let each = if arg == "all" { detail } else { line };
+    table
+        .snapshot()
+        .iter()
+        .map(|(id, e)| each(ctx, *id, e))
+        .collect()
+}
+
+pub fn shutdown_session(ctx: &mut Ctx, args: &[String]) -> String {
+    let id = args.get(2).map_or(0, |a| strtoul(a));
+    if id == 0 {
+        return "Session pointer expected (use 'show sess').\n".into();
+    }
+    if ctx.model.global.sessions.kill(id) {
+        String::new()
+    } else {
+        "No such session (use 'show sess').\n".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strtoul;
+
+    #[test]
+    fn ids_read_as_haproxy_reads_them() {
+        assert_eq!(
+            [
+                strtoul("0x1f"),
+                strtoul("31"),
+                strtoul("037"),
+                strtoul("abc"),
+                strtoul("12x")
+            ],
+            [31, 31, 31, 0, 12]
+        );
+    }
+}
