@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             [CompletionResult]::new('weight', 'weight', [CompletionResultType]::ParameterValue, 'Set a server''s weight, absolute (0-256) or relative to its initial weight (N%)')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Force a server''s health check result (`set server B/S health up|stopping|down`)')
             [CompletionResult]::new('clear-counters', 'clear-counters', [CompletionResultType]::ParameterValue, 'Reset maxima (`clear counters`), or every counter with --all (admin level)')
+            [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'Sessions in progress (`show sess`) by server and client; --kill ends them')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'One Nagios-style line: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
@@ -160,6 +161,18 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'haproxyctl;sessions' {
+            [CompletionResult]::new('--client', '--client', [CompletionResultType]::ParameterName, 'Only sessions from clients whose address (IP or IP:PORT) matches this glob')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
+            [CompletionResult]::new('--kill', '--kill', [CompletionResultType]::ParameterName, 'End the listed sessions (`shutdown session`, admin level)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON array of rows; field names are HAProxy''s CSV column names')
+            [CompletionResult]::new('--csv', '--csv', [CompletionResultType]::ParameterName, 'CSV with HAProxy''s column names')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'haproxyctl;check' {
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
@@ -196,6 +209,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             [CompletionResult]::new('weight', 'weight', [CompletionResultType]::ParameterValue, 'Set a server''s weight, absolute (0-256) or relative to its initial weight (N%)')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Force a server''s health check result (`set server B/S health up|stopping|down`)')
             [CompletionResult]::new('clear-counters', 'clear-counters', [CompletionResultType]::ParameterValue, 'Reset maxima (`clear counters`), or every counter with --all (admin level)')
+            [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'Sessions in progress (`show sess`) by server and client; --kill ends them')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'One Nagios-style line: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
@@ -233,6 +247,9 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             break
         }
         'haproxyctl;help;clear-counters' {
+            break
+        }
+        'haproxyctl;help;sessions' {
             break
         }
         'haproxyctl;help;check' {

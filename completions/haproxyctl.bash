@@ -49,6 +49,9 @@ _haproxyctl() {
             haproxyctl,ready)
                 cmd="haproxyctl__subcmd__ready"
                 ;;
+            haproxyctl,sessions)
+                cmd="haproxyctl__subcmd__sessions"
+                ;;
             haproxyctl,show)
                 cmd="haproxyctl__subcmd__show"
                 ;;
@@ -94,6 +97,9 @@ _haproxyctl() {
             haproxyctl__subcmd__help,ready)
                 cmd="haproxyctl__subcmd__help__subcmd__ready"
                 ;;
+            haproxyctl__subcmd__help,sessions)
+                cmd="haproxyctl__subcmd__help__subcmd__sessions"
+                ;;
             haproxyctl__subcmd__help,show)
                 cmd="haproxyctl__subcmd__help__subcmd__show"
                 ;;
@@ -113,7 +119,7 @@ _haproxyctl() {
 
     case "${cmd}" in
         haproxyctl)
-            opts="-s -h -V --socket --timeout --color --help --version status watch show exec enable disable drain ready weight health clear-counters check completions man help"
+            opts="-s -h -V --socket --timeout --color --help --version status watch show exec enable disable drain ready weight health clear-counters sessions check completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -375,7 +381,7 @@ _haproxyctl() {
             return 0
             ;;
         haproxyctl__subcmd__help)
-            opts="status watch show exec enable disable drain ready weight health clear-counters check completions man help"
+            opts="status watch show exec enable disable drain ready weight health clear-counters sessions check completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -542,6 +548,20 @@ _haproxyctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        haproxyctl__subcmd__help__subcmd__sessions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         haproxyctl__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -632,6 +652,36 @@ _haproxyctl() {
             fi
             case "${prev}" in
                 --except)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        haproxyctl__subcmd__sessions)
+            opts="-s -h --client --kill --json --csv --socket --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --client)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -37,6 +37,7 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand weight 'Set a server''s weight, absolute (0-256) or relative to its initial weight (N%)'
             cand health 'Force a server''s health check result (`set server B/S health up|stopping|down`)'
             cand clear-counters 'Reset maxima (`clear counters`), or every counter with --all (admin level)'
+            cand sessions 'Sessions in progress (`show sess`) by server and client; --kill ends them'
             cand check 'One Nagios-style line: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
@@ -145,6 +146,17 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'haproxyctl;sessions'= {
+            cand --client 'Only sessions from clients whose address (IP or IP:PORT) matches this glob'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
+            cand --kill 'End the listed sessions (`shutdown session`, admin level)'
+            cand --json 'JSON array of rows; field names are HAProxy''s CSV column names'
+            cand --csv 'CSV with HAProxy''s column names'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'haproxyctl;check'= {
             cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
             cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
@@ -178,6 +190,7 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand weight 'Set a server''s weight, absolute (0-256) or relative to its initial weight (N%)'
             cand health 'Force a server''s health check result (`set server B/S health up|stopping|down`)'
             cand clear-counters 'Reset maxima (`clear counters`), or every counter with --all (admin level)'
+            cand sessions 'Sessions in progress (`show sess`) by server and client; --kill ends them'
             cand check 'One Nagios-style line: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
@@ -204,6 +217,8 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
         &'haproxyctl;help;health'= {
         }
         &'haproxyctl;help;clear-counters'= {
+        }
+        &'haproxyctl;help;sessions'= {
         }
         &'haproxyctl;help;check'= {
         }

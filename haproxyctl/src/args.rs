@@ -72,6 +72,8 @@ pub enum Cmd {
     Health(HealthArgs),
     /// Reset maxima (`clear counters`), or every counter with --all (admin level)
     ClearCounters(ClearCountersArgs),
+    /// Sessions in progress (`show sess`) by server and client; --kill ends them
+    Sessions(SessionsArgs),
     /// One Nagios-style line: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
     Check(CheckArgs),
     /// Print a shell completion script
@@ -143,6 +145,21 @@ pub struct ExecArgs {
     /// The command, e.g. 'show servers conn be_app' (several words are joined with spaces)
     #[arg(value_name = "COMMAND", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SessionsArgs {
+    /// Only sessions on these servers: BACKEND or BACKEND/SERVER (globs allowed)
+    #[arg(value_name = "SERVER")]
+    pub servers: Vec<String>,
+    /// Only sessions from clients whose address (IP or IP:PORT) matches this glob
+    #[arg(long, value_name = "GLOB")]
+    pub client: Option<String>,
+    /// End the listed sessions (`shutdown session`, admin level)
+    #[arg(long)]
+    pub kill: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug, Clone)]

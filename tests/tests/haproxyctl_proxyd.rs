@@ -228,3 +228,56 @@ fn drain_wait_finishes_when_the_last_session_ends() {
     assert!(status.success(), "{}", text(&out));
     assert_eq!(d.stat("li", "s1", "status"), "MAINT", "--then maint");
 }
+
+#[test]
+fn sessions_lists_by_server_and_client_and_kill_ends_them() {
+    let (_topo, d, binds) = started();
+    let mut session = client::connect(binds.li).expect("connect li");
+    session.write_all(b"hold\n").expect("write");
+    let mut buf = [0u8; 5];
+    session.read_exact(&mut buf).expect("echo");
+    let local = session.local_addr().expect("local address").to_string();
+    let sock = d.socket();
+    let out = ctl(&sock, &["sessions", "li"]);
+    let table = text(&out);
+    assert!(out.status.success(), "{table}");
+    let row = table
+        .lines()
+        .find(|l| l.contains(&local))
+        .unwrap_or_else(|| panic!("no row for {local} in\n{table}"));
+    assert!(
+        row.contains("li/s1") && row.trim_start().starts_with("0x"),
+        "{row}"
+    );
+    assert!(!text(&ctl(&sock, &["sessions", "be"])).contains(&local));
+    let json = text(&ctl(
+        &sock,
+        &["sessions", "--json", "--client", "127.0.0.1"],
+    ));
+    let parsed: serde_json::Value = serde_json::from_str(&json).expect("JSON array");
+    assert!(
+        parsed.as_array().is_some_and(|a| a
+            .iter()
+            .any(|s| s["src"] == local.as_str() && s["srv"] == "s1")),
+        "{json}"
+    );
+    // Reading sessions needs the operator level.
+    let out = ctl(&d.user_socket(), &["sessions"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let out = ctl(
+        &sock,
+        &["sessions", "li/s1", "--client", "127.0.0.1", "--kill"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("1 session(s) ended"), "{}", text(&out));
+    session
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    assert!(
+        matches!(session.read(&mut buf), Ok(0) | Err(_)),
+        "the session was not ended"
+    );
+    d.wait_until("no session on li", Duration::from_secs(10), |d| {
+        !text(&ctl(&d.socket(), &["sessions", "li"])).contains(&local)
+    });
+}

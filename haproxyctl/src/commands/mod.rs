@@ -12,6 +12,7 @@ pub mod drain;
 pub mod exec;
 pub mod health;
 pub mod man;
+pub mod sessions;
 pub mod show;
 pub mod state;
 pub mod status;
@@ -62,6 +63,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, CtlError> {
         Cmd::Weight(a) => weight::run(&ctx, &a),
         Cmd::Health(a) => health::run(&ctx, &a),
         Cmd::ClearCounters(a) => clear_counters::run(&ctx, &a),
+        Cmd::Sessions(a) => sessions::run(&ctx, &a),
         Cmd::Check(a) => Ok(check::run(&ctx, &a)),
         Cmd::Completions(a) => completions::run(&a),
         Cmd::Man => man::run(),

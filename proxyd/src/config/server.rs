@@ -47,7 +47,13 @@ pub struct ServerDraft {
 
 /// What a parameter takes, for the unknown/ignored/refused decision and for skipping.
 enum Known {
-    Ignored(usize),
+    /// Accepted with a warning: `differs` says how proxyd then behaves unlike HAProxy; None when
+    /// it makes no difference to a TCP passthrough proxy (HTTP-only, or for traffic proxyd
+    /// never encrypts).
+    Ignored {
+        args: usize,
+        differs: Option<&'static str>,
+    },
     Refused(&'static str),
 }
 
@@ -83,54 +89,11 @@ const PARSED: &[&str] = &[
 fn known(kw: &str) -> Option<Known> {
     const IGNORED: &[(&str, usize)] = &[
         ("cookie", 1),
-        ("resolvers", 1),
-        ("resolve-prefer", 1),
-        ("resolve-net", 1),
-        ("resolve-opts", 1),
-        ("init-addr", 1),
-        ("slowstart", 1),
-        ("agent-check", 0),
         ("no-agent-check", 0),
-        ("agent-inter", 1),
-        ("agent-port", 1),
-        ("agent-addr", 1),
-        ("agent-send", 1),
-        ("observe", 1),
-        ("error-limit", 1),
-        ("on-error", 1),
-        ("on-marked-up", 1),
-        ("verifyhost", 1),
         ("alpn", 1),
         ("npn", 1),
         ("proto", 1),
-        ("check-alpn", 1),
-        ("check-proto", 1),
-        ("ciphers", 1),
-        ("ciphersuites", 1),
-        ("crl-file", 1),
-        ("crt", 1),
-        ("curves", 1),
-        ("sigalgs", 1),
-        ("client-sigalgs", 1),
-        ("ssl-min-ver", 1),
-        ("ssl-max-ver", 1),
-        ("no-sslv3", 0),
-        ("no-tlsv10", 0),
-        ("no-tlsv11", 0),
-        ("no-tlsv12", 0),
-        ("no-tlsv13", 0),
-        ("force-sslv3", 0),
-        ("force-tlsv10", 0),
-        ("force-tlsv11", 0),
-        ("force-tlsv12", 0),
-        ("force-tlsv13", 0),
-        ("no-tls-tickets", 0),
-        ("tls-tickets", 0),
-        ("ssl-reuse", 0),
-        ("no-ssl-reuse", 0),
         ("allow-0rtt", 0),
-        ("namespace", 1),
-        ("tfo", 0),
         ("pool-low-conn", 1),
         ("pool-max-conn", 1),
         ("pool-purge-delay", 1),
@@ -140,15 +103,84 @@ fn known(kw: &str) -> Option<Known> {
         ("ws", 1),
         ("shard", 1),
         ("log-proto", 1),
-        ("tcp-ut", 1),
         ("stick", 0),
         ("non-stick", 0),
         ("guid", 1),
         ("hash-key", 1),
         ("check-reuse-pool", 0),
         ("check-via-socks4", 0),
-        ("no-tfo", 0),
     ];
+    const RESOLVED_ONCE: &str =
+        "server names are resolved at start and on reload, not while running";
+    const TLS_DEFAULTS: &str =
+        "TLS checks offer TLS 1.2 and 1.3 with proxyd's own ciphers, without a client certificate or ALPN";
+    const TRAFFIC_ERRORS: &str = "traffic errors do not change a server's health, only checks do";
+    const TICKETS: &str = "TLS checks resume sessions with tickets when the server offers them";
+    const RESUMPTION: &str = "TLS checks always resume sessions when they can";
+    const NO_TFO: &str = "connections to servers do not use TCP Fast Open";
+    const DIFFERS: &[(&str, usize, &str)] = &[
+        ("resolvers", 1, RESOLVED_ONCE),
+        ("resolve-prefer", 1, RESOLVED_ONCE),
+        ("resolve-net", 1, RESOLVED_ONCE),
+        ("resolve-opts", 1, RESOLVED_ONCE),
+        ("init-addr", 1, RESOLVED_ONCE),
+        (
+            "slowstart",
+            1,
+            "a server takes its full weight as soon as it is up",
+        ),
+        ("observe", 1, TRAFFIC_ERRORS),
+        ("error-limit", 1, TRAFFIC_ERRORS),
+        ("on-error", 1, TRAFFIC_ERRORS),
+        (
+            "on-marked-up",
+            1,
+            "a server coming back up leaves the backup servers' sessions alone",
+        ),
+        ("check-alpn", 1, TLS_DEFAULTS),
+        ("check-proto", 1, "HTTP checks speak HTTP/1.x"),
+        ("ciphers", 1, TLS_DEFAULTS),
+        ("ciphersuites", 1, TLS_DEFAULTS),
+        ("curves", 1, TLS_DEFAULTS),
+        ("sigalgs", 1, TLS_DEFAULTS),
+        ("client-sigalgs", 1, TLS_DEFAULTS),
+        ("ssl-min-ver", 1, TLS_DEFAULTS),
+        ("ssl-max-ver", 1, TLS_DEFAULTS),
+        ("no-sslv3", 0, TLS_DEFAULTS),
+        ("no-tlsv10", 0, TLS_DEFAULTS),
+        ("no-tlsv11", 0, TLS_DEFAULTS),
+        ("no-tlsv12", 0, TLS_DEFAULTS),
+        ("no-tlsv13", 0, TLS_DEFAULTS),
+        ("force-sslv3", 0, TLS_DEFAULTS),
+        ("force-tlsv10", 0, TLS_DEFAULTS),
+        ("force-tlsv11", 0, TLS_DEFAULTS),
+        ("force-tlsv12", 0, TLS_DEFAULTS),
+        ("force-tlsv13", 0, TLS_DEFAULTS),
+        ("crt", 1, TLS_DEFAULTS),
+        (
+            "crl-file",
+            1,
+            "TLS checks do not read certificate revocation lists",
+        ),
+        ("no-tls-tickets", 0, TICKETS),
+        ("tls-tickets", 0, TICKETS),
+        ("ssl-reuse", 0, RESUMPTION),
+        ("no-ssl-reuse", 0, RESUMPTION),
+        (
+            "namespace",
+            1,
+            "connections use proxyd's own network namespace",
+        ),
+        ("tfo", 0, NO_TFO),
+        ("no-tfo", 0, NO_TFO),
+        (
+            "tcp-ut",
+            1,
+            "connections to servers keep the system's TCP user timeout",
+        ),
+    ];
+    const NO_AGENT: &str =
+        "agent checks are not implemented, the server would never follow its agent";
     const REFUSED: &[(&str, usize, &str)] = &[
         (
             "send-proxy",
@@ -181,6 +213,16 @@ fn known(kw: &str) -> Option<Known> {
             "health checks do not speak the PROXY protocol",
         ),
         ("track", 1, "each server is checked on its own"),
+        ("agent-check", 0, NO_AGENT),
+        ("agent-inter", 1, NO_AGENT),
+        ("agent-port", 1, NO_AGENT),
+        ("agent-addr", 1, NO_AGENT),
+        ("agent-send", 1, NO_AGENT),
+        (
+            "verifyhost",
+            1,
+            "TLS checks verify the certificate against 'check-sni' only; set 'check-sni' to the name",
+        ),
         ("socks4", 1, "servers are reached directly"),
         (
             "source",
@@ -194,7 +236,16 @@ fn known(kw: &str) -> Option<Known> {
         ),
     ];
     if let Some((_, n)) = IGNORED.iter().find(|(k, _)| *k == kw) {
-        return Some(Known::Ignored(*n));
+        return Some(Known::Ignored {
+            args: *n,
+            differs: None,
+        });
+    }
+    if let Some((_, n, why)) = DIFFERS.iter().find(|(k, _, _)| *k == kw) {
+        return Some(Known::Ignored {
+            args: *n,
+            differs: Some(why),
+        });
     }
     REFUSED
         .iter()
@@ -593,13 +644,17 @@ fn parse_params(
                 }
             },
             _ => match known(kw) {
-                Some(Known::Ignored(n)) => {
+                Some(Known::Ignored { args: n, differs }) => {
+                    let why = match differs {
+                        Some(how) => format!(": {how}"),
+                        None => " (no effect on a TCP passthrough proxy)".to_string(),
+                    };
                     r.push(
                         Diagnostic::warning(
                             l.file(),
                             l.number,
                             kw,
-                            format!("{who} : '{kw}' is ignored by proxyd (no effect on a TCP passthrough proxy)."),
+                            format!("{who} : '{kw}' is ignored by proxyd{why}."),
                         )
                         .checking(),
                     );

@@ -771,3 +771,33 @@ fn servers_added_at_run_time_skip_default_server_and_refuse_what_haproxy_refuses
     let named = crate::config::dynamic_server(px, "d", &words("localhost:1")).err();
     assert!(named.is_some_and(|e| e.contains("needs an IP address")));
 }
+
+#[test]
+fn server_keywords_proxyd_does_not_honour_say_what_differs_or_are_refused() {
+    let warned = with_timeouts(
+        "backend b\n  server s 127.0.0.1:1 cookie c slowstart 10s init-addr last,libc check check-ssl verify none ssl-min-ver TLSv1.3\n",
+    );
+    let ok_config = ok(&warned);
+    assert_eq!(ok_config.config.proxies[0].servers.len(), 1);
+    assert_has(
+        &warned,
+        "'cookie' is ignored by proxyd (no effect on a TCP passthrough proxy).",
+    );
+    assert_has(
+        &warned,
+        "'slowstart' is ignored by proxyd: a server takes its full weight as soon as it is up.",
+    );
+    assert_has(&warned, "'init-addr' is ignored by proxyd: server names are resolved at start and on reload, not while running.");
+    assert_has(
+        &warned,
+        "'ssl-min-ver' is ignored by proxyd: TLS checks offer TLS 1.2 and 1.3",
+    );
+    for (kw, reason) in [
+        ("agent-check", "agent checks are not implemented"),
+        ("verifyhost api.example", "set 'check-sni' to the name"),
+    ] {
+        let text = with_timeouts(&format!("backend b\n  server s 127.0.0.1:1 check {kw}\n"));
+        assert!(load_text(&text).is_err(), "{kw} must be refused");
+        assert_has(&text, reason);
+    }
+}
