@@ -1500,3 +1500,94 @@ fn show_sess_lists_sessions_and_shutdown_session_ends_one() {
     eprintln!("{seen:#?}");
     assert_same_as_haproxy("show sess / shutdown session", &seen);
 }
+
+// ---------------------------------------------------------------------------------------------
+// track
+
+/// Servers that `track` another take its state: down by its check (and then get no traffic
+/// although their own address answers), maintenance and drain; their status, `tracked` column
+/// and log lines are HAProxy's, and their health cannot be forced.
+#[test]
+fn tracking_servers_follow_the_server_they_track() {
+    let live = traffic::tagged("s1");
+    let t1 = traffic::tagged("t1");
+    let t2 = traffic::tagged("t2");
+    let t3 = traffic::tagged("t3");
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let dead = ports::closed_addr();
+        let cfg = Config::new()
+            .log_to_stderr()
+            .section(frontend(listen, &[]))
+            .backend(
+                BackendSection::new("b1")
+                    .server("s1", live.addr(), "check inter 100ms")
+                    .server("s2", dead, "check inter 100ms fall 1 rise 1"),
+            )
+            .backend(
+                BackendSection::new("be")
+                    .server("t1", t1.addr(), "track b1/s1")
+                    .server("t2", t2.addr(), "track b1/s2")
+                    .server("t3", t3.addr(), "track t1"),
+            );
+        let daemon = under.start(cfg)?;
+        let mut seen = Vec::new();
+        let states = |d: &Daemon| {
+            let table = d.show_stat();
+            ["t1", "t2", "t3"]
+                .iter()
+                .map(|s| {
+                    let get = |c: &str| table.get("be", s, c).unwrap_or_default().to_string();
+                    format!("{s} {} via {}", get("status"), get("tracked"))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        daemon.wait_until("t2 down with s2", SOON, |d| {
+            d.stat("be", "t2", "status") == "DOWN"
+        });
+        seen.push(states(&daemon));
+        let mut got: Vec<String> = (0..4)
+            .map(|_| {
+                traffic::server_of_next_connection(listen)
+                    .unwrap_or_else(|e| daemon.fail(&format!("{under:?}: {e}")))
+            })
+            .collect();
+        got.sort();
+        got.dedup();
+        seen.push(got.join(","));
+        seen.push(daemon.query("set server be/t1 health down"));
+        daemon.query("disable server b1/s1");
+        seen.push(states(&daemon));
+        daemon.query("enable server b1/s1");
+        daemon.wait_until("t1 back", SOON, |d| d.stat("be", "t1", "status") == "UP");
+        seen.push(states(&daemon));
+        daemon.query("set server b1/s1 state drain");
+        seen.push(states(&daemon));
+        daemon.query("set server b1/s1 state ready");
+        // s2's address starts answering: its check brings it up, and t2 with it.
+        let revived =
+            TcpListener::bind(dead).unwrap_or_else(|e| daemon.fail(&format!("bind {dead}: {e}")));
+        daemon.wait_until("t2 up with s2", SOON, |d| {
+            d.stat("be", "t2", "status") == "UP"
+        });
+        drop(revived);
+        seen.push(states(&daemon));
+        let stderr = daemon.wait_for_stderr("Server be/t2 is UP via b1/s2.", SOON);
+        for line in [
+            "Server be/t2 is DOWN via b1/s2. ",
+            "Server be/t1 is going DOWN for maintenance via b1/s1. ",
+            "Server be/t3 is going DOWN for maintenance via be/t1. ",
+            "Server be/t1 is UP/READY (leaving maintenance).",
+            "Server be/t3 is UP/READY (leaving maintenance).",
+            "Server be/t1 enters drain state via b1/s1. ",
+            "Server be/t1 is UP (leaving forced drain).",
+            "Server be/t2 is UP via b1/s2. ",
+        ] {
+            seen.push(format!("{line} {}", stderr.contains(line)));
+        }
+        Some(seen)
+    });
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("track", &seen);
+}

@@ -38,6 +38,8 @@ pub enum Cause<'a> {
     Text(&'a str),
     /// Nothing: `option log-health-checks` already logged the check itself.
     Silent,
+    /// A tracking server following `backend/server`: ` via be/srv`.
+    Via(&'a str),
 }
 
 /// `Server be/srv is DOWN, reason: Layer7 wrong status, code: 503, info: "Service Unavailable",
@@ -64,6 +66,9 @@ pub fn state_change_line(
         Cause::Check(outcome) => append_outcome(&mut line, outcome),
         Cause::Text(text) if !text.is_empty() => {
             let _ = write!(line, ", {text}");
+        }
+        Cause::Via(tracked) => {
+            let _ = write!(line, " via {tracked}");
         }
         Cause::Text(_) | Cause::Silent => {}
     }

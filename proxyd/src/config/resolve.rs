@@ -44,6 +44,76 @@ fn assign_ids(custom: &[Option<u32>], first: u32) -> Vec<u32> {
         .collect()
 }
 
+/// `track [<proxy>/]<server>`: the server must exist in a backend and the chain it starts must
+/// end at a checked server, or HAProxy's message names what is wrong.
+fn check_tracks(drafts: &[ProxyDraft], r: &mut Report) {
+    let backends = || {
+        drafts
+            .iter()
+            .filter(|p| p.kind.is_some_and(ProxyKind::is_backend))
+    };
+    let target = |p: &ProxyDraft, t: &str| -> Result<(String, String), String> {
+        let (px, srv) = t.split_once('/').unwrap_or((p.name.as_str(), t));
+        let tp = backends()
+            .find(|q| q.name == px)
+            .ok_or_else(|| format!("unable to find required proxy '{px}' for tracking."))?;
+        tp.servers
+            .iter()
+            .find(|x| x.name == srv)
+            .map(|_| (px.to_string(), srv.to_string()))
+            .ok_or_else(|| format!("unable to find required server '{srv}' for tracking."))
+    };
+    let server = |px: &str, srv: &str| {
+        backends()
+            .find(|q| q.name == px)
+            .and_then(|q| q.servers.iter().find(|x| x.name == srv).map(|x| (q, x)))
+    };
+    for p in backends() {
+        for s in &p.servers {
+            let Some(t) = &s.params.track else { continue };
+            let problem = match target(p, t) {
+                Err(e) => Some(e),
+                Ok((px, srv)) => match server(&px, &srv) {
+                    Some((_, x)) if !x.params.check && x.params.track.is_none() => Some(format!(
+                        "unable to use {px}/{srv} for tracking as it does not have any check nor agent enabled."
+                    )),
+                    _ => {
+                        // A chain must end somewhere: one that comes back never reaches a check.
+                        let mut seen = vec![(p.name.clone(), s.name.clone())];
+                        let mut at = Some((px, srv));
+                        let mut looped = None;
+                        while let Some(cur) = at.take() {
+                            if seen.contains(&cur) {
+                                looped = Some(format!(
+                                    "unable to track {}/{}: the tracking chain loops.",
+                                    cur.0, cur.1
+                                ));
+                                break;
+                            }
+                            at = server(&cur.0, &cur.1).and_then(|(q, x)| {
+                                x.params.track.as_ref().and_then(|t| target(q, t).ok())
+                            });
+                            seen.push(cur);
+                        }
+                        looped
+                    }
+                },
+            };
+            if let Some(msg) = problem {
+                r.push(
+                    Diagnostic::alert(
+                        &p.file,
+                        s.line,
+                        "track",
+                        format!("'server {}/{}' : {msg}", p.name, s.name),
+                    )
+                    .checking(),
+                );
+            }
+        }
+    }
+}
+
 /// `frontend`, `backend` or `proxy` (for listen), as HAProxy names proxies in these messages.
 fn type_name(kind: ProxyKind) -> &'static str {
     match kind {
@@ -88,6 +158,7 @@ pub fn resolve(g: GlobalDraft, drafts: Vec<ProxyDraft>, r: &mut Report) -> Confi
         }
     }
 
+    check_tracks(&drafts, r);
     let mut proxies = Vec::with_capacity(drafts.len());
     for (p, id) in drafts.iter().zip(ids) {
         let Some(kind) = p.kind else { continue };
@@ -268,6 +339,10 @@ pub fn server(
         backup: s.params.backup,
         disabled: s.params.disabled,
         shutdown_on_down: s.params.shutdown_on_down,
+        track: s.params.track.as_ref().map(|t| match t.split_once('/') {
+            Some(_) => t.clone(),
+            None => format!("{}/{t}", p.name),
+        }),
         check: check_spec(p, s, http, r),
         line: s.line,
     }

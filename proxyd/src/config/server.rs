@@ -33,6 +33,8 @@ pub struct ServerParams {
     pub ca_file: Option<PathBuf>,
     pub check_sni: Option<String>,
     pub shutdown_on_down: bool,
+    /// `track [<proxy>/]<server>` as written; resolved against the other proxies later.
+    pub track: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +86,7 @@ const PARSED: &[&str] = &[
     "check-sni",
     "id",
     "on-marked-down",
+    "track",
 ];
 
 fn known(kw: &str) -> Option<Known> {
@@ -212,7 +215,6 @@ fn known(kw: &str) -> Option<Known> {
             0,
             "health checks do not speak the PROXY protocol",
         ),
-        ("track", 1, "each server is checked on its own"),
         ("agent-check", 0, NO_AGENT),
         ("agent-inter", 1, NO_AGENT),
         ("agent-port", 1, NO_AGENT),
@@ -348,6 +350,11 @@ const DYNAMIC: &[&str] = &[
 /// the one given with `id`, or 0 for the caller to assign.
 pub fn dynamic(px: &Proxy, name: &str, words: &[String]) -> Result<Server, String> {
     let who = format!("'server {}/{name}'", px.name);
+    if words.iter().skip(1).any(|w| w == "track") {
+        return Err(
+            "'track' is not supported by proxyd on a server added at run time.".to_string(),
+        );
+    }
     if let Some(kw) = words
         .iter()
         .skip(1)
@@ -514,6 +521,7 @@ fn parse_params(
                 | "check-sni"
                 | "id"
                 | "on-marked-down"
+                | "track"
         );
         if takes_arg && val.is_empty() {
             return fail(r, format!("'{kw}' expects an argument."));
@@ -634,6 +642,7 @@ fn parse_params(
                 Ok(_) => return fail(r, "'id' : custom id must be a positive integer.".to_string()),
                 Err(e) => return e,
             },
+            "track" => p.track = Some(val.to_string()),
             "on-marked-down" => match val {
                 "shutdown-sessions" => p.shutdown_on_down = true,
                 _ => {
@@ -673,6 +682,12 @@ fn parse_params(
             },
         }
         i += if takes_arg { 2 } else { 1 };
+    }
+    if p.check && p.track.is_some() {
+        return fail(
+            r,
+            "unable to enable checks and tracking at the same time!".to_string(),
+        );
     }
     true
 }

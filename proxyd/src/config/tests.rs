@@ -801,3 +801,33 @@ fn server_keywords_proxyd_does_not_honour_say_what_differs_or_are_refused() {
         assert_has(&text, reason);
     }
 }
+
+#[test]
+fn track_needs_an_existing_checked_server_and_no_check_of_its_own() {
+    let c = ok(&with_timeouts(
+        "backend b1\n  server s1 127.0.0.1:1 check\nbackend b2\n  server t1 127.0.0.1:2 track b1/s1\n  server t2 127.0.0.1:2 track t1\n",
+    ))
+    .config;
+    let tracks: Vec<Option<&str>> = c.proxies[1]
+        .servers
+        .iter()
+        .map(|s| s.track.as_deref())
+        .collect();
+    assert_eq!(tracks, vec![Some("b1/s1"), Some("b2/t1")]);
+    // Every message below is HAProxy 2.6.12's for the same line.
+    let bad = with_timeouts(
+        "backend b1\n  server s1 127.0.0.1:1 check\n  server s9 127.0.0.1:1\nbackend b3\n  server w 127.0.0.1:1 track b1/s9\n  server x 127.0.0.1:1 track b1/nope\n  server y 127.0.0.1:1 track nope/s1\n  server z 127.0.0.1:1 check track b1/s1\n",
+    );
+    for expected in [
+        "[t.cfg:9] : 'server b3/w' : unable to use b1/s9 for tracking as it does not have any check nor agent enabled.",
+        "[t.cfg:10] : 'server b3/x' : unable to find required server 'nope' for tracking.",
+        "[t.cfg:11] : 'server b3/y' : unable to find required proxy 'nope' for tracking.",
+        "[t.cfg:12] : 'server b3/z' : unable to enable checks and tracking at the same time!",
+    ] {
+        assert_has(&bad, expected);
+    }
+    let looped = with_timeouts(
+        "backend b\n  server a 127.0.0.1:1 track c\n  server c 127.0.0.1:1 track a\n",
+    );
+    assert_has(&looped, "the tracking chain loops.");
+}

@@ -221,6 +221,8 @@ pub struct Server {
     pub disabled: bool,
     /// `on-marked-down shutdown-sessions`.
     pub shutdown_on_down: bool,
+    /// `track`: the server whose state this one follows, as `backend/server`.
+    pub track: Option<String>,
     /// `check` given: how this server is checked.
     pub check: Option<CheckSpec>,
     pub line: usize,

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use super::server::ServerRt;
 use super::BackendRt;
 use crate::check::log::{self as checklog, Counts, ServerRef};
-use crate::check::{CheckOutcome, Transition};
+use crate::check::{CheckOutcome, ForcedHealth, OpState, Transition};
 use crate::config::ProxyKind;
 use crate::logging::{Logger, Severity};
 use crate::proxy::queue;
@@ -61,6 +61,7 @@ pub fn transition(be: &BackendRt, srv: &ServerRt, t: Transition, cause: Cause<'_
     };
     log.state_change(Severity::Warning, &line);
     after_change(be, log);
+    follow(be, srv, Some(log));
 }
 
 /// An administrative change (maintenance, drain).
@@ -83,9 +84,114 @@ pub fn admin_change(be: &BackendRt, srv: &ServerRt, cause: Cause<'_>, log: &Logg
             c.active, c.backup
         ),
         Cause::LeaveDrain => format!("{who} is UP (leaving forced drain)."),
-        Cause::Check(_) | Cause::Cli => return after_change(be, log),
+        Cause::Check(_) | Cause::Cli => {
+            after_change(be, log);
+            return follow(be, srv, Some(log));
+        }
     };
     log.state_change(Severity::Warning, &line);
+    after_change(be, log);
+    follow(be, srv, Some(log));
+}
+
+/// Give the servers that track `srv` its state (up, stopping or down; maintenance; drain), and
+/// so on down the chain, logging each change as HAProxy does (`... via be/srv`). Without `log`
+/// (when a model is built) the states are set silently.
+pub fn follow(be: &BackendRt, srv: &ServerRt, log: Option<&Logger>) {
+    let (trackers, op, maint, drain) = {
+        let (Ok(links), Ok(st)) = (srv.links.lock(), srv.state.lock()) else {
+            return;
+        };
+        if links.trackers.is_empty() {
+            return;
+        }
+        (
+            links.trackers.clone(),
+            st.health.state(),
+            st.admin.maint(),
+            st.admin.drain(),
+        )
+    };
+    let via = format!("{}/{}", be.name, srv.name);
+    for (tbe, t) in trackers {
+        let (Some(tbe), Some(t)) = (tbe.upgrade(), t.upgrade()) else {
+            continue;
+        };
+        let Ok(mut st) = t.state.lock() else { continue };
+        let (was_maint, was_drain) = (st.admin.maint(), st.admin.drain());
+        st.admin.imaint = maint;
+        st.admin.idrain = drain;
+        let moved = st.health.force(match op {
+            OpState::Running => ForcedHealth::Up,
+            OpState::Stopping => ForcedHealth::Stopping,
+            OpState::Stopped => ForcedHealth::Down,
+        });
+        t.publish(&mut st);
+        let (now_maint, now_drain) = (st.admin.maint(), st.admin.drain());
+        drop(st);
+        if let Some(log) = log {
+            follow_log(
+                &tbe,
+                &t,
+                &via,
+                (was_maint, now_maint),
+                (was_drain, now_drain),
+                moved,
+                log,
+            );
+        }
+        follow(&tbe, &t, log);
+    }
+}
+
+/// The lines HAProxy writes for a tracking server that followed its tracked one.
+fn follow_log(
+    be: &BackendRt,
+    srv: &ServerRt,
+    via: &str,
+    (was_maint, now_maint): (bool, bool),
+    (was_drain, now_drain): (bool, bool),
+    moved: Option<Transition>,
+    log: &Logger,
+) {
+    let c = counts(be, srv);
+    let who = format!("Server {}/{}", be.name, srv.name);
+    let line = if now_maint && !was_maint {
+        if srv.shutdown_on_down {
+            srv.kill_sessions(crate::model::server::Ended::ServerDown);
+        }
+        Some(format!(
+            "{who} is going DOWN for maintenance via {via}. {} active and {} backup servers left. {} sessions active, 0 requeued, 0 remaining in queue.",
+            c.active, c.backup, c.sessions_active
+        ))
+    } else if was_maint && !now_maint {
+        Some(format!("{who} is UP/READY (leaving maintenance)."))
+    } else if now_maint {
+        None
+    } else if let Some(t) = moved {
+        if t == Transition::Down && srv.shutdown_on_down {
+            srv.kill_sessions(crate::model::server::Ended::ServerDown);
+        }
+        Some(checklog::state_change_line(
+            server_ref(be, srv),
+            t,
+            checklog::Cause::Via(via),
+            &c,
+        ))
+    } else if now_drain && !was_drain {
+        Some(format!(
+            "{who} enters drain state via {via}. {} active and {} backup servers online. 0 sessions requeued, 0 total in queue.",
+            c.active, c.backup
+        ))
+    } else if was_drain && !now_drain {
+        // HAProxy says "forced" here too.
+        Some(format!("{who} is UP (leaving forced drain)."))
+    } else {
+        None
+    };
+    if let Some(line) = line {
+        log.state_change(Severity::Warning, &line);
+    }
     after_change(be, log);
 }
 

@@ -476,6 +476,10 @@ impl Model {
             be.refresh_state();
             backends.push((p.name.clone(), be));
         }
+        link_tracks(&backends);
+        for (_, be) in &backends {
+            be.refresh_state();
+        }
 
         let mut proxies = Vec::new();
         for p in &config.proxies {
@@ -592,6 +596,44 @@ fn same_server(old: &ServerRt, new: &config::Server) -> bool {
         && old.backup == new.backup
         && old.iweight == new.weight
         && old.check.is_some() == new.check.is_some()
+        && old.track == new.track
+}
+
+/// Point each tracking server at the server it follows and back (a reload may have replaced
+/// either), then give the trackers their servers' states.
+fn link_tracks(backends: &[(String, Arc<BackendRt>)]) {
+    let servers: Vec<(&Arc<BackendRt>, Arc<ServerRt>)> = backends
+        .iter()
+        .flat_map(|(_, be)| {
+            be.servers()
+                .iter()
+                .map(move |s| (be, s.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (_, s) in &servers {
+        if let Ok(mut l) = s.links.lock() {
+            *l = server::TrackLinks::default();
+        }
+    }
+    for (be, s) in &servers {
+        let Some((tb, ts)) = s.track.as_deref().and_then(|t| t.split_once('/')) else {
+            continue;
+        };
+        let Some((_, target)) = servers.iter().find(|(b, x)| b.name == tb && x.name == ts) else {
+            continue;
+        };
+        if let Ok(mut l) = s.links.lock() {
+            l.target = Arc::downgrade(target);
+        }
+        if let Ok(mut l) = target.links.lock() {
+            l.trackers.push((Arc::downgrade(be), Arc::downgrade(s)));
+        }
+    }
+    // From the ends of the chains down: each root hands its state on.
+    for (be, s) in servers.iter().filter(|(_, s)| s.track.is_none()) {
+        events::follow(be, s, None);
+    }
 }
 
 fn default_threads() -> usize {

@@ -6,13 +6,14 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
-use std::sync::Mutex;
+use std::sync::{Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use runtime_api::status::CheckStatus;
 use tokio::sync::watch;
 
 use super::counters::Counters;
+use super::BackendRt;
 use crate::check::{self, CheckOutcome, Health, OpState};
 use crate::config::{self, CheckSpec};
 
@@ -21,27 +22,41 @@ use crate::config::{self, CheckSpec};
 pub struct Admin {
     /// Forced maintenance (`disable server`, `state maint`).
     pub fmaint: bool,
+    /// Maintenance inherited from the tracked server.
+    pub imaint: bool,
     /// Maintenance from the configuration (`disabled`).
     pub cmaint: bool,
     /// Forced drain (`state drain`).
     pub fdrain: bool,
+    /// Drain inherited from the tracked server.
+    pub idrain: bool,
 }
 
 impl Admin {
     pub fn maint(self) -> bool {
-        self.fmaint || self.cmaint
+        self.fmaint || self.imaint || self.cmaint
     }
-    /// The bitmask printed by `show servers state`.
+    pub fn drain(self) -> bool {
+        self.fdrain || self.idrain
+    }
+    /// The bitmask printed by `show servers state` (HAProxy's `SRV_ADMF_*`).
     pub fn bits(self) -> u32 {
-        (self.fmaint as u32) | (self.cmaint as u32) << 2 | (self.fdrain as u32) << 3
+        (self.fmaint as u32)
+            | (self.imaint as u32) << 1
+            | (self.cmaint as u32) << 2
+            | (self.fdrain as u32) << 3
+            | (self.idrain as u32) << 4
     }
-    fn as_check_admin(self) -> check::Admin {
-        if self.maint() {
-            check::Admin::Maint
-        } else if self.fdrain {
-            check::Admin::Drain
-        } else {
-            check::Admin::Ready
+    /// `via` is the tracked server (`backend/server`): inherited maintenance names it.
+    fn as_check_admin(self, via: Option<&str>) -> check::Admin {
+        match via.and_then(|v| v.split_once('/')) {
+            Some((backend, server)) if self.imaint => check::Admin::MaintVia {
+                backend: backend.to_string(),
+                server: server.to_string(),
+            },
+            _ if self.maint() => check::Admin::Maint,
+            _ if self.drain() => check::Admin::Drain,
+            _ => check::Admin::Ready,
         }
     }
 }
@@ -117,6 +132,18 @@ pub struct ServerRt {
     pub dynamic: bool,
     /// Removed with `del server`: its check task ends.
     pub deleted: AtomicBool,
+    /// `track`: the server whose state this one takes (`backend/server`, the `tracked` column).
+    pub track: Option<String>,
+    /// Who tracks whom in the running model; set when the model is built.
+    pub links: Mutex<TrackLinks>,
+}
+
+/// The tracked server, and the servers (with their backends) that track this one. Weak both
+/// ways: a reload that drops one side leaves nothing alive.
+#[derive(Debug, Default)]
+pub struct TrackLinks {
+    pub target: Weak<ServerRt>,
+    pub trackers: Vec<(Weak<BackendRt>, Weak<ServerRt>)>,
 }
 
 impl ServerRt {
@@ -128,7 +155,7 @@ impl ServerRt {
         let admin = Admin {
             fmaint: cfg.disabled,
             cmaint: cfg.disabled,
-            fdrain: false,
+            ..Admin::default()
         };
         let state = ServerState {
             admin,
@@ -163,6 +190,8 @@ impl ServerRt {
             kill,
             dynamic: false,
             deleted: AtomicBool::new(false),
+            track: cfg.track.clone(),
+            links: Mutex::default(),
         };
         if let Ok(mut st) = srv.state.lock() {
             srv.publish(&mut st);
@@ -208,8 +237,10 @@ impl ServerRt {
             st.stopped = stopped;
             st.last_change = now;
         }
-        let usable =
-            !stopped && st.health.state() == OpState::Running && !st.admin.fdrain && st.uweight > 0;
+        let usable = !stopped
+            && st.health.state() == OpState::Running
+            && !st.admin.drain()
+            && st.uweight > 0;
         self.weight.store(st.uweight, Relaxed);
         self.usable.store(usable, Relaxed);
     }
@@ -284,8 +315,9 @@ impl ServerRt {
 
     /// The `status` column, HAProxy's `srv_hlt_st[]` selection.
     pub fn status_text(&self, st: &ServerState) -> String {
-        let admin = st.admin.as_check_admin();
-        if st.check_enabled {
+        let admin = st.admin.as_check_admin(self.track.as_deref());
+        // A tracking server shows the state it took (its health has no steps to count).
+        if st.check_enabled || self.track.is_some() {
             st.health.status_text(&admin)
         } else {
             check::state::unchecked_status_text(st.health.state() != OpState::Stopped, &admin)
@@ -312,6 +344,7 @@ mod tests {
             backup: false,
             disabled: false,
             shutdown_on_down: false,
+            track: None,
             check: check.then(|| CheckSpec {
                 target: addr,
                 port_set: None,

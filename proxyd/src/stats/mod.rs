@@ -228,6 +228,9 @@ pub fn server_row(be: &BackendRt, s: &ServerRt, opts: &Options) -> StatRow {
         r.set(idx::QLIMIT, Value::U32(s.maxqueue));
     }
     r.set(idx::STATUS, Value::Str(s.status_text(&st)));
+    if let Some(t) = &s.track {
+        r.set(idx::TRACKED, Value::Str(t.clone()));
+    }
     r.set(idx::WEIGHT, Value::U32(st.uweight));
     r.set(idx::UWEIGHT, Value::U32(st.uweight));
     r.set(idx::ACT, Value::U32((!s.backup) as u32));

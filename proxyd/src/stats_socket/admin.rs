@@ -125,6 +125,9 @@ pub fn set_health(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, val: &str) -> Strin
         "down" => ForcedHealth::Down,
         _ => return "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n".into(),
     };
+    if srv.track.is_some() {
+        return "cannot change health on a tracking server.\n".into();
+    }
     let Ok(mut st) = srv.state.lock() else {
         return String::new();
     };

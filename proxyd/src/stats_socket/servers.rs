@@ -46,8 +46,10 @@ fn server_line(out: &mut String, be: &BackendRt, s: &ServerRt) {
         (status.code(), status.result() as u8, health, flags)
     } else {
         // Unchecked servers report INI and HAProxy's default rise (2) as their health, 0 once
-        // forced down (`set server … health down`).
-        let health = if st.admin.maint() || st.health.state() == OpState::Stopped {
+        // forced down (`set server … health down`); a tracking server keeps 2 when the server it
+        // follows is down.
+        let down = st.health.state() == OpState::Stopped && s.track.is_none();
+        let health = if st.admin.maint() || down {
             0
         } else {
             UNCHECKED_HEALTH
