@@ -339,6 +339,9 @@ pub fn server(
         backup: s.params.backup,
         disabled: s.params.disabled,
         shutdown_on_down: s.params.shutdown_on_down,
+        slowstart: s.params.slowstart.map_or(0, |d| {
+            d.as_millis().div_ceil(1000).min(u32::MAX as u128) as u32
+        }),
         track: s.params.track.as_ref().map(|t| match t.split_once('/') {
             Some(_) => t.clone(),
             None => format!("{}/{t}", p.name),

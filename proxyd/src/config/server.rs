@@ -35,6 +35,7 @@ pub struct ServerParams {
     pub shutdown_on_down: bool,
     /// `track [<proxy>/]<server>` as written; resolved against the other proxies later.
     pub track: Option<String>,
+    pub slowstart: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +88,7 @@ const PARSED: &[&str] = &[
     "id",
     "on-marked-down",
     "track",
+    "slowstart",
 ];
 
 fn known(kw: &str) -> Option<Known> {
@@ -127,11 +129,6 @@ fn known(kw: &str) -> Option<Known> {
         ("resolve-net", 1, RESOLVED_ONCE),
         ("resolve-opts", 1, RESOLVED_ONCE),
         ("init-addr", 1, RESOLVED_ONCE),
-        (
-            "slowstart",
-            1,
-            "a server takes its full weight as soon as it is up",
-        ),
         ("observe", 1, TRAFFIC_ERRORS),
         ("error-limit", 1, TRAFFIC_ERRORS),
         ("on-error", 1, TRAFFIC_ERRORS),
@@ -522,6 +519,7 @@ fn parse_params(
                 | "id"
                 | "on-marked-down"
                 | "track"
+                | "slowstart"
         );
         if takes_arg && val.is_empty() {
             return fail(r, format!("'{kw}' expects an argument."));
@@ -643,6 +641,16 @@ fn parse_params(
                 Err(e) => return e,
             },
             "track" => p.track = Some(val.to_string()),
+            "slowstart" => match values::time(val) {
+                Ok(d) => p.slowstart = Some(d),
+                Err(values::TimeError::Unexpected(c)) => {
+                    return fail(
+                        r,
+                        format!("unexpected character '{c}' in '{kw}' argument of server {srv_name}.."),
+                    )
+                }
+                Err(e) => return fail(r, e.describe(kw, val)),
+            },
             "on-marked-down" => match val {
                 "shutdown-sessions" => p.shutdown_on_down = true,
                 _ => {

@@ -775,7 +775,7 @@ fn servers_added_at_run_time_skip_default_server_and_refuse_what_haproxy_refuses
 #[test]
 fn server_keywords_proxyd_does_not_honour_say_what_differs_or_are_refused() {
     let warned = with_timeouts(
-        "backend b\n  server s 127.0.0.1:1 cookie c slowstart 10s init-addr last,libc check check-ssl verify none ssl-min-ver TLSv1.3\n",
+        "backend b\n  server s 127.0.0.1:1 cookie c observe layer4 init-addr last,libc check check-ssl verify none ssl-min-ver TLSv1.3\n",
     );
     let ok_config = ok(&warned);
     assert_eq!(ok_config.config.proxies[0].servers.len(), 1);
@@ -785,7 +785,7 @@ fn server_keywords_proxyd_does_not_honour_say_what_differs_or_are_refused() {
     );
     assert_has(
         &warned,
-        "'slowstart' is ignored by proxyd: a server takes its full weight as soon as it is up.",
+        "'observe' is ignored by proxyd: traffic errors do not change a server's health, only checks do.",
     );
     assert_has(&warned, "'init-addr' is ignored by proxyd: server names are resolved at start and on reload, not while running.");
     assert_has(
@@ -830,4 +830,19 @@ fn track_needs_an_existing_checked_server_and_no_check_of_its_own() {
         "backend b\n  server a 127.0.0.1:1 track c\n  server c 127.0.0.1:1 track a\n",
     );
     assert_has(&looped, "the tracking chain loops.");
+}
+
+#[test]
+fn slowstart_is_kept_in_whole_seconds_and_bad_values_are_refused() {
+    let c = ok(&with_timeouts(
+        "backend b\n  server s 127.0.0.1:1 slowstart 1500ms\n  server t 127.0.0.1:1\n",
+    ))
+    .config;
+    let ss: Vec<u32> = c.proxies[0].servers.iter().map(|s| s.slowstart).collect();
+    assert_eq!(ss, vec![2, 0]);
+    // HAProxy 2.6.12's words.
+    assert_has(
+        &with_timeouts("backend b1\n  server s1 127.0.0.1:1 slowstart 10x\n"),
+        "[t.cfg:6] : 'server b1/s1' : unexpected character 'x' in 'slowstart' argument of server s1..",
+    );
 }

@@ -223,6 +223,8 @@ pub struct Server {
     pub shutdown_on_down: bool,
     /// `track`: the server whose state this one follows, as `backend/server`.
     pub track: Option<String>,
+    /// `slowstart` in whole seconds (rounded up, as HAProxy keeps it); 0 = none.
+    pub slowstart: u32,
     /// `check` given: how this server is checked.
     pub check: Option<CheckSpec>,
     pub line: usize,

@@ -316,26 +316,36 @@ impl BackendRt {
     }
 
     /// Active (or, failing those, backup) servers that can take new traffic right now.
-    pub fn usable_counts(&self) -> (u32, u32, u32) {
-        let mut act = 0;
-        let mut bck = 0;
-        let mut act_w = 0;
-        let mut bck_w = 0;
+    /// Usable active and backup servers, and the weights of those in use (actives, else
+    /// backups): effective (HAProxy's `weight` column, rounded up to whole points) and user.
+    pub fn usable_counts(&self) -> (u32, u32, Weights) {
+        let dynamic = !self.balance.is_static();
+        let (mut act, mut bck) = (0, 0);
+        let (mut act_w, mut bck_w) = (Weights::default(), Weights::default());
         for s in self.servers().iter() {
             if s.is_usable() {
-                let w = s.weight.load(Relaxed);
-                if s.backup {
-                    bck += 1;
-                    bck_w += w;
+                let (n, w) = if s.backup {
+                    (&mut bck, &mut bck_w)
                 } else {
-                    act += 1;
-                    act_w += w;
-                }
+                    (&mut act, &mut act_w)
+                };
+                *n += 1;
+                w.effective += s.eweight(dynamic);
+                w.user += s.weight.load(Relaxed);
             }
         }
-        let weight = if act > 0 { act_w } else { bck_w };
-        (act, bck, weight)
+        let mut used = if act > 0 { act_w } else { bck_w };
+        let scale = if dynamic { server::WEIGHT_SCALE } else { 1 };
+        used.effective = used.effective.div_ceil(scale);
+        (act, bck, used)
     }
+}
+
+/// A backend's weights (see [`BackendRt::usable_counts`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Weights {
+    pub effective: u64,
+    pub user: u32,
 }
 
 pub const DEFAULT_MAXCONN_FALLBACK: u32 = 4096;

@@ -5,7 +5,8 @@
 //! mutex that is taken on state changes and by stats readers, never per byte.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::OnceLock;
 use std::sync::{Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,27 @@ use super::counters::Counters;
 use super::BackendRt;
 use crate::check::{self, CheckOutcome, Health, OpState};
 use crate::config::{self, CheckSpec};
+
+/// HAProxy's `BE_WEIGHT_SCALE`: dynamic algorithms count weights in sixteenths.
+pub const WEIGHT_SCALE: u64 = 16;
+
+/// Whole seconds on a monotonic clock that starts with the process: `slowstart` steps by
+/// seconds, as HAProxy's does.
+pub fn clock_secs() -> u64 {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    ORIGIN.get_or_init(Instant::now).elapsed().as_secs()
+}
+
+/// `server_recalc_eweight` during `slowstart`: `(16 × elapsed + slowstart) / slowstart`
+/// sixteenths per point of user weight, all in whole seconds.
+fn warming_eweight(uweight: u64, slowstart: u64, elapsed: u64) -> u64 {
+    uweight * ((WEIGHT_SCALE * elapsed + slowstart) / slowstart)
+}
+
+/// `server_throttle_rate`: the effective weight as a percentage of the full one.
+fn throttle_pct(eweight: u64, uweight: u64) -> u32 {
+    ((100 * eweight + WEIGHT_SCALE - 1) / (WEIGHT_SCALE * uweight)) as u32
+}
 
 /// Administrative flags (`srv_admin_state` bits).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -74,6 +96,9 @@ pub struct ServerState {
     /// Checks paused by an entry into maintenance (HAProxy's `CHK_ST_PAUSED`): a server added
     /// in maintenance with `add server` never entered it, so its checks are not paused.
     pub check_paused: bool,
+    /// `set server … health up|stopping` on a server without a check: HAProxy then reports
+    /// its health counter at the top of the scale (`show servers state`).
+    pub forced_up: bool,
     /// The last finished check; None until the first one (`INI`).
     pub last_check: Option<CheckOutcome>,
     /// Current user weight (`set weight` changes it).
@@ -125,7 +150,13 @@ pub struct ServerRt {
     /// Eligible for new load-balanced connections. Derived from `state` on every change so the
     /// data path never takes the state lock.
     pub usable: AtomicBool,
+    /// The user weight (`uweight`); [`ServerRt::eweight`] is what balancing uses.
     pub weight: AtomicU32,
+    /// `slowstart` in seconds (0 = none).
+    pub slowstart: u32,
+    /// While warming up after coming back: 1 + the second (on [`clock_secs`]) it came back;
+    /// 0 otherwise. Read by the data path, so an atomic beside the state.
+    warming_since: AtomicU64,
     /// Bumped to close every session of this server (`shutdown sessions`, on-marked-down).
     pub kill: watch::Sender<u64>,
     /// Added with `add server` (HAProxy's dynamic server), not read from the configuration.
@@ -163,6 +194,7 @@ impl ServerRt {
             check_enabled: cfg.check.is_some(),
             check_running: false,
             check_paused: cfg.disabled,
+            forced_up: false,
             last_check: None,
             uweight: cfg.weight,
             chkfail: 0,
@@ -192,6 +224,8 @@ impl ServerRt {
             deleted: AtomicBool::new(false),
             track: cfg.track.clone(),
             links: Mutex::default(),
+            slowstart: cfg.slowstart,
+            warming_since: AtomicU64::new(0),
         };
         if let Ok(mut st) = srv.state.lock() {
             srv.publish(&mut st);
@@ -236,6 +270,13 @@ impl ServerRt {
             }
             st.stopped = stopped;
             st.last_change = now;
+            // HAProxy's SRV_ST_STARTING: back from down or maintenance, never at start.
+            let since = if !stopped && self.slowstart > 0 {
+                clock_secs() + 1
+            } else {
+                0
+            };
+            self.warming_since.store(since, Relaxed);
         }
         let usable = !stopped
             && st.health.state() == OpState::Running
@@ -243,6 +284,53 @@ impl ServerRt {
             && st.uweight > 0;
         self.weight.store(st.uweight, Relaxed);
         self.usable.store(usable, Relaxed);
+    }
+
+    /// Whole seconds since the server came back, while `slowstart` is not over.
+    pub fn warming(&self) -> Option<u64> {
+        let since = self.warming_since.load(Relaxed);
+        if since == 0 {
+            return None;
+        }
+        let elapsed = clock_secs().saturating_sub(since - 1);
+        (elapsed < u64::from(self.slowstart)).then_some(elapsed)
+    }
+
+    /// HAProxy's effective weight (`server_recalc_eweight`), in its units: 1/16 of a weight
+    /// point (`BE_WEIGHT_SCALE`) with a dynamic algorithm, where `slowstart` throttles it, whole
+    /// points with a static one.
+    pub fn eweight(&self, dynamic: bool) -> u64 {
+        let uw = u64::from(self.weight.load(Relaxed));
+        if !dynamic {
+            return uw;
+        }
+        match self.warming() {
+            Some(elapsed) => warming_eweight(uw, u64::from(self.slowstart), elapsed),
+            None => uw * WEIGHT_SCALE,
+        }
+    }
+
+    /// The `throttle` column: how far into `slowstart` the weight is, in percent.
+    pub fn throttle(&self, dynamic: bool) -> Option<u32> {
+        self.warming()?;
+        let uw = u64::from(self.weight.load(Relaxed));
+        if uw == 0 || !dynamic {
+            return Some(100);
+        }
+        Some(throttle_pct(self.eweight(true), uw))
+    }
+
+    /// The connection limit now: `maxconn`, grown from 1 during `slowstart`
+    /// (`srv_dynamic_maxconn`); 0 = unlimited.
+    pub fn current_maxconn(&self) -> u32 {
+        let max = self.maxconn.load(Relaxed);
+        match self.warming() {
+            Some(elapsed) if max > 0 => {
+                let ratio = 100 * elapsed / u64::from(self.slowstart);
+                ((u64::from(max) * ratio / 100) as u32).max(1)
+            }
+            _ => max,
+        }
     }
 
     pub fn is_usable(&self) -> bool {
@@ -328,6 +416,20 @@ impl ServerRt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slowstart_steps_match_haproxys() {
+        // HAProxy 2.6.12, weight 10, slowstart 10s, 2, 4 and 6 s after coming back: weight
+        // column 3, 5, 7 and throttle 25, 43, 62; just back: 1 and 6.
+        for (elapsed, column, throttle) in [(0, 1, 6), (2, 3, 25), (4, 5, 43), (6, 7, 62)] {
+            let e = warming_eweight(10, 10, elapsed);
+            assert_eq!(
+                (e.div_ceil(WEIGHT_SCALE), throttle_pct(e, 10)),
+                (column, throttle),
+                "{elapsed} s"
+            );
+        }
+    }
     use crate::config::types::*;
     use std::time::Duration;
 
@@ -345,6 +447,7 @@ mod tests {
             disabled: false,
             shutdown_on_down: false,
             track: None,
+            slowstart: 0,
             check: check.then(|| CheckSpec {
                 target: addr,
                 port_set: None,

@@ -61,7 +61,7 @@ pub enum Pick {
 }
 
 pub fn has_free_slot(s: &ServerRt) -> bool {
-    let max = s.maxconn.load(Relaxed) as u64;
+    let max = s.current_maxconn() as u64;
     max == 0 || s.counters.scur.load(Relaxed) < max
 }
 
@@ -131,12 +131,13 @@ pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> 
     }
     let idx = match be.balance {
         Balance::RoundRobin | Balance::StaticRr => {
-            let mut idx = smooth_wrr(&mut lb, servers, &rr_all);
+            let dynamic = !be.balance.is_static();
+            let mut idx = smooth_wrr(&mut lb, servers, &rr_all, dynamic);
             for _ in 1..rr_all.len() {
                 if Some(idx) != excluded || free.len() == rr_all.len() {
                     break;
                 }
-                idx = smooth_wrr(&mut lb, servers, &rr_all);
+                idx = smooth_wrr(&mut lb, servers, &rr_all, dynamic);
             }
             if Some(idx) == excluded && !free.contains(&idx) {
                 idx = free[0];
@@ -154,18 +155,19 @@ pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> 
     Pick::Server(servers[idx].clone())
 }
 
-fn weight(s: &ServerRt) -> i64 {
-    s.weight.load(Relaxed) as i64
+/// The effective weight (throttled during `slowstart` with a dynamic algorithm).
+fn weight(s: &ServerRt, dynamic: bool) -> i64 {
+    s.eweight(dynamic) as i64
 }
 
 /// nginx-style smooth weighted round robin: spreads a 3:1 weighting as a,a,b,a rather than
 /// bursts, which is what HAProxy's weighted tree achieves too.
-fn smooth_wrr(lb: &mut LbState, servers: &[Arc<ServerRt>], free: &[usize]) -> usize {
-    let total: i64 = free.iter().map(|&i| weight(&servers[i])).sum();
+fn smooth_wrr(lb: &mut LbState, servers: &[Arc<ServerRt>], free: &[usize], dynamic: bool) -> usize {
+    let total: i64 = free.iter().map(|&i| weight(&servers[i], dynamic)).sum();
     let mut best = free[0];
     let mut best_val = i64::MIN;
     for &i in free {
-        lb.current[i] += weight(&servers[i]);
+        lb.current[i] += weight(&servers[i], dynamic);
         if lb.current[i] > best_val {
             best_val = lb.current[i];
             best = i;
@@ -185,7 +187,7 @@ fn least_conn(lb: &mut LbState, servers: &[Arc<ServerRt>], free: &[usize]) -> us
     for k in 0..n {
         let i = free[(start + k) % n];
         let s = &servers[i];
-        let w = weight(s).max(1) as u128;
+        let w = weight(s, true).max(1) as u128;
         // Compare scur/w without floats: scale by a common factor.
         let load = (s.counters.scur.load(Relaxed) as u128 * 1_000_000) / w;
         if load < best_load {
@@ -206,7 +208,7 @@ fn source_hash(
     free: &[usize],
     client: IpAddr,
 ) -> usize {
-    let weights: Vec<i64> = cands.iter().map(|&i| weight(&servers[i])).collect();
+    let weights: Vec<i64> = cands.iter().map(|&i| weight(&servers[i], false)).collect();
     let total: i64 = weights.iter().sum();
     if total == 0 || cands.len() == 1 {
         return if free.contains(&cands[0]) {
@@ -247,7 +249,7 @@ fn source_hash(
 
 /// Power of `draws` choices: weighted random draws, keep the least loaded.
 fn random_pick(lb: &mut LbState, servers: &[Arc<ServerRt>], free: &[usize], draws: u32) -> usize {
-    let total: u64 = free.iter().map(|&i| weight(&servers[i]) as u64).sum();
+    let total: u64 = free.iter().map(|&i| weight(&servers[i], true) as u64).sum();
     let mut best: Option<usize> = None;
     for _ in 0..draws.max(1) {
         let i = if total == 0 {
@@ -256,7 +258,7 @@ fn random_pick(lb: &mut LbState, servers: &[Arc<ServerRt>], free: &[usize], draw
             let mut slot = lb.random() % total;
             let mut chosen = free[0];
             for &i in free {
-                let w = weight(&servers[i]) as u64;
+                let w = weight(&servers[i], true) as u64;
                 if slot < w {
                     chosen = i;
                     break;

@@ -16,7 +16,7 @@ use crate::model::{BackendRt, Waiter};
 /// Take a slot on `srv` if it has one free. Atomic so that two sessions never both take the
 /// last slot.
 pub fn try_reserve(srv: &ServerRt) -> bool {
-    let max = srv.maxconn.load(Relaxed) as u64;
+    let max = srv.current_maxconn() as u64;
     let scur = &srv.counters.scur;
     let mut cur = scur.load(Relaxed);
     loop {

@@ -12,7 +12,7 @@ use runtime_api::row::{RowKind, StatRow, Value};
 use crate::check::OpState;
 use crate::config::Mode;
 use crate::model::counters::Counters;
-use crate::model::server::ServerRt;
+use crate::model::server::{ServerRt, WEIGHT_SCALE};
 use crate::model::{BackendRt, FrontendRt, Model, ProxyRt, FE_OPEN, FE_PAUSED};
 
 /// What a caller wants in the dump (`show stat` arguments, page options).
@@ -231,8 +231,17 @@ pub fn server_row(be: &BackendRt, s: &ServerRt, opts: &Options) -> StatRow {
     if let Some(t) = &s.track {
         r.set(idx::TRACKED, Value::Str(t.clone()));
     }
-    r.set(idx::WEIGHT, Value::U32(st.uweight));
+    // The effective weight, rounded up to whole points (throttled during `slowstart`).
+    let dynamic = !be.balance.is_static();
+    let scale = if dynamic { WEIGHT_SCALE } else { 1 };
+    r.set(
+        idx::WEIGHT,
+        Value::U32(s.eweight(dynamic).div_ceil(scale) as u32),
+    );
     r.set(idx::UWEIGHT, Value::U32(st.uweight));
+    if let Some(t) = s.throttle(dynamic) {
+        r.set(idx::THROTTLE, Value::U32(t));
+    }
     r.set(idx::ACT, Value::U32((!s.backup) as u32));
     r.set(idx::BCK, Value::U32(s.backup as u32));
     r.set(
@@ -334,8 +343,8 @@ pub fn backend_row(be: &BackendRt, opts: &Options) -> StatRow {
         status = format!("{status} ({running}/{})", be.servers().len());
     }
     r.set(idx::STATUS, Value::Str(status));
-    r.set(idx::WEIGHT, Value::U32(weight));
-    r.set(idx::UWEIGHT, Value::U32(weight));
+    r.set(idx::WEIGHT, Value::U32(weight.effective as u32));
+    r.set(idx::UWEIGHT, Value::U32(weight.user));
     r.set(idx::ACT, Value::U32(act));
     r.set(idx::BCK, Value::U32(bck));
     r.set(idx::CHKDOWN, Value::U64(chkdown));

@@ -132,6 +132,7 @@ pub fn set_health(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, val: &str) -> Strin
         return String::new();
     };
     let t = st.health.force(forced);
+    st.forced_up = forced != ForcedHealth::Down;
     srv.publish(&mut st);
     drop(st);
     match t {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::context::Ctx;
 use crate::check::scheduler;
-use crate::config::{self, Balance};
+use crate::config;
 use crate::logging::{self, Severity};
 use crate::model::server::ServerRt;
 use crate::model::BackendRt;
@@ -28,7 +28,7 @@ pub fn add_server(ctx: &mut Ctx, args: &[String]) -> String {
         Err(e) => return bare(ctx, e),
     };
     // Hash maps and static-rr's fixed rotation are built once for the configured servers.
-    if matches!(be.balance, Balance::StaticRr | Balance::Source) {
+    if be.balance.is_static() {
         return bare(
             ctx,
             "Backend must use a dynamic load balancing to support dynamic servers.\n",

@@ -13,6 +13,8 @@ const HEADER: &str = "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_
 
 /// `DEF_RISETIME`: the health HAProxy gives a server without a check.
 const UNCHECKED_HEALTH: u32 = 2;
+/// `DEF_RISETIME + DEF_FALLTIME - 1`: its health once forced up or stopping.
+const UNCHECKED_FORCED_UP: u32 = 4;
 
 fn server_line(out: &mut String, be: &BackendRt, s: &ServerRt) {
     let Ok(st) = s.state.lock() else { return };
@@ -21,6 +23,8 @@ fn server_line(out: &mut String, be: &BackendRt, s: &ServerRt) {
     } else {
         match st.health.state() {
             OpState::Stopped => 0,
+            // SRV_ST_STARTING while `slowstart` throttles it.
+            OpState::Running if s.warming().is_some() => 1,
             OpState::Running => 2,
             OpState::Stopping => 3,
         }
@@ -51,6 +55,8 @@ fn server_line(out: &mut String, be: &BackendRt, s: &ServerRt) {
         let down = st.health.state() == OpState::Stopped && s.track.is_none();
         let health = if st.admin.maint() || down {
             0
+        } else if st.forced_up {
+            UNCHECKED_FORCED_UP
         } else {
             UNCHECKED_HEALTH
         };
