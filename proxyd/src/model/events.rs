@@ -73,16 +73,10 @@ pub fn admin_change(be: &BackendRt, srv: &ServerRt, cause: Cause<'_>, log: &Logg
             if srv.shutdown_on_down {
                 srv.kill_sessions(crate::model::server::Ended::ServerDown);
             }
-            format!(
-                "{who} is going DOWN for maintenance. {} active and {} backup servers left. {} sessions active, 0 requeued, 0 remaining in queue.",
-                c.active, c.backup, c.sessions_active
-            )
+            enter_maint_line(&who, None, &c)
         }
         Cause::LeaveMaint => format!("{who} is UP/READY (leaving forced maintenance)."),
-        Cause::EnterDrain => format!(
-            "{who} enters drain state. {} active and {} backup servers online. 0 sessions requeued, 0 total in queue.",
-            c.active, c.backup
-        ),
+        Cause::EnterDrain => enter_drain_line(&who, None, &c),
         Cause::LeaveDrain => format!("{who} is UP (leaving forced drain)."),
         Cause::Check(_) | Cause::Cli => {
             after_change(be, log);
@@ -92,6 +86,23 @@ pub fn admin_change(be: &BackendRt, srv: &ServerRt, cause: Cause<'_>, log: &Logg
     log.state_change(Severity::Warning, &line);
     after_change(be, log);
     follow(be, srv, Some(log));
+}
+
+/// `via`: the tracked server a tracking one followed into maintenance.
+fn enter_maint_line(who: &str, via: Option<&str>, c: &Counts) -> String {
+    let via = via.map(|v| format!(" via {v}")).unwrap_or_default();
+    format!(
+        "{who} is going DOWN for maintenance{via}. {} active and {} backup servers left. {} sessions active, 0 requeued, 0 remaining in queue.",
+        c.active, c.backup, c.sessions_active
+    )
+}
+
+fn enter_drain_line(who: &str, via: Option<&str>, c: &Counts) -> String {
+    let via = via.map(|v| format!(" via {v}")).unwrap_or_default();
+    format!(
+        "{who} enters drain state{via}. {} active and {} backup servers online. 0 sessions requeued, 0 total in queue.",
+        c.active, c.backup
+    )
 }
 
 /// Give the servers that track `srv` its state (up, stopping or down; maintenance; drain), and
@@ -160,10 +171,7 @@ fn follow_log(
         if srv.shutdown_on_down {
             srv.kill_sessions(crate::model::server::Ended::ServerDown);
         }
-        Some(format!(
-            "{who} is going DOWN for maintenance via {via}. {} active and {} backup servers left. {} sessions active, 0 requeued, 0 remaining in queue.",
-            c.active, c.backup, c.sessions_active
-        ))
+        Some(enter_maint_line(&who, Some(via), &c))
     } else if was_maint && !now_maint {
         Some(format!("{who} is UP/READY (leaving maintenance)."))
     } else if now_maint {
@@ -179,10 +187,7 @@ fn follow_log(
             &c,
         ))
     } else if now_drain && !was_drain {
-        Some(format!(
-            "{who} enters drain state via {via}. {} active and {} backup servers online. 0 sessions requeued, 0 total in queue.",
-            c.active, c.backup
-        ))
+        Some(enter_drain_line(&who, Some(via), &c))
     } else if was_drain && !now_drain {
         // HAProxy says "forced" here too.
         Some(format!("{who} is UP (leaving forced drain)."))
