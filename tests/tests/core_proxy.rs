@@ -1652,3 +1652,31 @@ fn slowstart_throttles_a_server_that_comes_back() {
     eprintln!("{seen:#?}");
     assert_same_as_haproxy("slowstart", &seen);
 }
+
+/// `show env` is the environment the configuration sees: `setenv` names appended in order,
+/// `unsetenv` ones gone, as HAProxy's own environment after the same lines (HAProxy also adds
+/// `HAPROXY_CFGFILES`, `HAPROXY_CLI`…, which proxyd does not set).
+#[test]
+fn show_env_reflects_setenv_and_unsetenv() {
+    let srv = traffic::tagged("srv");
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = Config::new()
+            .global("setenv E2E_FIRST one")
+            .global("setenv E2E_SECOND two")
+            .global("unsetenv HOME")
+            .section(frontend(listen, &[]))
+            .backend(BackendSection::new("be").server("srv", srv.addr(), ""));
+        let daemon = under.start(cfg)?;
+        let all = daemon.query("show env");
+        // HAProxy adds its own HAPROXY_* variables after them.
+        let tail: Vec<&str> = all.lines().filter(|l| l.starts_with("E2E_")).collect();
+        Some(vec![
+            daemon.query("show env E2E_SECOND"),
+            daemon.query("show env HOME"),
+            format!("{tail:?}"),
+        ])
+    });
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("show env", &seen);
+}

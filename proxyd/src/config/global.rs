@@ -20,6 +20,17 @@ pub struct GlobalDraft {
     /// `setenv`/`presetenv`/`unsetenv` values, consulted before the process environment so
     /// that later lines see them, as in HAProxy.
     pub env: HashMap<String, Option<String>>,
+    /// The names of `env`, in the order they were first set (for `show env`).
+    pub env_order: Vec<String>,
+}
+
+impl GlobalDraft {
+    fn set_env(&mut self, name: String, value: Option<String>) {
+        if !self.env.contains_key(&name) {
+            self.env_order.push(name.clone());
+        }
+        self.env.insert(name, value);
+    }
 }
 
 impl Default for GlobalDraft {
@@ -44,9 +55,11 @@ impl Default for GlobalDraft {
                 gid: None,
                 hard_stop_after: None,
                 master_worker: false,
+                env: Vec::new(),
             },
             server_verify_required: true,
             env: HashMap::new(),
+            env_order: Vec::new(),
         }
     }
 }
@@ -471,7 +484,7 @@ pub fn setenv(g: &mut GlobalDraft, l: &Line, r: &mut Report) {
     if kw == "presetenv" && (g.env.get(&name).is_some_and(Option::is_some)) {
         return;
     }
-    g.env.insert(name, Some(l.arg(2).to_string()));
+    g.set_env(name, Some(l.arg(2).to_string()));
 }
 
 pub fn unsetenv(g: &mut GlobalDraft, l: &Line, r: &mut Report) {
@@ -479,7 +492,7 @@ pub fn unsetenv(g: &mut GlobalDraft, l: &Line, r: &mut Report) {
         return r.alert(l, "'unsetenv' expects at least 1 argument.");
     }
     for name in &l.words[1..] {
-        g.env.insert(name.clone(), None);
+        g.set_env(name.clone(), None);
     }
 }
 

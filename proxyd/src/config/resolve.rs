@@ -164,10 +164,13 @@ pub fn resolve(g: GlobalDraft, drafts: Vec<ProxyDraft>, r: &mut Report) -> Confi
         let Some(kind) = p.kind else { continue };
         proxies.push(proxy(p, kind, id, &drafts, r));
     }
-    Config {
-        global: g.global,
-        proxies,
-    }
+    let mut global = g.global;
+    global.env = g
+        .env_order
+        .iter()
+        .map(|n| (n.clone(), g.env.get(n).cloned().flatten()))
+        .collect();
+    Config { global, proxies }
 }
 
 fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut Report) -> Proxy {

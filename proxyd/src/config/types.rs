@@ -43,6 +43,9 @@ pub struct Global {
     pub hard_stop_after: Option<Duration>,
     /// `master-worker`.
     pub master_worker: bool,
+    /// `setenv`/`presetenv`/`unsetenv`, in the order the names were first set: what the
+    /// process environment looks like to the configuration (and to `show env`).
+    pub env: Vec<(String, Option<String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

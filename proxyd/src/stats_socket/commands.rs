@@ -221,16 +221,37 @@ fn show_version(_: &mut Ctx, _: &[String]) -> String {
     format!("{}\n", info::VERSION)
 }
 
-/// The process environment in its own order (what `"${VAR}"` in the configuration expands).
-fn show_env(_: &mut Ctx, args: &[String]) -> String {
-    let line = |k: &std::ffi::OsStr, v: &std::ffi::OsStr| {
-        format!("{}={}\n", k.to_string_lossy(), v.to_string_lossy())
-    };
+/// The environment the configuration sees (what `"${VAR}"` expands): the process's, in its
+/// own order, with `setenv` values in place, `unsetenv` ones gone and new names last, as
+/// HAProxy's `setenv` leaves its environment.
+fn show_env(ctx: &mut Ctx, args: &[String]) -> String {
+    let overlay = &ctx.model.config.global.env;
+    let set = |k: &str| overlay.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let mut vars: Vec<(String, String)> = std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .filter_map(|(k, v)| match set(&k) {
+            Some(Some(new)) => Some((k, new)),
+            Some(None) => None,
+            None => Some((k, v)),
+        })
+        .collect();
+    for (k, v) in overlay {
+        if let (Some(v), false) = (v, vars.iter().any(|(n, _)| n == k)) {
+            vars.push((k.clone(), v.clone()));
+        }
+    }
+    let line = |(k, v): &(String, String)| format!("{k}={v}\n");
     match args.get(2).filter(|a| !a.is_empty()) {
-        Some(name) => std::env::var_os(name).map_or("Variable not found\n".into(), |v| {
-            line(std::ffi::OsStr::new(name), &v)
-        }),
-        None => std::env::vars_os().map(|(k, v)| line(&k, &v)).collect(),
+        Some(name) => vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("Variable not found\n".into(), line),
+        None => vars.iter().map(line).collect(),
     }
 }
 
