@@ -480,8 +480,12 @@ pub fn setenv(g: &mut GlobalDraft, l: &Line, r: &mut Report) {
         return r.alert(l, format!("'{kw}' expects exactly 2 arguments."));
     }
     let name = l.arg(1).to_string();
-    // `presetenv` never overrides a value that already exists.
-    if kw == "presetenv" && (g.env.get(&name).is_some_and(Option::is_some)) {
+    // `presetenv` never overrides a value that already exists, set earlier or inherited.
+    let exists = match g.env.get(&name) {
+        Some(v) => v.is_some(),
+        None => std::env::var_os(&name).is_some(),
+    };
+    if kw == "presetenv" && exists {
         return;
     }
     g.set_env(name, Some(l.arg(2).to_string()));

@@ -302,6 +302,19 @@ fn global_keywords() {
 fn setenv_feeds_later_lines() {
     let c = ok(&with_timeouts("global\n  setenv PORT 7001\n  presetenv PORT 1\nfrontend f\n  bind \"127.0.0.1:${PORT}\"\n  default_backend b\nbackend b\n")).config;
     assert_eq!(c.proxies[0].binds[0].addrs[0].port(), 7001);
+    // An inherited variable is not overridden by `presetenv` either; `show env` gets the
+    // names in the order they were first set.
+    let c = ok(&with_timeouts(
+        "global\n  presetenv PATH /nowhere\n  setenv B 1\n  unsetenv A\n  setenv B 2\n",
+    ))
+    .config;
+    assert_eq!(
+        c.global.env,
+        vec![
+            ("B".to_string(), Some("2".to_string())),
+            ("A".to_string(), None)
+        ]
+    );
 }
 
 #[test]
