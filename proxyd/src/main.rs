@@ -111,6 +111,11 @@ fn main() -> ExitCode {
         eprint!("{USAGE}");
         return ExitCode::from(1);
     }
+    // HAProxy's own variables, set before the configuration is read so it can use them (and
+    // while the process still has one thread: the environment is not shared safely later).
+    std::env::set_var("HAPROXY_LOCALPEER", proxyd::model::hostname());
+    let files: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+    std::env::set_var("HAPROXY_CFGFILES", files.join(";"));
     let config = match load(&args.files, args.quiet) {
         Ok(c) => c,
         Err(e) => {

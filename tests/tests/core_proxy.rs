@@ -1654,8 +1654,8 @@ fn slowstart_throttles_a_server_that_comes_back() {
 }
 
 /// `show env` is the environment the configuration sees: `setenv` names appended in order,
-/// `unsetenv` ones gone, as HAProxy's own environment after the same lines (HAProxy also adds
-/// `HAPROXY_CFGFILES`, `HAPROXY_CLI`…, which proxyd does not set).
+/// `unsetenv` ones gone, as HAProxy's own environment after the same lines, with HAProxy's
+/// `HAPROXY_CFGFILES`.
 #[test]
 fn show_env_reflects_setenv_and_unsetenv() {
     let srv = traffic::tagged("srv");
@@ -1671,10 +1671,14 @@ fn show_env_reflects_setenv_and_unsetenv() {
         let all = daemon.query("show env");
         // HAProxy adds its own HAPROXY_* variables after them.
         let tail: Vec<&str> = all.lines().filter(|l| l.starts_with("E2E_")).collect();
+        let cfgfiles = daemon.config_path().display().to_string();
         Some(vec![
             daemon.query("show env E2E_SECOND"),
             daemon.query("show env HOME"),
             format!("{tail:?}"),
+            daemon
+                .query("show env HAPROXY_CFGFILES")
+                .replace(&cfgfiles, "CFG"),
         ])
     });
     eprintln!("{seen:#?}");
