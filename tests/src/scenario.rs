@@ -300,6 +300,57 @@ pub fn failing_checks_report_distinct_statuses(launch: impl Launch) {
     );
 }
 
+/// `verifyhost` on a TLS check without `check-sni`: a name the certificate does not carry is
+/// L6RSP "different from the configured one"; its own name, in any case, passes; with
+/// `check-sni` the SNI is what must match ("different from the expected one").
+pub fn verifyhost_names_the_certificate_a_check_expects(launch: impl Launch) {
+    let pki = Pki::new();
+    let web = Backend::https(pki.server.server_config(), 200);
+    let tls = config::tls_check(&pki.ca_file());
+    let cfg = Config::new().backend(
+        BackendSection::new("be")
+            .server(
+                "wrong",
+                web.addr(),
+                &format!("{tls} inter 300ms verifyhost wrong.example"),
+            )
+            .server(
+                "right",
+                web.addr(),
+                &format!("{tls} inter 300ms verifyhost LOCALHOST"),
+            )
+            .server(
+                "sni",
+                web.addr(),
+                &format!("{tls} inter 300ms verifyhost localhost check-sni wrong.example"),
+            ),
+    );
+    let Some(daemon) = launch(cfg) else { return };
+    let expected = [
+        (
+            "wrong",
+            "DOWN",
+            "L6RSP",
+            "Server presented an SSL certificate different from the configured one",
+        ),
+        ("right", "UP", "L6OK", ""),
+        (
+            "sni",
+            "DOWN",
+            "L6RSP",
+            "Server presented an SSL certificate different from the expected one",
+        ),
+    ];
+    daemon.wait_until("each check's outcome", CHECK_TIMEOUT, |d| {
+        let stat = d.show_stat();
+        expected.iter().all(|(srv, state, status, last_chk)| {
+            stat.get("be", srv, "status") == Some(*state)
+                && stat.get("be", srv, "check_status") == Some(*status)
+                && stat.get("be", srv, "last_chk") == Some(*last_chk)
+        })
+    });
+}
+
 /// A server whose status flips 200 → 503 → 200 goes DOWN after `fall` failed checks and UP after
 /// `rise` good ones, and each transition is logged on stderr.
 pub fn status_flip_takes_server_down_and_up_with_log_lines(launch: impl Launch) {

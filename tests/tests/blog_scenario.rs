@@ -41,6 +41,12 @@ fn failing_checks_report_distinct_statuses() {
 
 #[test]
 
+fn verifyhost_names_the_certificate_a_check_expects() {
+    scenario::verifyhost_names_the_certificate_a_check_expects(proxyd);
+}
+
+#[test]
+
 fn logs_down_and_up_when_check_status_flips() {
     scenario::status_flip_takes_server_down_and_up_with_log_lines(proxyd);
 }

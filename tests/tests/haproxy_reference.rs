@@ -36,6 +36,11 @@ fn haproxy_failing_checks_report_distinct_statuses() {
 }
 
 #[test]
+fn haproxy_verifyhost_names_the_certificate_a_check_expects() {
+    scenario::verifyhost_names_the_certificate_a_check_expects(Daemon::haproxy);
+}
+
+#[test]
 fn haproxy_logs_down_and_up_when_check_status_flips() {
     scenario::status_flip_takes_server_down_and_up_with_log_lines(Daemon::haproxy);
 }

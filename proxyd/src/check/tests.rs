@@ -173,6 +173,7 @@ fn tls_spec(verify: Verify, sni: Option<&str>) -> CheckTls {
     CheckTls {
         verify,
         sni: sni.map(str::to_string),
+        verify_host: None,
     }
 }
 
@@ -354,6 +355,39 @@ async fn check_sni_must_match_the_certificate() {
         "{out:?}"
     );
     assert!(out.detail.unwrap().contains("wrong.example"));
+}
+
+/// HAProxy 2.6.12, same certificate: `verifyhost` naming another host is L6RSP with the
+/// "configured one" text; the right name (in any case) passes; `check-sni`, when set, is what is
+/// verified instead.
+#[tokio::test]
+async fn verifyhost_must_match_the_certificate_when_no_sni_is_sent() {
+    let pki = pki();
+    let addr = backend(Behaviour::Hold, Some(pki.server.clone())).await;
+    let mut s = spec(addr);
+    let required = || Verify::Required {
+        ca_file: pki.ca_file.clone(),
+    };
+    let with_host = |sni: Option<&str>, host: &str| CheckTls {
+        verify_host: Some(host.to_string()),
+        ..tls_spec(required(), sni)
+    };
+    s.tls = Some(with_host(None, "wrong.example"));
+    let out = check(&s).await;
+    assert_eq!(
+        (out.status, out.info.as_str()),
+        (CheckStatus::L6Rsp, HOST_MISMATCH),
+        "{out:?}"
+    );
+    s.tls = Some(with_host(None, "LOCALHOST"));
+    assert_eq!(check(&s).await.status, CheckStatus::L6Ok);
+    s.tls = Some(with_host(Some("wrong.example"), "localhost"));
+    let out = check(&s).await;
+    assert_eq!(
+        (out.status, out.info.as_str()),
+        (CheckStatus::L6Rsp, NAME_MISMATCH),
+        "{out:?}"
+    );
 }
 
 #[tokio::test]

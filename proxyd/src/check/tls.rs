@@ -11,8 +11,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::WebPkiServerVerifier;
+use rustls::client::{verify_server_name, WebPkiServerVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::server::ParsedCertificate;
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
@@ -30,6 +31,25 @@ pub const HANDSHAKE_FAILURE: &str = "SSL handshake failure";
 /// `last_chk` when the certificate does not match `check-sni` (HAProxy's `CO_ER_SSL_MISMATCH_SNI`).
 pub const NAME_MISMATCH: &str =
     "Server presented an SSL certificate different from the expected one";
+/// `last_chk` when it does not match `verifyhost` (HAProxy's `CO_ER_SSL_MISMATCH`).
+pub const HOST_MISMATCH: &str =
+    "Server presented an SSL certificate different from the configured one";
+
+/// The certificate is not valid for `verifyhost`'s name (carried through rustls's error).
+#[derive(Debug)]
+struct VerifyHostMismatch(String);
+
+impl std::fmt::Display for VerifyHostMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "certificate name mismatch: not valid for '{}' (verifyhost)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for VerifyHostMismatch {}
 
 /// Builds the client configuration for one server's TLS checks; done once at start because the
 /// CA bundle is read from disk.
@@ -51,15 +71,29 @@ pub fn tls_client_config(tls: &CheckTls) -> Result<Arc<ClientConfig>, String> {
                 WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                     .build()
                     .map_err(|e| format!("ca-file '{}': {e}", ca_file.display()))?;
-            match tls.sni {
-                Some(_) => webpki,
-                None => Arc::new(ChainOnly {
-                    inner: webpki,
-                    trusted: load_certs(ca_file)?,
-                }),
-            }
+            // HAProxy checks the name sent as SNI, else `verifyhost`'s, else none.
+            let host = match (&tls.sni, &tls.verify_host) {
+                (Some(_), _) => return finish(provider, webpki),
+                (None, Some(h)) => Some(
+                    ServerName::try_from(h.to_ascii_lowercase())
+                        .map_err(|e| format!("verifyhost '{h}': {e}"))?,
+                ),
+                (None, None) => None,
+            };
+            Arc::new(ChainOnly {
+                inner: webpki,
+                trusted: load_certs(ca_file)?,
+                host,
+            })
         }
     };
+    finish(provider, verifier)
+}
+
+fn finish(
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    verifier: Arc<dyn ServerCertVerifier>,
+) -> Result<Arc<ClientConfig>, String> {
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS protocol versions: {e}"))?
@@ -161,6 +195,9 @@ fn classify(e: &io::Error, expected: &str) -> HandshakeError {
                 HANDSHAKE_FAILURE,
                 "certificate signature does not verify against the CA of the same name".to_string(),
             ),
+            CertificateError::Other(other) if other.0.is::<VerifyHostMismatch>() => {
+                (HOST_MISMATCH, other.0.to_string())
+            }
             other => (HANDSHAKE_FAILURE, format!("invalid certificate: {other}")),
         },
         Some(rustls::Error::InvalidMessage(_)) => (
@@ -225,8 +262,9 @@ impl ServerCertVerifier for AcceptAnyCertificate {
     }
 }
 
-/// `verify required` without `check-sni`: the chain must lead to the CA bundle, the name is not
-/// looked at. webpki checks the name last, so a name error means the chain was already accepted.
+/// `verify required` without `check-sni`: the chain must lead to the CA bundle; the name is
+/// looked at only with `verifyhost` (`host`), once the chain is accepted, as HAProxy's verify
+/// callback does. webpki checks the name last, so a name error means the chain was accepted.
 ///
 /// A server certificate that is itself in the CA bundle is trusted as OpenSSL trusts it, even when
 /// self-signed with `CA:TRUE` (what `openssl req -x509` makes, and what a per-server `ca-file`
@@ -236,6 +274,25 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 struct ChainOnly {
     inner: Arc<WebPkiServerVerifier>,
     trusted: Vec<CertificateDer<'static>>,
+    host: Option<ServerName<'static>>,
+}
+
+impl ChainOnly {
+    fn check_host(
+        &self,
+        end_entity: &CertificateDer<'_>,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let Some(host) = &self.host else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        let parsed = ParsedCertificate::try_from(end_entity)?;
+        verify_server_name(&parsed, host).map_err(|_| {
+            rustls::Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(
+                Arc::new(VerifyHostMismatch(host.to_str().into_owned())),
+            )))
+        })?;
+        Ok(ServerCertVerified::assertion())
+    }
 }
 
 impl ServerCertVerifier for ChainOnly {
@@ -252,7 +309,7 @@ impl ServerCertVerifier for ChainOnly {
             .iter()
             .any(|c| c.as_ref() == end_entity.as_ref())
         {
-            return Ok(ServerCertVerified::assertion());
+            return self.check_host(end_entity);
         }
         match self.inner.verify_server_cert(
             end_entity,
@@ -263,7 +320,8 @@ impl ServerCertVerifier for ChainOnly {
         ) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
+            )) => self.check_host(end_entity),
+            Ok(_) => self.check_host(end_entity),
             other => other,
         }
     }

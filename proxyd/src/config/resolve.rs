@@ -391,6 +391,7 @@ fn check_spec(
         Some(CheckTls {
             verify,
             sni: sp.check_sni.clone(),
+            verify_host: sp.verifyhost.clone(),
         })
     } else {
         None

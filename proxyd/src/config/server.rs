@@ -36,6 +36,7 @@ pub struct ServerParams {
     /// `track [<proxy>/]<server>` as written; resolved against the other proxies later.
     pub track: Option<String>,
     pub slowstart: Option<Duration>,
+    pub verifyhost: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +90,7 @@ const PARSED: &[&str] = &[
     "on-marked-down",
     "track",
     "slowstart",
+    "verifyhost",
 ];
 
 fn known(kw: &str) -> Option<Known> {
@@ -217,11 +219,6 @@ fn known(kw: &str) -> Option<Known> {
         ("agent-port", 1, NO_AGENT),
         ("agent-addr", 1, NO_AGENT),
         ("agent-send", 1, NO_AGENT),
-        (
-            "verifyhost",
-            1,
-            "TLS checks verify the certificate against 'check-sni' only; set 'check-sni' to the name",
-        ),
         ("socks4", 1, "servers are reached directly"),
         (
             "source",
@@ -338,6 +335,7 @@ const DYNAMIC: &[&str] = &[
     "sni",
     "ssl",
     "verify",
+    "verifyhost",
     "weight",
 ];
 
@@ -520,6 +518,7 @@ fn parse_params(
                 | "on-marked-down"
                 | "track"
                 | "slowstart"
+                | "verifyhost"
         );
         if takes_arg && val.is_empty() {
             return fail(r, format!("'{kw}' expects an argument."));
@@ -641,6 +640,7 @@ fn parse_params(
                 Err(e) => return e,
             },
             "track" => p.track = Some(val.to_string()),
+            "verifyhost" => p.verifyhost = Some(val.to_string()),
             "slowstart" => match values::time(val) {
                 Ok(d) => p.slowstart = Some(d),
                 Err(values::TimeError::Unexpected(c)) => {

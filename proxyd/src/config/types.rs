@@ -260,6 +260,8 @@ pub struct CheckTls {
     pub verify: Verify,
     /// `check-sni`.
     pub sni: Option<String>,
+    /// `verifyhost`: the name the certificate must carry when no SNI is sent.
+    pub verify_host: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
