@@ -12,7 +12,9 @@ use std::sync::Arc;
 use super::context::Ctx;
 use crate::logging;
 use crate::logging::time::human_time;
+use crate::model::server::ServerRt;
 use crate::model::sessions::Entry;
+use crate::model::{BackendRt, FrontendRt};
 
 /// `strtoul(s, NULL, 0)`: `0x` hexadecimal, a leading `0` octal, decimal otherwise, stopping at
 /// the first character that does not fit (0 when none does), as HAProxy reads these ids.
@@ -30,25 +32,44 @@ fn strtoul(s: &str) -> u64 {
     u64::from_str_radix(&digits[..end], radix).unwrap_or(0)
 }
 
-fn line(ctx: &Ctx, id: u64, e: &Entry) -> String {
+/// What a session's entry points at in the running model.
+struct Seen<'a> {
+    peer: std::net::SocketAddr,
+    proto: &'static str,
+    frontend: Option<&'a FrontendRt>,
+    backend: Option<&'a BackendRt>,
+    server: Option<Arc<ServerRt>>,
+}
+
+fn seen<'a>(ctx: &'a Ctx, e: &Entry) -> Seen<'a> {
     let peer = e.peer();
-    let proto = if peer.is_ipv4() { "tcpv4" } else { "tcpv6" };
-    let fe = ctx
-        .model
-        .frontends()
-        .find(|f| f.id == e.frontend)
-        .map_or("<NONE>", |f| f.name.as_str());
-    let be = ctx
-        .model
-        .backends()
-        .find(|b| b.id == e.backend)
-        .map_or("<NONE>", |b| b.name.as_str());
-    let srv = e.server.as_ref().and_then(|w| w.upgrade());
-    let srv = srv.as_ref().map_or("<none>", |s| s.name.as_str());
+    Seen {
+        peer,
+        proto: if peer.is_ipv4() { "tcpv4" } else { "tcpv6" },
+        frontend: ctx
+            .model
+            .frontends()
+            .find(|f| f.id == e.frontend)
+            .map(|f| &**f),
+        backend: ctx
+            .model
+            .backends()
+            .find(|b| b.id == e.backend)
+            .map(|b| &**b),
+        server: e.server.as_ref().and_then(|w| w.upgrade()),
+    }
+}
+
+fn line(ctx: &Ctx, id: u64, e: &Entry) -> String {
+    let s = seen(ctx, e);
     format!(
-        "0x{id:x}: proto={proto} src={}:{} fe={fe} be={be} srv={srv} age={}\n",
-        peer.ip(),
-        peer.port(),
+        "0x{id:x}: proto={} src={}:{} fe={} be={} srv={} age={}\n",
+        s.proto,
+        s.peer.ip(),
+        s.peer.port(),
+        s.frontend.map_or("<NONE>", |f| f.name.as_str()),
+        s.backend.map_or("<NONE>", |b| b.name.as_str()),
+        s.server.as_ref().map_or("<none>", |x| x.name.as_str()),
         human_time(ctx.model.global.sessions.age(e).as_secs() as i64)
     )
 }
@@ -56,25 +77,37 @@ fn line(ctx: &Ctx, id: u64, e: &Entry) -> String {
 /// `show sess <id>` / `show sess all`: HAProxy's detailed layout, with the lines a TCP
 /// session has.
 fn detail(ctx: &Ctx, id: u64, e: &Entry) -> String {
+    let s = seen(ctx, e);
     let age = ctx.model.global.sessions.age(e);
     let accepted = std::time::SystemTime::now()
         .checked_sub(age)
         .unwrap_or(std::time::UNIX_EPOCH);
-    let peer = e.peer();
-    let proto = if peer.is_ipv4() { "tcpv4" } else { "tcpv6" };
     let mut out = format!(
-        "0x{id:x}: [{}] id={id} proto={proto} source={}:{}\n",
+        "0x{id:x}: [{}] id={id} proto={} source={}:{}\n",
         logging::time::date(accepted, true),
-        peer.ip(),
-        peer.port()
+        s.proto,
+        s.peer.ip(),
+        s.peer.port()
     );
-    if let Some(fe) = ctx.model.frontends().find(|f| f.id == e.frontend) {
-        let _ = writeln!(out, "  frontend={} (id={} mode=tcp)", fe.name, fe.id);
+    if let Some(fe) = s.frontend {
+        let _ = writeln!(
+            out,
+            "  frontend={} (id={} mode={})",
+            fe.name,
+            fe.id,
+            fe.mode.name()
+        );
     }
-    if let Some(be) = ctx.model.backends().find(|b| b.id == e.backend) {
-        let _ = writeln!(out, "  backend={} (id={} mode=tcp)", be.name, be.id);
+    if let Some(be) = s.backend {
+        let _ = writeln!(
+            out,
+            "  backend={} (id={} mode={})",
+            be.name,
+            be.id,
+            be.mode.name()
+        );
     }
-    if let Some(srv) = e.server.as_ref().and_then(|w| w.upgrade()) {
+    if let Some(srv) = &s.server {
         let _ = writeln!(
             out,
             "  server={} (id={}) addr={}",
