@@ -18,7 +18,7 @@ use e2e::client;
 use e2e::daemon::Daemon;
 use e2e::ports;
 use e2e::socket::{self, StatTable};
-use e2e::topology::{raw_fields, raw_stat, Topology, SETTLED};
+use e2e::topology::{raw_fields, raw_stat, Binds, Topology, SETTLED};
 use runtime_api::fields::{FIELDS, HAPROXY_26_COUNT};
 
 /// HAProxy 2.6 and proxyd on the same topology, both settled.
@@ -26,18 +26,23 @@ struct Pair {
     topo: Topology,
     haproxy: Daemon,
     proxyd: Daemon,
+    /// Where each listens: (HAProxy's, proxyd's).
+    binds: (Binds, Binds),
 }
 
 fn pair() -> Option<Pair> {
     let topo = Topology::new();
-    let haproxy = Daemon::haproxy(topo.config().0)?;
-    let proxyd = Daemon::proxyd(topo.config().0);
+    let (h_cfg, h_binds) = topo.config();
+    let haproxy = Daemon::haproxy(h_cfg)?;
+    let (x_cfg, x_binds) = topo.config();
+    let proxyd = Daemon::proxyd(x_cfg);
     topo.wait_settled(&haproxy);
     topo.wait_settled(&proxyd);
     Some(Pair {
         topo,
         haproxy,
         proxyd,
+        binds: (h_binds, x_binds),
     })
 }
 
@@ -400,6 +405,10 @@ fn bad_commands_and_levels_get_haproxy_answers() {
         "del server be/nosuch",
         "del server be",
         "show env E2E_NOT_SET",
+        "show errors nosuch",
+        "show errors #999",
+        "show errors 0",
+        "show servers conn nosuch",
         "show sess 0xdeadbeef0",
         "shutdown session",
         "shutdown session abc",
@@ -419,6 +428,7 @@ fn bad_commands_and_levels_get_haproxy_answers() {
         "del server be/up1",
         "show env HOME",
         "show sess",
+        "show errors",
         "shutdown session 0x1",
         "disable server be/up1",
         "set server be/up1 state maint",
@@ -470,6 +480,82 @@ fn bad_commands_and_levels_get_haproxy_answers() {
         assert_eq!(d.stat("be", "up1", "status"), "UP");
         assert_eq!(d.query("get weight be/up1"), "1 (initial 1)\n\n");
     }
+}
+
+/// With sessions open, HAProxy's TCP mode counts no server connection as in use (each is private
+/// to its session) and estimates 1 needed once a server saw a connection or a check: the same
+/// on both sides in `show stat` and `show servers conn`, including the pool settings of servers
+/// added at run time. `show errors` has no capture to show on either.
+#[test]
+fn servers_conn_and_used_connections_match_haproxy_with_sessions_open() {
+    let Some(p) = pair() else { return };
+    let mut held = Vec::new();
+    for (d, binds) in [(&p.haproxy, p.binds.0), (&p.proxyd, p.binds.1)] {
+        let fe = binds.fe;
+        for _ in 0..4 {
+            let mut c =
+                client::connect(fe).unwrap_or_else(|e| d.fail(&format!("connect {fe}: {e}")));
+            c.write_all(b"x")
+                .unwrap_or_else(|e| d.fail(&format!("send: {e}")));
+            let mut b = [0u8; 1];
+            c.read_exact(&mut b)
+                .unwrap_or_else(|e| d.fail(&format!("echo: {e}")));
+            held.push(c);
+        }
+        d.wait_until("4 sessions open", Duration::from_secs(10), |d| {
+            num(d, "fe", "FRONTEND", "scur") == 4
+        });
+        let echo = p.topo.echo.addr();
+        for cmd in [
+            format!("add server be/dyn {echo} pool-max-conn 3 pool-purge-delay 2s"),
+            format!("add server be/dyn0 {echo}"),
+        ] {
+            assert_eq!(d.query(&cmd), "New server registered.\n\n", "{cmd}");
+        }
+    }
+    let columns = |d: &Daemon| -> Vec<(String, String, String)> {
+        let stat = d.show_stat();
+        stat.rows
+            .iter()
+            .filter(|r| r.get("type").map(String::as_str) == Some("2"))
+            .map(|r| {
+                let get = |c: &str| r.get(c).cloned().unwrap_or_default();
+                (
+                    format!("{}/{}", get("pxname"), get("svname")),
+                    get("used_conn_cur"),
+                    get("need_conn_est"),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(columns(&p.haproxy), columns(&p.proxyd));
+    assert!(
+        columns(&p.proxyd)
+            .iter()
+            .any(|(_, used, need)| used == "0" && need == "1"),
+        "no server shows its connections"
+    );
+    for cmd in [
+        "show servers conn",
+        "show servers conn be",
+        "show servers conn #3",
+    ] {
+        assert_eq!(p.haproxy.query(cmd), p.proxyd.query(cmd), "{cmd}");
+    }
+    let dated = |d: &Daemon, cmd: &str| {
+        let text = d.query(cmd);
+        let (head, tail) = text.split_once('[').unwrap_or((&text, ""));
+        let tail = tail.split_once(']').map_or("", |(_, t)| t);
+        format!("{head}[…]{tail}")
+    };
+    for cmd in ["show errors", "show errors fe request", "show errors -1"] {
+        assert_eq!(dated(&p.haproxy, cmd), dated(&p.proxyd, cmd), "{cmd}");
+    }
+    assert_eq!(
+        dated(&p.proxyd, "show errors"),
+        "Total events captured on […] : 0\n\n"
+    );
+    drop(held);
 }
 
 /// Raw exchanges on one connection: `a;b`, two lines in one write, an unterminated last line,

@@ -11,7 +11,7 @@ use super::global::GlobalDraft;
 use super::proxy::ProxyDraft;
 use super::server::ServerDraft;
 use super::types::{
-    CheckSpec, CheckTls, Config, HttpCheck, Mode, Proxy, ProxyKind, Server, Verify,
+    CheckSpec, CheckTls, Config, HttpCheck, Mode, PoolSettings, Proxy, ProxyKind, Server, Verify,
 };
 
 const DEFAULT_INTER: Duration = Duration::from_secs(2);
@@ -345,6 +345,13 @@ pub fn server(
         slowstart: s.params.slowstart.map_or(0, |d| {
             d.as_millis().div_ceil(1000).min(u32::MAX as u128) as u32
         }),
+        pool: PoolSettings {
+            purge_delay_ms: s
+                .params
+                .pool_purge_delay
+                .map_or(5000, |d| d.as_millis().min(u32::MAX as u128) as u32),
+            max_conn: s.params.pool_max_conn.unwrap_or(-1),
+        },
         track: s.params.track.as_ref().map(|t| match t.split_once('/') {
             Some(_) => t.clone(),
             None => format!("{}/{t}", p.name),

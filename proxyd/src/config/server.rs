@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::diag::{did_you_mean, Diagnostic, Report};
 use super::lexer::Line;
 use super::proxy::ProxyDraft;
-use super::types::{Proxy, Server};
+use super::types::{PoolSettings, Proxy, Server};
 use super::{resolve, values};
 
 #[derive(Debug, Clone, Default)]
@@ -37,6 +37,8 @@ pub struct ServerParams {
     pub track: Option<String>,
     pub slowstart: Option<Duration>,
     pub verifyhost: Option<String>,
+    pub pool_purge_delay: Option<Duration>,
+    pub pool_max_conn: Option<i32>,
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +93,8 @@ const PARSED: &[&str] = &[
     "track",
     "slowstart",
     "verifyhost",
+    "pool-purge-delay",
+    "pool-max-conn",
 ];
 
 fn known(kw: &str) -> Option<Known> {
@@ -102,8 +106,6 @@ fn known(kw: &str) -> Option<Known> {
         ("proto", 1),
         ("allow-0rtt", 0),
         ("pool-low-conn", 1),
-        ("pool-max-conn", 1),
-        ("pool-purge-delay", 1),
         ("pool-conn-name", 1),
         ("max-reuse", 1),
         ("redir", 1),
@@ -337,6 +339,8 @@ const DYNAMIC: &[&str] = &[
     "verify",
     "verifyhost",
     "weight",
+    "pool-max-conn",
+    "pool-purge-delay",
 ];
 
 /// `add server <px>/<name> <addr> [params]` on the runtime API: the words are read as a
@@ -396,7 +400,16 @@ pub fn dynamic(px: &Proxy, name: &str, words: &[String]) -> Result<Server, Strin
     if r.has_alerts() {
         return Err(cli_alert(&r, &who));
     }
-    Ok(cfg)
+    // HAProxy 2.6 gives a server added at run time no pool unless asked: no purge delay and
+    // a limit of 0 idle connections (configured servers get 5 s and no limit).
+    let pool = PoolSettings {
+        purge_delay_ms: s
+            .params
+            .pool_purge_delay
+            .map_or(0, |d| d.as_millis().min(u32::MAX as u128) as u32),
+        max_conn: s.params.pool_max_conn.unwrap_or(0),
+    };
+    Ok(Server { pool, ..cfg })
 }
 
 /// The last alert of `r` (a bad `ca-file` has two; the CLI gives HAProxy's last) as the
@@ -519,7 +532,12 @@ fn parse_params(
                 | "track"
                 | "slowstart"
                 | "verifyhost"
+                | "pool-purge-delay"
+                | "pool-max-conn"
         );
+        if kw.starts_with("pool-") && val.is_empty() {
+            return fail(r, format!("'{kw}' expects <value> as argument.."));
+        }
         if takes_arg && val.is_empty() {
             return fail(r, format!("'{kw}' expects an argument."));
         }
@@ -544,6 +562,11 @@ fn parse_params(
             "maxconn" => match int(r) {
                 Ok(n) => p.maxconn = n,
                 Err(e) => return e,
+            },
+            // HAProxy reads it with atoi(): anything but a number is 0.
+            "pool-max-conn" => match val.parse::<i64>().unwrap_or(0) {
+                n @ -1..=0x7fff_ffff => p.pool_max_conn = Some(n as i32),
+                _ => return fail(r, format!("'{kw}' must be >= -1.")),
             },
             "maxqueue" => match int(r) {
                 Ok(n) => p.maxqueue = n,
@@ -641,6 +664,16 @@ fn parse_params(
             },
             "track" => p.track = Some(val.to_string()),
             "verifyhost" => p.verifyhost = Some(val.to_string()),
+            "pool-purge-delay" => match values::time(val) {
+                Ok(d) => p.pool_purge_delay = Some(d),
+                Err(values::TimeError::Unexpected(c)) => {
+                    return fail(
+                        r,
+                        format!("unexpected character '{c}' in argument to <{kw}>.."),
+                    )
+                }
+                Err(e) => return fail(r, e.describe(kw, val)),
+            },
             "slowstart" => match values::time(val) {
                 Ok(d) => p.slowstart = Some(d),
                 Err(values::TimeError::Unexpected(c)) => {

@@ -866,3 +866,41 @@ fn slowstart_is_kept_in_whole_seconds_and_bad_values_are_refused() {
         "[t.cfg:6] : 'server b1/s1' : unexpected character 'x' in 'slowstart' argument of server s1..",
     );
 }
+
+#[test]
+fn pool_settings_are_kept_for_show_servers_conn_and_bad_values_are_refused() {
+    let c = ok(&with_timeouts(
+        "backend b\n  server s 127.0.0.1:1 pool-purge-delay 7s pool-max-conn 12\n  server t 127.0.0.1:1\n",
+    ))
+    .config;
+    let pools: Vec<(u32, i32)> = c.proxies[0]
+        .servers
+        .iter()
+        .map(|s| (s.pool.purge_delay_ms, s.pool.max_conn))
+        .collect();
+    assert_eq!(pools, vec![(7000, 12), (5000, -1)]);
+    // HAProxy 2.6.12's words, double periods included.
+    for (line, message) in [
+        (
+            "pool-purge-delay 7x",
+            "'server b1/s1' : unexpected character 'x' in argument to <pool-purge-delay>..",
+        ),
+        (
+            "pool-max-conn -5",
+            "'server b1/s1' : 'pool-max-conn' must be >= -1.",
+        ),
+        (
+            "pool-max-conn",
+            "'server b1/s1' : 'pool-max-conn' expects <value> as argument..",
+        ),
+        (
+            "pool-purge-delay",
+            "'server b1/s1' : 'pool-purge-delay' expects <value> as argument..",
+        ),
+    ] {
+        assert_has(
+            &with_timeouts(&format!("backend b1\n  server s1 127.0.0.1:1 {line}\n")),
+            &format!("[t.cfg:6] : {message}"),
+        );
+    }
+}

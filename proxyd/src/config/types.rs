@@ -228,9 +228,30 @@ pub struct Server {
     pub track: Option<String>,
     /// `slowstart` in whole seconds (rounded up, as HAProxy keeps it); 0 = none.
     pub slowstart: u32,
+    /// `pool-purge-delay` and `pool-max-conn`: HAProxy's idle-connection pool, which TCP mode
+    /// never fills; kept for `show servers conn`.
+    pub pool: PoolSettings,
     /// `check` given: how this server is checked.
     pub check: Option<CheckSpec>,
     pub line: usize,
+}
+
+/// A server's idle-connection pool settings as configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// `pool-purge-delay` in milliseconds (HAProxy's default 5 s).
+    pub purge_delay_ms: u32,
+    /// `pool-max-conn`: -1 = unlimited, HAProxy's default.
+    pub max_conn: i32,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            purge_delay_ms: 5000,
+            max_conn: -1,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use super::counters::Counters;
 use super::BackendRt;
 use crate::check::{self, CheckOutcome, Health, OpState};
-use crate::config::{self, CheckSpec};
+use crate::config::{self, CheckSpec, PoolSettings};
 
 /// HAProxy's `BE_WEIGHT_SCALE`: dynamic algorithms count weights in sixteenths.
 pub const WEIGHT_SCALE: u64 = 16;
@@ -154,6 +154,7 @@ pub struct ServerRt {
     pub weight: AtomicU32,
     /// `slowstart` in seconds (0 = none).
     pub slowstart: u32,
+    pub pool: PoolSettings,
     /// While warming up after coming back: 1 + the second (on [`clock_secs`]) it came back;
     /// 0 otherwise. Read by the data path, so an atomic beside the state.
     warming_since: AtomicU64,
@@ -163,6 +164,9 @@ pub struct ServerRt {
     pub dynamic: bool,
     /// Removed with `del server`: its check task ends.
     pub deleted: AtomicBool,
+    /// A connection to it was attempted at least once (HAProxy's `est_need_conns` in TCP mode:
+    /// set by the first connection, never cleared, not even by `clear counters all`).
+    pub connected_once: AtomicBool,
     /// `track`: the server whose state this one takes (`backend/server`, the `tracked` column).
     pub track: Option<String>,
     /// Who tracks whom in the running model; set when the model is built.
@@ -222,9 +226,11 @@ impl ServerRt {
             kill,
             dynamic: false,
             deleted: AtomicBool::new(false),
+            connected_once: AtomicBool::new(false),
             track: cfg.track.clone(),
             links: Mutex::default(),
             slowstart: cfg.slowstart,
+            pool: cfg.pool,
             warming_since: AtomicU64::new(0),
         };
         if let Ok(mut st) = srv.state.lock() {
@@ -448,6 +454,7 @@ mod tests {
             shutdown_on_down: false,
             track: None,
             slowstart: 0,
+            pool: PoolSettings::default(),
             check: check.then(|| CheckSpec {
                 target: addr,
                 port_set: None,

@@ -205,6 +205,7 @@ async fn assign_and_connect(
         srv.counters.mark_last_session();
         srv.counters.connect.fetch_add(1, Relaxed);
         be.counters.connect.fetch_add(1, Relaxed);
+        srv.connected_once.store(true, Relaxed);
         registered.set_server(&srv);
         let t0 = Instant::now();
         let res = tokio::time::timeout(connect_timeout, TcpStream::connect(srv.addr)).await;

@@ -12,7 +12,7 @@ use runtime_api::row::{RowKind, StatRow, Value};
 use crate::check::OpState;
 use crate::config::Mode;
 use crate::model::counters::Counters;
-use crate::model::server::{ServerRt, WEIGHT_SCALE};
+use crate::model::server::{ServerRt, ServerState, WEIGHT_SCALE};
 use crate::model::{BackendRt, FrontendRt, Model, ProxyRt, FE_OPEN, FE_PAUSED};
 
 /// What a caller wants in the dump (`show stat` arguments, page options).
@@ -293,18 +293,46 @@ pub fn server_row(be: &BackendRt, s: &ServerRt, opts: &Options) -> StatRow {
     r.set(idx::SRV_ICUR, Value::U32(0));
     r.set(idx::IDLE_CONN_CUR, Value::U32(0));
     r.set(idx::SAFE_CONN_CUR, Value::U32(0));
-    r.set(idx::USED_CONN_CUR, u32v(&c.scur));
-    // HAProxy's estimate counts every connection the server saw, its health checks' included:
-    // a checked server shows at least 1 once a check ran.
-    let checked_once = s.check.is_some() && (st.last_check.is_some() || st.check_running);
-    let need = c.smax.load(Relaxed).max(checked_once as u64);
-    r.set(
-        idx::NEED_CONN_EST,
-        Value::U32(need.min(u32::MAX as u64) as u32),
-    );
+    let usage = ConnUsage::of(be, s, &st);
+    r.set(idx::USED_CONN_CUR, Value::U32(usage.used));
+    r.set(idx::NEED_CONN_EST, Value::U32(usage.needed));
     r.set(idx::SRID, Value::U32(0));
     r.set(idx::PRIV_IDLE_CUR, Value::U32(0));
     r
+}
+
+/// HAProxy's accounting of a server's connections in use (`used_conn_cur`, `need_conn_est`,
+/// `show servers conn`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnUsage {
+    pub used: u32,
+    pub max_used: u32,
+    pub needed: u32,
+}
+
+impl ConnUsage {
+    pub fn of(be: &BackendRt, s: &ServerRt, st: &ServerState) -> ConnUsage {
+        // Every connection the server saw counts, its health checks' included: a checked server
+        // shows at least 1 once a check ran.
+        let checked_once = s.check.is_some() && (st.last_check.is_some() || st.check_running);
+        let once = (checked_once || s.connected_once.load(Relaxed)) as u64;
+        let c = &s.counters;
+        let (used, max_used) = match be.mode {
+            // In TCP mode HAProxy makes each server connection private to its session, which
+            // takes it out of the server's used count as soon as it is made: with 400 sessions
+            // open it shows 0 used, and 1 (the count the first connection reached) as the most
+            // used and the estimate. Nothing lowers them: the purge that would runs only for
+            // servers with idle connections.
+            Mode::Tcp => (0, once),
+            Mode::Http => (c.scur.load(Relaxed), c.smax.load(Relaxed).max(once)),
+        };
+        let clamp = |v: u64| v.min(u32::MAX as u64) as u32;
+        ConnUsage {
+            used: clamp(used),
+            max_used: clamp(max_used),
+            needed: clamp(max_used),
+        }
+    }
 }
 
 pub fn backend_row(be: &BackendRt, opts: &Options) -> StatRow {

@@ -37,6 +37,16 @@ const COMMANDS: &[Command] = &[
         run: servers::show_servers_state,
     },
     Command {
+        words: &["show", "servers", "conn"],
+        level: Level::User,
+        run: servers::show_servers_conn,
+    },
+    Command {
+        words: &["show", "errors"],
+        level: Level::Operator,
+        run: show_errors,
+    },
+    Command {
         words: &["show", "backend"],
         level: Level::User,
         run: servers::show_backend,
@@ -215,6 +225,44 @@ pub fn execute(ctx: &mut Ctx, words: &[String]) -> Effect {
 
 fn show_cli_level(ctx: &mut Ctx, _: &[String]) -> String {
     format!("{}\n", ctx.level.name())
+}
+
+/// `show errors [<px>] [request|response]`: HAProxy's captures of requests and responses its
+/// HTTP parser rejected. proxyd never parses the traffic it forwards (as HAProxy does not in
+/// TCP mode), so there is never a capture: the answer is HAProxy's header with 0 events.
+fn show_errors(ctx: &mut Ctx, args: &[String]) -> String {
+    if let Some(px) = args.get(2) {
+        // HAProxy takes a proxy's name or `#id`, else whatever number atoi() reads, unchecked.
+        let known = ctx.model.backend(px).is_some() || ctx.model.frontend(px).is_some();
+        if !known && c_atoi(px) == 0 {
+            return "No such proxy.\n".into();
+        }
+    }
+    format!(
+        "Total events captured on [{}] : 0\n",
+        crate::logging::time::date(std::time::SystemTime::now(), false)
+    )
+}
+
+/// C's atoi(): optional blanks and sign, then digits up to the first other character.
+fn c_atoi(s: &str) -> i64 {
+    let t = s.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let n = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |n, d| {
+            n.saturating_mul(10).saturating_add((d - b'0') as i64)
+        });
+    if neg {
+        -n
+    } else {
+        n
+    }
 }
 
 fn show_version(_: &mut Ctx, _: &[String]) -> String {

@@ -1,4 +1,5 @@
-//! `show servers state` (the version-1 server-state format) and `show backend`.
+//! `show servers state` (the version-1 server-state format), `show servers conn` and
+//! `show backend`.
 
 use std::fmt::Write as _;
 
@@ -8,6 +9,7 @@ use super::context::Ctx;
 use crate::check::OpState;
 use crate::model::server::ServerRt;
 use crate::model::BackendRt;
+use crate::stats::ConnUsage;
 
 const HEADER: &str = "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n";
 
@@ -116,6 +118,51 @@ pub fn show_servers_state(ctx: &mut Ctx, args: &[String]) -> String {
                     server_line(&mut out, be, s);
                 }
             }
+        }
+    }
+    out
+}
+
+/// `show servers conn [<backend>]`: each server's connection pool as HAProxy 2.6 prints it.
+/// Passthrough never pools a connection, so the idle and safe counts are 0 (as in HAProxy's TCP
+/// mode); the per-thread idle counts are printed only for servers whose pool may hold
+/// connections (`pool-max-conn` other than 0), as HAProxy allocates them only then.
+pub fn show_servers_conn(ctx: &mut Ctx, args: &[String]) -> String {
+    let threads = ctx.model.global.nbthread;
+    let mut out = format!(
+        "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[{threads}]\n"
+    );
+    let backends: Vec<_> = match args.get(3) {
+        Some(name) => match ctx.model.backend(name) {
+            Some(be) => vec![be.clone()],
+            None => return "Can't find backend.\n".into(),
+        },
+        None => ctx.model.backends().cloned().collect(),
+    };
+    for be in &backends {
+        for s in be.servers().iter() {
+            let Ok(st) = s.state.lock() else { continue };
+            let usage = ConnUsage::of(be, s, &st);
+            drop(st);
+            let _ = write!(
+                out,
+                "{}/{} {}/{} {} {} - {} {} {} {} 0 0 {} 0",
+                be.name,
+                s.name,
+                be.id,
+                s.id,
+                s.addr.ip(),
+                s.addr.port(),
+                s.pool.purge_delay_ms,
+                usage.used,
+                usage.max_used,
+                usage.needed,
+                s.pool.max_conn,
+            );
+            if s.pool.max_conn != 0 {
+                out.push_str(&" 0".repeat(threads));
+            }
+            out.push('\n');
         }
     }
     out
