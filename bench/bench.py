@@ -15,15 +15,21 @@ Scenarios:
                      and, for each, the proxy's CPU time (/proc/PID/stat) per request
   idle 1,000         1,000 TLS connections held open       proxy VmRSS delta per connection
   check load         10,000 servers, HTTPS checks, inter 2s, 20 s window:
-                     CPU (share of one core, /proc/PID/stat), VmRSS, lateness p50/p99: how
-                     long after it was due (previous answer + inter, the schedule both proxies
-                     use) the backend accepted each check's connection ($connection_time)
+                     CPU (share of one core, /proc/PID/stat), VmRSS, and how late checks are,
+                     against when each was due (the end of the server's previous check + inter,
+                     the schedule both proxies use):
+                     - fired late: the proxy's SYN against the end of its previous check, both
+                       taken on the wire (tcpdump on lo: the proxy's SYN and its FIN or RST);
+                       what the proxy's scheduler alone decides
+                     - accepted late: nginx's accept ($msec - $connection_time) against its
+                       previous answer; adds the backend's accept queue to the above
 
 Environment: PROXYD_BIN (required), BENCH_SECONDS (wrk duration, default 5), BENCH_ROUNDS
 (default 5), BENCH_NGINX_WORKERS (default 2), BENCH_KEEP (keep the files), BENCH_CHECK_SECONDS (default 20), BENCH_PORT_BASE (default 27000),
 BENCH_OUT (default bench/results.md), BENCH_SKIP (comma list of: data,idle,checks).
 """
 
+import bisect
 import json
 import os
 import resource
@@ -31,6 +37,7 @@ import shutil
 import socket
 import ssl
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -57,6 +64,8 @@ CHECK_BACKENDS = 100
 CHECK_SERVERS_PER_BACKEND = 100  # 10,000 servers; (port, URI) names one server
 CHECK_INTER_S = 2.0
 CHECK_WARMUP_S = 5.0
+CHECK_MIN_PAIRS = 1000  # wire figures from fewer check pairs are left out
+TCPDUMP = shutil.which("tcpdump") or "/usr/bin/tcpdump"
 
 DATA_PORT = PORT_BASE
 PROXY_PORTS = {  # (kind, threads) -> port
@@ -90,6 +99,8 @@ def run(cmd, **kw):
 
 def port_free(port):
     with socket.socket() as s:
+        # As the listeners will: connections of an earlier run left in TIME_WAIT do not count.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
             return True
@@ -186,7 +197,7 @@ http {{
   ssl_certificate_key {pki.key};
   ssl_protocols TLSv1.2 TLSv1.3;
   ssl_session_cache shared:bench:20m;
-  log_format chk '$msec $connection_time $server_port $request_uri';
+  log_format chk '$msec $connection_time $server_port $request_uri $remote_port $ssl_session_reused';
   server {{
     # Without reuseport whichever worker wakes first accepts most of wrk's connections (all 4
     # of the bulk ones, often), and how many landed on each worker moved throughput by more
@@ -388,31 +399,126 @@ def check_backend_lines(pki):
     return lines
 
 
-def lateness(nginx, t0, t1):
-    """How late each check fired, seen by the backend, for the checks answered in [t0, t1].
+class WireCapture:
+    """The proxy's SYNs and FIN/RSTs towards the check ports, seen on lo by tcpdump: when each
+    check really started and ended, whatever the backend did with it. Needs CAP_NET_RAW; without
+    it (or without tcpdump) the wire figures are left out."""
 
-    Both proxies schedule a server's next check `inter` after the previous one ends, so a
-    check is due at (previous answer + inter); it fired when its connection was accepted
-    (answer time minus nginx's $connection_time). Returns (servers seen, checks seen, sorted
-    lateness in ms, sorted check durations in ms from accept to answer)."""
-    seen = {}
+    FILTER = (f"tcp dst portrange {CHECK_PORT0}-{CHECK_PORT0 + CHECK_PORTS - 1} and "
+              "(tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn or tcp[tcpflags] & (tcp-fin|tcp-rst) != 0)")
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.proc = None
+        if not Path(TCPDUMP).exists():
+            log("tcpdump not found: checks' firing lateness left out")
+            return
+        self.proc = subprocess.Popen(
+            [TCPDUMP, "-i", "lo", "-n", "-s", "96", "-B", "32768", "-Z", "root", "-w", str(path),
+             self.FILTER],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # tcpdump says "listening on lo" once its filter is in place.
+        line = self.proc.stderr.readline().decode(errors="replace")
+        if "listening" not in line:
+            log(f"tcpdump did not start ({line.strip()}): checks' firing lateness left out")
+            self.proc.wait()
+            self.proc = None
+
+    def cpu_s(self):
+        return cpu_s(self.proc.pid) if self.proc else 0.0
+
+    def stop(self):
+        """Stops the capture; returns {(source port, destination port): ([SYN times], [FIN/RST times])}."""
+        if self.proc is None:
+            return None
+        self.proc.terminate()
+        self.proc.wait(10)
+        flows = {}
+        for t, sport, dport, flags in read_pcap(self.path):
+            syns, ends = flows.setdefault((sport, dport), (set(), set()))
+            if flags & 0x02:
+                syns.add(t)
+            else:
+                ends.add(t)
+        self.path.unlink(missing_ok=True)
+        return {k: (sorted(a), sorted(b)) for k, (a, b) in flows.items()}
+
+
+def read_pcap(path):
+    """(time, source port, destination port, TCP flags) of each IPv4 TCP packet of a pcap file.
+    On lo every packet is captured twice (out and in); callers deduplicate by time."""
+    data = path.read_bytes()
+    if len(data) < 24:
+        return []
+    magic, = struct.unpack("<I", data[:4])
+    scale = 1e9 if magic == 0xA1B23C4D else 1e6
+    link, = struct.unpack("<I", data[20:24])
+    l2 = {1: 14, 113: 16}.get(link, 0)  # Ethernet (lo), Linux cooked
+    out, off = [], 24
+    while off + 16 <= len(data):
+        sec, frac, incl, _ = struct.unpack("<IIII", data[off:off + 16])
+        pkt = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        ip = pkt[l2:]
+        if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
+            continue
+        tcp = ip[(ip[0] & 15) * 4:]
+        if len(tcp) >= 14:
+            sport, dport = struct.unpack(">HH", tcp[:4])
+            out.append((round(sec + frac / scale, 6), sport, dport, tcp[13]))
+    return out
+
+
+def lateness(nginx, t0, t1, wire):
+    """How late the checks answered in [t0, t1] were, and what they looked like to the backend.
+
+    A check is due `inter` after its server's previous check ended. Seen by the backend, it
+    was accepted at ($msec - $connection_time) and the previous one ended at its $msec; on the
+    wire (when `wire` holds the capture), it fired with the proxy's SYN and the previous one
+    ended with the proxy's FIN or RST. Checks are joined to their wire flows by (client port,
+    server port) and time. Returns a dict of sorted lists (ms) and counts."""
+    seen, resumed = {}, 0
     for line in nginx.check_log.read_text().splitlines():
         parts = line.split()
-        if len(parts) != 4:
+        if len(parts) != 6:
             continue
         try:
-            end, took = float(parts[0]), float(parts[1])
+            end, took, sport = float(parts[0]), float(parts[1]), int(parts[4])
         except ValueError:
             continue
         if t0 <= end <= t1:
-            seen.setdefault((parts[2], parts[3]), []).append((end, took))
-    late, durations = [], []
+            resumed += parts[5] == "r"
+            accepted = end - took
+            flow = wire_flow(wire, sport, int(parts[2]), accepted) if wire is not None else None
+            seen.setdefault((parts[2], parts[3]), []).append((end, accepted, flow))
+    late, durations, fired, queued = [], [], [], []
     for checks in seen.values():
         checks.sort()
-        durations += [took * 1000 for _, took in checks]
-        late += [(end - took - prev_end - CHECK_INTER_S) * 1000
-                 for (prev_end, _), (end, took) in zip(checks, checks[1:])]
-    return len(seen), sum(len(c) for c in seen.values()), sorted(late), sorted(durations)
+        durations += [(end - accepted) * 1000 for end, accepted, _ in checks]
+        for (prev_end, _, prev_flow), (end, accepted, flow) in zip(checks, checks[1:]):
+            late.append((accepted - prev_end - CHECK_INTER_S) * 1000)
+            if prev_flow and flow:
+                fired.append((flow[0] - prev_flow[1] - CHECK_INTER_S) * 1000)
+                queued.append((accepted - flow[0]) * 1000)
+    count = sum(len(c) for c in seen.values())
+    return {"servers": len(seen), "checks": count, "late": sorted(late), "pairs": len(fired),
+            "durations": sorted(durations), "fired": sorted(fired), "queued": sorted(queued),
+            "resumed_pct": resumed / count * 100 if count else None}
+
+
+def wire_flow(wire, sport, dport, accepted):
+    """(SYN, end) times of the connection nginx accepted at `accepted` from `sport`: the last SYN
+    on that port pair before it (client ports are reused, a few seconds apart at most) and the
+    proxy's first FIN or RST after that SYN."""
+    syns, ends = wire.get((sport, dport), ((), ()))
+    i = bisect.bisect_right(syns, accepted + 0.002) - 1  # $msec has millisecond resolution
+    if i < 0 or accepted - syns[i] > CHECK_INTER_S * 2:
+        return None
+    j = bisect.bisect_left(ends, syns[i])
+    # A check lasts at most `inter`; a later end belongs to a later connection on the same ports.
+    if j == len(ends) or ends[j] - syns[i] > CHECK_INTER_S * 2:
+        return None
+    return syns[i], ends[j]
 
 
 def pct(sorted_vals, p):
@@ -451,28 +557,47 @@ def check_load(d, pki, nginx, results):
         cfg = proxy_config(kind, 2, None, backend, extra_global=f"  stats socket {sock} level admin",
                            maxconn=1000)
         p = Proxy(kind, 2, cfg, d, f"checks-{kind}")
+        capture = None
         try:
             time.sleep(CHECK_WARMUP_S)
             if p.proc.poll() is not None:
                 raise RuntimeError(f"{kind} exited during the check load; see {p.err.name}")
+            # The capture starts a few seconds before the window: a check accepted early in it
+            # may have sent its SYN (and ended its previous check) well before.
+            capture = WireCapture(d / f"checks-{kind}.pcap")
+            time.sleep(CHECK_INTER_S * 2)
             c0, t0 = cpu_s(p.pid), time.time()
+            w0 = capture.cpu_s()
             time.sleep(CHECK_SECONDS)
             c1, t1 = cpu_s(p.pid), time.time()
+            w1 = capture.cpu_s()
             rss = rss_kib(p.pid)
             statuses = check_statuses(sock)
         finally:
+            wire = capture.stop() if capture else None
             p.stop()
         time.sleep(1.5)  # nginx flushes its access log every second
-        servers, checks, late, durations = lateness(nginx, t0, t1)
+        seen = lateness(nginx, t0, t1, wire)
+        if len(seen["fired"]) < CHECK_MIN_PAIRS:
+            # A handful of pairs (HAProxy's checks mostly time out before nginx logs them) says
+            # nothing about a schedule.
+            seen["fired"], seen["queued"] = [], []
         r = {
             "cpu_pct": (c1 - c0) / (t1 - t0) * 100,
             "rss_mib": rss / 1024,
-            "servers_seen": servers,
-            "checks_per_s": checks / (t1 - t0),
-            "duration_p50_ms": pct(durations, 50),
-            "late_p50_ms": pct(late, 50),
-            "late_p99_ms": pct(late, 99),
+            "servers_seen": seen["servers"],
+            "checks_per_s": seen["checks"] / (t1 - t0),
+            "resumed_pct": seen["resumed_pct"],
+            "duration_p50_ms": pct(seen["durations"], 50),
+            "late_p50_ms": pct(seen["late"], 50),
+            "late_p99_ms": pct(seen["late"], 99),
+            "fired_pairs": seen["pairs"],
+            "fired_p50_ms": pct(seen["fired"], 50),
+            "fired_p99_ms": pct(seen["fired"], 99),
+            "queued_p50_ms": pct(seen["queued"], 50),
+            "queued_p99_ms": pct(seen["queued"], 99),
             "statuses": statuses,
+            "capture_cpu_pct": (w1 - w0) / (t1 - t0) * 100 if capture.proc else None,
         }
         results[("checks", kind, 2)] = r
         log(f"checks {kind}: {r}")
@@ -524,8 +649,15 @@ def table(results, meta):
                         f"{fmt(hv, 1)} | {fmt(pv, 1)} | {ratio(pv, hv)} | – | – | – |")
     for label, k, digits in (("CPU % of one core", "cpu_pct", 1), ("RSS MiB", "rss_mib", 1),
                              ("checks/s seen", "checks_per_s", 0),
+                             ("TLS sessions resumed %", "resumed_pct", 1),
                              ("check duration p50 ms", "duration_p50_ms", 1),
-                             ("lateness p50 ms", "late_p50_ms", 1), ("lateness p99 ms", "late_p99_ms", 1)):
+                             ("fired late p50 ms (wire)", "fired_p50_ms", 1),
+                             ("fired late p99 ms (wire)", "fired_p99_ms", 1),
+                             ("SYN to nginx accept p50 ms", "queued_p50_ms", 1),
+                             ("SYN to nginx accept p99 ms", "queued_p99_ms", 1),
+                             ("accepted late p50 ms", "late_p50_ms", 1),
+                             ("accepted late p99 ms", "late_p99_ms", 1),
+                             ("check pairs on the wire", "fired_pairs", 0)):
         h = results.get(("checks", "haproxy", 2), {}).get(k)
         p = results.get(("checks", "proxyd", 2), {}).get(k)
         if h is None and p is None:
@@ -534,10 +666,13 @@ def table(results, meta):
                     f"{fmt(p, digits)} | {ratio(p, h)} | – | – | – |")
     notes = []
     for kind in ("haproxy", "proxyd"):
-        st = results.get(("checks", kind, 2), {}).get("statuses")
-        if st is not None:
-            notes.append(f"{'HAProxy' if kind == 'haproxy' else 'proxyd'} check_status at the end of the "
-                         f"window: " + ", ".join(f"{k} {v:,}" for k, v in sorted(st.items())))
+        r = results.get(("checks", kind, 2), {})
+        name = "HAProxy" if kind == "haproxy" else "proxyd"
+        if r.get("statuses") is not None:
+            notes.append(f"{name} check_status at the end of the window: "
+                         + ", ".join(f"{k} {v:,}" for k, v in sorted(r["statuses"].items())))
+        if r.get("capture_cpu_pct") is not None:
+            notes.append(f"tcpdump used {r['capture_cpu_pct']:.1f} % of one core during {name}'s window")
     rows += [""] + [f"{n}." for n in notes] if notes else []
     head = [
         "# Benchmark results",
@@ -555,7 +690,12 @@ def table(results, meta):
         "between wrk, nginx and the proxy. Machine CPU is the busy time of all cores during the run "
         "(wrk, nginx, proxy, kernel) per request: on saturated cores it is what bounds throughput. "
         "'Per round' is the lowest and highest proxyd/HAProxy ratio of single rounds, each comparing "
-        "two runs made back to back.",
+        "two runs made back to back. Check lateness: a check is due `inter` after its server's previous "
+        "check ended; 'fired late' compares the proxy's SYN with the end (FIN or RST) of its previous "
+        "check, both seen on the wire, 'accepted late' nginx's accept with its previous answer; 'SYN to "
+        "nginx accept' is the time connections waited in the backend's accept queue. Wire figures need "
+        "the checks that nginx logged, two in a row for the same server ('check pairs on the wire'); "
+        f"they are left out below {CHECK_MIN_PAIRS:,} pairs.",
         "",
     ]
     return "\n".join(head + rows) + "\n"

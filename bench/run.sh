@@ -4,7 +4,7 @@
 #   bench/run.sh                  # full run (about 8 minutes), writes bench/results.md
 #   BENCH_SECONDS=3 BENCH_ROUNDS=1 bench/run.sh   # quick look
 #
-# Installs what it needs from Debian's packages (nginx, wrk, haproxy, openssl, python3) when
+# Installs what it needs from Debian's packages (nginx, wrk, haproxy, openssl, python3, tcpdump) when
 # missing, builds proxyd in release mode, then hands over to bench/bench.py.
 set -euo pipefail
 
@@ -17,6 +17,7 @@ command -v wrk >/dev/null || missing+=(wrk)
 [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/bin/python3 ] || missing+=(python3)
+command -v tcpdump >/dev/null || [ -x /usr/bin/tcpdump ] || [ -x /usr/sbin/tcpdump ] || missing+=(tcpdump)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "bench: missing ${missing[*]}; install them (apt-get install -y ${missing[*]})" >&2
