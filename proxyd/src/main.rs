@@ -113,6 +113,13 @@ fn main() -> ExitCode {
     }
     // HAProxy's own variables, set before the configuration is read so it can use them (and
     // while the process still has one thread: the environment is not shared safely later).
+    // The version that started the service: a reload (in place) keeps the first one's.
+    if std::env::var_os("HAPROXY_STARTUP_VERSION").is_none() {
+        std::env::set_var(
+            "HAPROXY_STARTUP_VERSION",
+            proxyd::stats_socket::info::VERSION,
+        );
+    }
     std::env::set_var("HAPROXY_LOCALPEER", proxyd::model::hostname());
     let files: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
     std::env::set_var("HAPROXY_CFGFILES", files.join(";"));

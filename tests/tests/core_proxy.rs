@@ -1655,7 +1655,8 @@ fn slowstart_throttles_a_server_that_comes_back() {
 
 /// `show env` is the environment the configuration sees: `setenv` names appended in order,
 /// `unsetenv` ones gone, as HAProxy's own environment after the same lines, with HAProxy's
-/// `HAPROXY_CFGFILES`.
+/// `HAPROXY_*` variables in its order: `HAPROXY_STARTUP_VERSION` (the version that started),
+/// `HAPROXY_LOCALPEER`, `HAPROXY_CFGFILES`, `HAPROXY_CLI` (the stats sockets).
 #[test]
 fn show_env_reflects_setenv_and_unsetenv() {
     let srv = traffic::tagged("srv");
@@ -1672,6 +1673,19 @@ fn show_env_reflects_setenv_and_unsetenv() {
         // HAProxy adds its own HAPROXY_* variables after them.
         let tail: Vec<&str> = all.lines().filter(|l| l.starts_with("E2E_")).collect();
         let cfgfiles = daemon.config_path().display().to_string();
+        // Their names in order, and HAPROXY_CLI naming the daemon's stats sockets (the admin
+        // one first, then the user and operator ones) as HAProxy does.
+        let own: Vec<&str> = all
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+            .filter(|k| k.starts_with("HAPROXY_"))
+            .collect();
+        let cli = [daemon.socket(), daemon.user_socket()]
+            .iter()
+            .map(|p| format!("unix@{}", p.display()))
+            .collect::<Vec<_>>()
+            .join(";");
+        let version = daemon.query("show version");
         Some(vec![
             daemon.query("show env E2E_SECOND"),
             daemon.query("show env HOME"),
@@ -1679,6 +1693,13 @@ fn show_env_reflects_setenv_and_unsetenv() {
             daemon
                 .query("show env HAPROXY_CFGFILES")
                 .replace(&cfgfiles, "CFG"),
+            format!("{own:?}"),
+            daemon
+                .query("show env HAPROXY_CLI")
+                .replace(&cli, "SOCKETS"),
+            daemon
+                .query("show env HAPROXY_STARTUP_VERSION")
+                .replace(version.trim_end(), "VERSION"),
         ])
     });
     eprintln!("{seen:#?}");

@@ -1,10 +1,13 @@
 //! The command table: words, required level, handler. Dispatch picks the longest matching
 //! entry; anything else is an unknown command and gets HAProxy's usage text.
 
+use std::net::SocketAddr;
+
 use runtime_api::level::Level;
 
 use super::context::Ctx;
 use super::{admin, dynamic, help, info, servers, sessions, stat};
+use crate::config::ListenAddr;
 
 type Handler = fn(&mut Ctx, &[String]) -> String;
 
@@ -293,6 +296,15 @@ fn show_env(ctx: &mut Ctx, args: &[String]) -> String {
             vars.push((k.clone(), v.clone()));
         }
     }
+    // HAProxy sets HAPROXY_CLI once the configuration is read, so it names the stats sockets of
+    // the configuration running now (a reload may have changed them).
+    let cli = cli_listeners(&ctx.model.config.global.stats_sockets);
+    if !cli.is_empty() {
+        match vars.iter_mut().find(|(k, _)| k == "HAPROXY_CLI") {
+            Some((_, v)) => *v = cli,
+            None => vars.push(("HAPROXY_CLI".into(), cli)),
+        }
+    }
     let line = |(k, v): &(String, String)| format!("{k}={v}\n");
     match args.get(2).filter(|a| !a.is_empty()) {
         Some(name) => vars
@@ -301,6 +313,17 @@ fn show_env(ctx: &mut Ctx, args: &[String]) -> String {
             .map_or("Variable not found\n".into(), line),
         None => vars.iter().map(line).collect(),
     }
+}
+
+/// `HAPROXY_CLI`'s value: every stats socket as `unix@PATH`, `ipv4@IP:PORT` or
+/// `ipv6@[IP]:PORT`, separated by `;`.
+fn cli_listeners(sockets: &[crate::config::StatsSocket]) -> String {
+    let one = |s: &crate::config::StatsSocket| match &s.addr {
+        ListenAddr::Unix(path) => format!("unix@{}", path.display()),
+        ListenAddr::Tcp(addr @ SocketAddr::V4(_)) => format!("ipv4@{addr}"),
+        ListenAddr::Tcp(addr @ SocketAddr::V6(_)) => format!("ipv6@{addr}"),
+    };
+    sockets.iter().map(one).collect::<Vec<_>>().join(";")
 }
 
 fn lower(ctx: &mut Ctx, to: Level) -> String {
