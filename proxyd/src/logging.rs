@@ -32,8 +32,73 @@ impl Severity {
 
 /// Print an operator message on stderr in HAProxy's layout.
 pub fn console(sev: Severity, msg: &str) {
-    let line = format!("{:<10} ({}) : {}\n", sev.tag(), std::process::id(), msg);
+    stderr_line(&format!(
+        "{:<10} ({}) : {}",
+        sev.tag(),
+        std::process::id(),
+        msg
+    ));
+}
+
+/// Writes one line on stderr, and into the startup logs while the process starts or reloads.
+pub fn stderr_line(line: &str) {
+    let line = format!("{line}\n");
     let _ = std::io::stderr().write_all(line.as_bytes());
+    startup::record(&line);
+}
+
+/// `show startup-logs`: what the process wrote on stderr while it started, as HAProxy keeps it.
+/// Recording stops once the service is ready; a reload records its own reading of the
+/// configuration and, if it succeeds, that replaces the first (HAProxy's new worker shows the
+/// logs of the parse that made it); a failed reload leaves the running one's logs.
+pub mod startup {
+    use std::sync::Mutex;
+
+    struct Logs {
+        shown: String,
+        /// Some while starting or reloading.
+        recording: Option<String>,
+    }
+
+    static LOGS: Mutex<Logs> = Mutex::new(Logs {
+        shown: String::new(),
+        recording: Some(String::new()),
+    });
+
+    pub(super) fn record(line: &str) {
+        if let Ok(mut logs) = LOGS.lock() {
+            if let Some(r) = logs.recording.as_mut() {
+                r.push_str(line);
+            }
+        }
+    }
+
+    /// A reload starts reading the configuration.
+    pub fn begin() {
+        if let Ok(mut logs) = LOGS.lock() {
+            logs.recording = Some(String::new());
+        }
+    }
+
+    /// The service is running with what was read: its logs become the ones shown.
+    pub fn commit() {
+        if let Ok(mut logs) = LOGS.lock() {
+            if let Some(r) = logs.recording.take() {
+                logs.shown = r;
+            }
+        }
+    }
+
+    /// The reload failed: the running service keeps its logs.
+    pub fn abandon() {
+        if let Ok(mut logs) = LOGS.lock() {
+            logs.recording = None;
+        }
+    }
+
+    pub fn text() -> String {
+        LOGS.lock().map(|l| l.shown.clone()).unwrap_or_default()
+    }
 }
 
 enum Sink {

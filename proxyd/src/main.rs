@@ -70,14 +70,14 @@ fn load(files: &[PathBuf], quiet: bool) -> Result<Config, String> {
         Ok(loaded) => {
             if !quiet {
                 for w in &loaded.warnings {
-                    eprintln!("{w}");
+                    logging::stderr_line(&w.to_string());
                 }
             }
             Ok(loaded.config)
         }
         Err(diags) => {
             for d in &diags {
-                eprintln!("{d}");
+                logging::stderr_line(&d.to_string());
             }
             Err(format!(
                 "Fatal errors found in configuration ({} error{}).",
@@ -231,6 +231,7 @@ async fn serve(
     if let Some(p) = ready_pipe {
         p.ready();
     }
+    logging::startup::commit();
     privileges::notify_systemd("READY=1");
     let code = signal_loop(daemon, signals, &args.files, args.quiet).await;
     if let Some(path) = &pidfile {
@@ -305,7 +306,12 @@ async fn signal_loop(
 
 fn reload(daemon: &mut Daemon, files: &[PathBuf], quiet: bool) {
     privileges::notify_systemd("RELOADING=1");
+    logging::startup::begin();
     let result = load(files, quiet).and_then(|c| daemon.reload(c));
+    match result {
+        Ok(()) => logging::startup::commit(),
+        Err(_) => logging::startup::abandon(),
+    }
     daemon::report_reload(&result);
     privileges::notify_systemd("READY=1");
 }

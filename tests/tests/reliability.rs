@@ -224,6 +224,66 @@ impl DirFile for Daemon {
     }
 }
 
+/// `show startup-logs` holds what proxyd wrote on stderr while reading its configuration: the
+/// warnings of the start, replaced by those of a reload that succeeds, kept through one that
+/// fails (the running configuration is still the one they describe).
+#[test]
+fn startup_logs_follow_the_configuration_that_runs() {
+    let echo = EchoServer::start();
+    let fe = ports::free_addr();
+    let base = Config::new();
+    let head = base.render();
+    let sections = |warned: &str| {
+        format!(
+            "frontend fe\n    bind {fe}\n    {warned}\n    default_backend be\nbackend be\n    server s1 {}\n",
+            echo.addr()
+        )
+    };
+    let daemon = Daemon::proxyd(base.section(sections("option httplog")));
+    let logs = daemon.query("show startup-logs");
+    assert!(
+        logs.contains("[WARNING]") && logs.contains("'option httplog'"),
+        "start: {logs:?}"
+    );
+    assert!(!logs.contains("dontlognull"), "{logs:?}");
+
+    std::fs::write(
+        daemon.config_path(),
+        format!("{head}\n{}", sections("option dontlognull")),
+    )
+    .expect("write config");
+    faults::signal(daemon.pid(), "USR2");
+    daemon.wait_until("the reload", Duration::from_secs(20), |d| {
+        info(d, RELOAD_KEY) == "1"
+    });
+    let logs = daemon.query("show startup-logs");
+    assert!(
+        logs.contains("'option dontlognull'") && !logs.contains("httplog"),
+        "after a reload: {logs:?}"
+    );
+
+    std::fs::write(
+        daemon.config_path(),
+        format!("{head}\n{}", sections("frobnicate now")),
+    )
+    .expect("write config");
+    faults::signal(daemon.pid(), "USR2");
+    daemon.wait_until(
+        "the bad reload to be rejected",
+        Duration::from_secs(20),
+        |d| d.stderr().contains("Reload failed"),
+    );
+    assert_eq!(
+        daemon.query("show startup-logs"),
+        logs,
+        "a failed reload changed them"
+    );
+    assert_eq!(
+        daemon.query_on(&daemon.user_socket(), "show startup-logs"),
+        "Permission denied\n\n"
+    );
+}
+
 #[test]
 fn removed_server_drains_its_sessions_after_reload() {
     let keep = EchoServer::start();

@@ -409,6 +409,11 @@ fn bad_commands_and_levels_get_haproxy_answers() {
         "show errors #999",
         "show errors 0",
         "show servers conn nosuch",
+        "enable agent be/up1",
+        "disable agent be/up1",
+        "enable agent be/nosuch",
+        "disable agent nosuch/x",
+        "enable agent",
         "show sess 0xdeadbeef0",
         "shutdown session",
         "shutdown session abc",
@@ -429,6 +434,8 @@ fn bad_commands_and_levels_get_haproxy_answers() {
         "show env HOME",
         "show sess",
         "show errors",
+        "show startup-logs",
+        "enable agent be/up1",
         "shutdown session 0x1",
         "disable server be/up1",
         "set server be/up1 state maint",
@@ -555,6 +562,13 @@ fn servers_conn_and_used_connections_match_haproxy_with_sessions_open() {
         dated(&p.proxyd, "show errors"),
         "Total events captured on […] : 0\n\n"
     );
+    // `show cli sockets`: the same sockets (each daemon's own directory), levels and order.
+    let sockets = |d: &Daemon| {
+        d.query("show cli sockets")
+            .replace(&d.config().dir().display().to_string(), "DIR")
+    };
+    assert_eq!(sockets(&p.haproxy), sockets(&p.proxyd));
+    assert!(sockets(&p.proxyd).contains("unix@DIR/admin.sock admin all\n"));
     drop(held);
 }
 

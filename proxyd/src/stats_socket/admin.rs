@@ -229,6 +229,23 @@ fn toggle_health(ctx: &Ctx, args: &[String], on: bool) -> String {
     String::new()
 }
 
+/// `enable agent`: proxyd refuses `agent-check` in the configuration, so no server has an agent
+/// and the answer is HAProxy's for a server without one.
+pub fn enable_agent(ctx: &mut Ctx, args: &[String]) -> String {
+    match lookup(ctx, args.get(2)) {
+        Ok(_) => "Agent was not configured on this server, cannot enable.\n".into(),
+        Err(e) => e,
+    }
+}
+
+/// `disable agent`: HAProxy disables a server's absent agent without a word.
+pub fn disable_agent(ctx: &mut Ctx, args: &[String]) -> String {
+    match lookup(ctx, args.get(2)) {
+        Ok(_) => String::new(),
+        Err(e) => e,
+    }
+}
+
 /// `enable|disable health`; false when the server has no check configured. Shared with the
 /// stats page's admin form.
 pub fn set_check_enabled(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, on: bool) -> bool {

@@ -7,7 +7,7 @@ use runtime_api::level::Level;
 
 use super::context::Ctx;
 use super::{admin, dynamic, help, info, servers, sessions, stat};
-use crate::config::ListenAddr;
+use crate::config::{ListenAddr, StatsSocket};
 
 type Handler = fn(&mut Ctx, &[String]) -> String;
 
@@ -43,6 +43,26 @@ const COMMANDS: &[Command] = &[
         words: &["show", "servers", "conn"],
         level: Level::User,
         run: servers::show_servers_conn,
+    },
+    Command {
+        words: &["show", "startup-logs"],
+        level: Level::Operator,
+        run: show_startup_logs,
+    },
+    Command {
+        words: &["show", "cli", "sockets"],
+        level: Level::User,
+        run: show_cli_sockets,
+    },
+    Command {
+        words: &["enable", "agent"],
+        level: Level::Admin,
+        run: admin::enable_agent,
+    },
+    Command {
+        words: &["disable", "agent"],
+        level: Level::Admin,
+        run: admin::disable_agent,
     },
     Command {
         words: &["show", "errors"],
@@ -315,15 +335,37 @@ fn show_env(ctx: &mut Ctx, args: &[String]) -> String {
     }
 }
 
+fn show_startup_logs(_: &mut Ctx, _: &[String]) -> String {
+    crate::logging::startup::text()
+}
+
+/// `show cli sockets`: every stats socket with its level; `all` processes, as HAProxy prints
+/// for a socket not bound to some of them.
+fn show_cli_sockets(ctx: &mut Ctx, _: &[String]) -> String {
+    let mut out = String::from("# socket lvl processes\n");
+    for s in &ctx.model.config.global.stats_sockets {
+        out.push_str(&format!("{} {} all\n", cli_listener(s), s.level.name()));
+    }
+    out
+}
+
 /// `HAPROXY_CLI`'s value: every stats socket as `unix@PATH`, `ipv4@IP:PORT` or
 /// `ipv6@[IP]:PORT`, separated by `;`.
-fn cli_listeners(sockets: &[crate::config::StatsSocket]) -> String {
-    let one = |s: &crate::config::StatsSocket| match &s.addr {
+fn cli_listeners(sockets: &[StatsSocket]) -> String {
+    sockets
+        .iter()
+        .map(cli_listener)
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// A stats socket as HAProxy names a listener: `unix@PATH`, `ipv4@IP:PORT`, `ipv6@[IP]:PORT`.
+fn cli_listener(s: &StatsSocket) -> String {
+    match &s.addr {
         ListenAddr::Unix(path) => format!("unix@{}", path.display()),
         ListenAddr::Tcp(addr @ SocketAddr::V4(_)) => format!("ipv4@{addr}"),
         ListenAddr::Tcp(addr @ SocketAddr::V6(_)) => format!("ipv6@{addr}"),
-    };
-    sockets.iter().map(one).collect::<Vec<_>>().join(";")
+    }
 }
 
 fn lower(ctx: &mut Ctx, to: Level) -> String {
