@@ -389,7 +389,10 @@ async fn dev_start(quiet: bool) -> Result<(proxyd::dev::DevSetup, Daemon), Strin
     for _ in 0..ATTEMPTS {
         let config = load(&files, quiet)?;
         match Daemon::start(config, Logger::new(&[])) {
-            Ok(d) => return Ok((setup, d)),
+            Ok(d) => {
+                logging::startup::commit();
+                return Ok((setup, d));
+            }
             Err(e) => {
                 last_error = e;
                 setup.write_config()?;
