@@ -664,22 +664,20 @@ fn parse_params(
             },
             "track" => p.track = Some(val.to_string()),
             "verifyhost" => p.verifyhost = Some(val.to_string()),
-            "pool-purge-delay" => match values::time(val) {
+            "slowstart" | "pool-purge-delay" => match values::time(val) {
+                Ok(d) if kw == "slowstart" => p.slowstart = Some(d),
                 Ok(d) => p.pool_purge_delay = Some(d),
+                // HAProxy words the same mistake differently for the two.
+                Err(values::TimeError::Unexpected(c)) if kw == "slowstart" => {
+                    return fail(
+                        r,
+                        format!("unexpected character '{c}' in '{kw}' argument of server {srv_name}.."),
+                    )
+                }
                 Err(values::TimeError::Unexpected(c)) => {
                     return fail(
                         r,
                         format!("unexpected character '{c}' in argument to <{kw}>.."),
-                    )
-                }
-                Err(e) => return fail(r, e.describe(kw, val)),
-            },
-            "slowstart" => match values::time(val) {
-                Ok(d) => p.slowstart = Some(d),
-                Err(values::TimeError::Unexpected(c)) => {
-                    return fail(
-                        r,
-                        format!("unexpected character '{c}' in '{kw}' argument of server {srv_name}.."),
                     )
                 }
                 Err(e) => return fail(r, e.describe(kw, val)),
