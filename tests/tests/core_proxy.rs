@@ -1504,6 +1504,19 @@ fn show_sess_lists_sessions_and_shutdown_session_ends_one() {
 // ---------------------------------------------------------------------------------------------
 // track
 
+/// A frontend on `listen` and the backend `b1` whose servers are tracked: `s1` (checked, on
+/// `live`) and `s2` (checked, on the closed `dead`, down at its first check).
+fn tracked_servers(listen: SocketAddr, live: SocketAddr, dead: SocketAddr) -> Config {
+    Config::new()
+        .log_to_stderr()
+        .section(frontend(listen, &[]))
+        .backend(
+            BackendSection::new("b1")
+                .server("s1", live, "check inter 100ms")
+                .server("s2", dead, "check inter 100ms fall 1 rise 1"),
+        )
+}
+
 /// Servers that `track` another take its state: down by its check (and then get no traffic
 /// although their own address answers), maintenance and drain; their status, `tracked` column
 /// and log lines are HAProxy's, and their health cannot be forced.
@@ -1516,20 +1529,12 @@ fn tracking_servers_follow_the_server_they_track() {
     let seen = on_both(|under| {
         let listen = ports::free_addr();
         let dead = ports::closed_addr();
-        let cfg = Config::new()
-            .log_to_stderr()
-            .section(frontend(listen, &[]))
-            .backend(
-                BackendSection::new("b1")
-                    .server("s1", live.addr(), "check inter 100ms")
-                    .server("s2", dead, "check inter 100ms fall 1 rise 1"),
-            )
-            .backend(
-                BackendSection::new("be")
-                    .server("t1", t1.addr(), "track b1/s1")
-                    .server("t2", t2.addr(), "track b1/s2")
-                    .server("t3", t3.addr(), "track t1"),
-            );
+        let cfg = tracked_servers(listen, live.addr(), dead).backend(
+            BackendSection::new("be")
+                .server("t1", t1.addr(), "track b1/s1")
+                .server("t2", t2.addr(), "track b1/s2")
+                .server("t3", t3.addr(), "track t1"),
+        );
         let daemon = under.start(cfg)?;
         let mut seen = Vec::new();
         let states = |d: &Daemon| {
@@ -1590,6 +1595,107 @@ fn tracking_servers_follow_the_server_they_track() {
     });
     eprintln!("{seen:#?}");
     assert_same_as_haproxy("track", &seen);
+}
+
+/// `add server … track`: a server added at run time may track a configured one (not another
+/// added one, not with its own check); it stays linked but untouched in maintenance, takes the
+/// tracked server's state when enabled, follows its maintenance from then on, and a tracked
+/// server can never be deleted. Also the log lines and health counters around maintenance
+/// that go with it: `was DOWN and now enters maintenance`, `DOWN/READY (leaving forced
+/// maintenance)`, an unchecked server's health 0 after a maintenance. Same answers, states,
+/// traffic and log lines as HAProxy 2.6.
+#[test]
+fn servers_added_at_run_time_track_configured_ones() {
+    let live = traffic::tagged("s1");
+    let o1 = traffic::tagged("o1");
+    let d1 = traffic::tagged("d1");
+    let d2 = traffic::tagged("d2");
+    let n1 = traffic::tagged("n1");
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let dead = ports::closed_addr();
+        let cfg = tracked_servers(listen, live.addr(), dead).backend(
+            BackendSection::new("be")
+                .line("balance roundrobin")
+                .server("o1", o1.addr(), "track b1/s1")
+                .server("n1", n1.addr(), ""),
+        );
+        let daemon = under.start(cfg)?;
+        daemon.wait_until("s2 down", SOON, |d| d.stat("b1", "s2", "status") == "DOWN");
+        let mut seen = Vec::new();
+        // Without the age column, which only says when each side ran.
+        let state = |d: &Daemon| -> Vec<String> {
+            d.query("show servers state be")
+                .lines()
+                .map(|l| {
+                    let mut f: Vec<&str> = l.split(' ').collect();
+                    if f.len() > 9 && !l.starts_with('#') {
+                        f[9] = "-";
+                    }
+                    f.join(" ")
+                })
+                .collect()
+        };
+        for cmd in [
+            format!("add server be/d1 {} track b1/s1", d1.addr()),
+            format!("add server be/d2 {} track b1/s2", d2.addr()),
+            format!("add server be/d3 {} track be/d1", d1.addr()),
+            format!("add server be/d4 {} track b1/s1 check", d1.addr()),
+            format!("add server be/d5 {} track nope/s1", d1.addr()),
+            format!("add server be/d6 {} track b1/nope", d1.addr()),
+        ] {
+            seen.push(daemon.query(&cmd));
+        }
+        seen.extend(state(&daemon));
+        daemon.query("enable server be/d1");
+        daemon.query("enable server be/d2");
+        seen.extend(state(&daemon));
+        let mut got: Vec<String> = (0..6)
+            .map(|_| {
+                traffic::server_of_next_connection(listen)
+                    .unwrap_or_else(|e| daemon.fail(&format!("{under:?}: {e}")))
+            })
+            .collect();
+        got.sort();
+        got.dedup();
+        seen.push(got.join(","));
+        for cmd in [
+            "set server b1/s1 state maint",
+            "del server b1/s1",
+            "set server b1/s2 state maint",
+            "del server b1/s2",
+            "set server be/n1 state maint",
+            "set server be/n1 state ready",
+        ] {
+            seen.push(daemon.query(cmd));
+        }
+        seen.extend(state(&daemon));
+        for cmd in [
+            "set server b1/s1 state ready",
+            "set server be/d1 state maint",
+            "del server be/d1",
+            "del server b1/s1",
+        ] {
+            seen.push(daemon.query(cmd));
+        }
+        seen.extend(state(&daemon));
+        let stderr = daemon.wait_for_stderr("Server be/d1 is going DOWN for maintenance. ", SOON);
+        for line in [
+            "Server be/d1 is UP/READY (leaving forced maintenance).",
+            "Server be/d2 is DOWN/READY (leaving forced maintenance).",
+            "Server be/o1 is going DOWN for maintenance via b1/s1. ",
+            "Server be/d1 is going DOWN for maintenance via b1/s1. ",
+            "Server b1/s2 was DOWN and now enters maintenance.",
+            "Server be/d2 was DOWN and now enters maintenance via b1/s2.",
+            "Server be/d1 is UP/READY (leaving maintenance).",
+            "Server be/n1 is UP/READY (leaving forced maintenance).",
+        ] {
+            seen.push(format!("{line} {}", stderr.contains(line)));
+        }
+        Some(seen)
+    });
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("track from add server", &seen);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -336,6 +336,7 @@ const DYNAMIC: &[&str] = &[
     "rise",
     "sni",
     "ssl",
+    "track",
     "verify",
     "verifyhost",
     "weight",
@@ -349,11 +350,6 @@ const DYNAMIC: &[&str] = &[
 /// the one given with `id`, or 0 for the caller to assign.
 pub fn dynamic(px: &Proxy, name: &str, words: &[String]) -> Result<Server, String> {
     let who = format!("'server {}/{name}'", px.name);
-    if words.iter().skip(1).any(|w| w == "track") {
-        return Err(
-            "'track' is not supported by proxyd on a server added at run time.".to_string(),
-        );
-    }
     if let Some(kw) = words
         .iter()
         .skip(1)

@@ -61,31 +61,61 @@ pub fn transition(be: &BackendRt, srv: &ServerRt, t: Transition, cause: Cause<'_
     };
     log.state_change(Severity::Warning, &line);
     after_change(be, log);
-    follow(be, srv, Some(log));
+    follow(be, srv, Some(log), Propagate::Health);
 }
 
 /// An administrative change (maintenance, drain).
 pub fn admin_change(be: &BackendRt, srv: &ServerRt, cause: Cause<'_>, log: &Logger) {
     let c = counts(be, srv);
-    let who = format!("Server {}/{}", be.name, srv.name);
+    let who = who(be, srv);
+    let (stopped, maint, drain) = srv
+        .state
+        .lock()
+        .map(|st| {
+            let stopped = st.health.state() == OpState::Stopped;
+            (stopped, st.admin.maint(), st.admin.drain())
+        })
+        .unwrap_or_default();
     let line = match cause {
+        // Maintenance does not change the operational state: a server that was down says so.
+        Cause::EnterMaint if stopped => format!("{who} was DOWN and now enters maintenance."),
         Cause::EnterMaint => {
             if srv.shutdown_on_down {
                 srv.kill_sessions(crate::model::server::Ended::ServerDown);
             }
             enter_maint_line(&who, None, &c)
         }
-        Cause::LeaveMaint => format!("{who} is UP/READY (leaving forced maintenance)."),
+        Cause::LeaveMaint if maint => format!(
+            "{who} is leaving forced maintenance but remains in maintenance via {}.",
+            srv.track.as_deref().unwrap_or("?")
+        ),
+        Cause::LeaveMaint => format!(
+            "{who} is {} (leaving forced maintenance).",
+            up_down_ready(stopped, drain)
+        ),
         Cause::EnterDrain => enter_drain_line(&who, None, &c),
         Cause::LeaveDrain => format!("{who} is UP (leaving forced drain)."),
         Cause::Check(_) | Cause::Cli => {
             after_change(be, log);
-            return follow(be, srv, Some(log));
+            return follow(be, srv, Some(log), Propagate::Health);
         }
     };
     log.state_change(Severity::Warning, &line);
     after_change(be, log);
-    follow(be, srv, Some(log));
+    follow(be, srv, Some(log), Propagate::Admin);
+}
+
+/// How HAProxy names a server in state-change lines.
+fn who(be: &BackendRt, srv: &ServerRt) -> String {
+    let backup = if srv.backup { "Backup " } else { "" };
+    format!("{backup}Server {}/{}", be.name, srv.name)
+}
+
+/// `UP/READY`, `DOWN/DRAIN`…: where a server stands as it leaves maintenance.
+fn up_down_ready(stopped: bool, drain: bool) -> String {
+    let op = if stopped { "DOWN" } else { "UP" };
+    let admin = if drain { "DRAIN" } else { "READY" };
+    format!("{op}/{admin}")
 }
 
 /// `via`: the tracked server a tracking one followed into maintenance.
@@ -105,10 +135,23 @@ fn enter_drain_line(who: &str, via: Option<&str>, c: &Counts) -> String {
     )
 }
 
+/// What a change of a tracked server hands on to the servers that track it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagate {
+    /// Its health moved (a check, `set server … health`): trackers take it.
+    Health,
+    /// It entered or left maintenance or drain: trackers take the inherited flags, and one
+    /// that leaves maintenance takes the tracked server's health with it. A tracker whose
+    /// flags do not change is left alone (HAProxy's `srv_set/clr_admin_flag` stop there).
+    Admin,
+    /// Everything, silently: a model being built.
+    All,
+}
+
 /// Give the servers that track `srv` its state (up, stopping or down; maintenance; drain), and
 /// so on down the chain, logging each change as HAProxy does (`... via be/srv`). Without `log`
 /// (when a model is built) the states are set silently.
-pub fn follow(be: &BackendRt, srv: &ServerRt, log: Option<&Logger>) {
+pub fn follow(be: &BackendRt, srv: &ServerRt, log: Option<&Logger>, what: Propagate) {
     let (trackers, op, maint, drain) = {
         let (Ok(links), Ok(st)) = (srv.links.lock(), srv.state.lock()) else {
             return;
@@ -129,51 +172,106 @@ pub fn follow(be: &BackendRt, srv: &ServerRt, log: Option<&Logger>) {
             continue;
         };
         let Ok(mut st) = t.state.lock() else { continue };
-        let (was_maint, was_drain) = (st.admin.maint(), st.admin.drain());
-        st.admin.imaint = maint;
-        st.admin.idrain = drain;
-        let moved = st.health.force(match op {
-            OpState::Running => ForcedHealth::Up,
-            OpState::Stopping => ForcedHealth::Stopping,
-            OpState::Stopped => ForcedHealth::Down,
-        });
+        let was = Admin::of(&st);
+        let was_stopped = st.health.state() == OpState::Stopped;
+        if what == Propagate::Admin && st.admin.imaint == maint && st.admin.idrain == drain {
+            continue;
+        }
+        if what != Propagate::Health {
+            if maint && !was.maint && !was_stopped {
+                st.unchecked_health = 0;
+            }
+            st.admin.imaint = maint;
+            st.admin.idrain = drain;
+        }
+        let leaves_maint = was.maint && !st.admin.maint();
+        let moved = if what == Propagate::Admin && !leaves_maint {
+            None
+        } else {
+            st.health.force(forced(op))
+        };
         t.publish(&mut st);
-        let (now_maint, now_drain) = (st.admin.maint(), st.admin.drain());
+        let now = Admin::of(&st);
+        let now_stopped = st.health.state() == OpState::Stopped;
         drop(st);
         if let Some(log) = log {
-            follow_log(
-                &tbe,
-                &t,
-                &via,
-                (was_maint, now_maint),
-                (was_drain, now_drain),
+            let change = Followed {
+                was,
+                now,
+                was_stopped,
+                now_stopped,
                 moved,
-                log,
-            );
+            };
+            follow_log(&tbe, &t, &via, change, log);
         }
-        follow(&tbe, &t, log);
+        follow(&tbe, &t, log, what);
     }
 }
 
-/// The lines HAProxy writes for a tracking server that followed its tracked one.
-fn follow_log(
-    be: &BackendRt,
-    srv: &ServerRt,
-    via: &str,
-    (was_maint, now_maint): (bool, bool),
-    (was_drain, now_drain): (bool, bool),
+/// The health a tracking server takes from its tracked server's operational state.
+pub fn forced(op: OpState) -> ForcedHealth {
+    match op {
+        OpState::Running => ForcedHealth::Up,
+        OpState::Stopping => ForcedHealth::Stopping,
+        OpState::Stopped => ForcedHealth::Down,
+    }
+}
+
+/// The maintenance and drain flags of a server that matter to the log lines.
+#[derive(Clone, Copy)]
+struct Admin {
+    maint: bool,
+    imaint: bool,
+    drain: bool,
+}
+
+impl Admin {
+    fn of(st: &super::server::ServerState) -> Admin {
+        Admin {
+            maint: st.admin.maint(),
+            imaint: st.admin.imaint,
+            drain: st.admin.drain(),
+        }
+    }
+}
+
+/// A tracking server before and after it followed its tracked one.
+struct Followed {
+    was: Admin,
+    now: Admin,
+    was_stopped: bool,
+    now_stopped: bool,
     moved: Option<Transition>,
-    log: &Logger,
-) {
+}
+
+/// The lines HAProxy writes for a tracking server that followed its tracked one.
+fn follow_log(be: &BackendRt, srv: &ServerRt, via: &str, change: Followed, log: &Logger) {
     let c = counts(be, srv);
-    let who = format!("Server {}/{}", be.name, srv.name);
-    let line = if now_maint && !was_maint {
+    let who = who(be, srv);
+    let Followed {
+        was,
+        now,
+        was_stopped,
+        now_stopped,
+        moved,
+    } = change;
+    let (was_maint, now_maint, was_drain, now_drain) = (was.maint, now.maint, was.drain, now.drain);
+    let line = if now_maint && !was_maint && was_stopped {
+        Some(format!(
+            "{who} was DOWN and now enters maintenance via {via}."
+        ))
+    } else if now_maint && !was_maint {
         if srv.shutdown_on_down {
             srv.kill_sessions(crate::model::server::Ended::ServerDown);
         }
         Some(enter_maint_line(&who, Some(via), &c))
     } else if was_maint && !now_maint {
-        Some(format!("{who} is UP/READY (leaving maintenance)."))
+        Some(format!(
+            "{who} is {} (leaving maintenance).",
+            up_down_ready(now_stopped, now_drain)
+        ))
+    } else if now_maint && was.imaint && !now.imaint {
+        Some(format!("{who} remains in forced maintenance."))
     } else if now_maint {
         None
     } else if let Some(t) = moved {

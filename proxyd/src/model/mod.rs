@@ -633,17 +633,23 @@ fn link_tracks(backends: &[(String, Arc<BackendRt>)]) {
         let Some((_, target)) = servers.iter().find(|(b, x)| b.name == tb && x.name == ts) else {
             continue;
         };
-        if let Ok(mut l) = s.links.lock() {
-            l.target = Arc::downgrade(target);
-        }
-        if let Ok(mut l) = target.links.lock() {
-            l.trackers.push((Arc::downgrade(be), Arc::downgrade(s)));
-        }
+        link_track(be, s, target);
     }
     // From the ends of the chains down: each root hands its state on.
     for (be, s) in servers.iter().filter(|(_, s)| s.track.is_none()) {
-        events::follow(be, s, None);
+        events::follow(be, s, None, events::Propagate::All);
     }
+}
+
+/// Points `srv` (of `be`) at the server it tracks, and that server back at it.
+pub fn link_track(be: &Arc<BackendRt>, srv: &Arc<ServerRt>, target: &Arc<ServerRt>) {
+    if let Ok(mut l) = srv.links.lock() {
+        l.target = Arc::downgrade(target);
+    }
+    if let Ok(mut l) = target.links.lock() {
+        l.trackers.push((Arc::downgrade(be), Arc::downgrade(srv)));
+    }
+    target.pinned.store(true, Relaxed);
 }
 
 fn default_threads() -> usize {

@@ -96,9 +96,11 @@ pub struct ServerState {
     /// Checks paused by an entry into maintenance (HAProxy's `CHK_ST_PAUSED`): a server added
     /// in maintenance with `add server` never entered it, so its checks are not paused.
     pub check_paused: bool,
-    /// `set server … health up|stopping` on a server without a check: HAProxy then reports
-    /// its health counter at the top of the scale (`show servers state`).
-    pub forced_up: bool,
+    /// The health counter HAProxy keeps (and `show servers state` prints) for a server without
+    /// a check: its default rise at start ([`UNCHECKED_HEALTH`], 0 for a server added at run
+    /// time), 0 once it went down for maintenance or was forced down, the top of the scale
+    /// ([`UNCHECKED_FORCED_UP`]) once forced up or stopping. Leaving maintenance keeps it.
+    pub unchecked_health: u32,
     /// The last finished check; None until the first one (`INI`).
     pub last_check: Option<CheckOutcome>,
     /// Current user weight (`set weight` changes it).
@@ -164,6 +166,9 @@ pub struct ServerRt {
     pub dynamic: bool,
     /// Removed with `del server`: its check task ends.
     pub deleted: AtomicBool,
+    /// Some server tracks or tracked it: HAProxy then refuses to delete it, even once the
+    /// tracking server is gone (`SRV_F_NON_PURGEABLE`).
+    pub pinned: AtomicBool,
     /// A connection to it was attempted at least once (HAProxy's `est_need_conns` in TCP mode:
     /// set by the first connection, never cleared, not even by `clear counters all`).
     pub connected_once: AtomicBool,
@@ -172,6 +177,11 @@ pub struct ServerRt {
     /// Who tracks whom in the running model; set when the model is built.
     pub links: Mutex<TrackLinks>,
 }
+
+/// `DEF_RISETIME`: the health HAProxy gives a server without a check.
+pub const UNCHECKED_HEALTH: u32 = 2;
+/// `DEF_RISETIME + DEF_FALLTIME - 1`: its health once forced up or stopping.
+pub const UNCHECKED_FORCED_UP: u32 = 4;
 
 /// The tracked server, and the servers (with their backends) that track this one. Weak both
 /// ways: a reload that drops one side leaves nothing alive.
@@ -198,7 +208,7 @@ impl ServerRt {
             check_enabled: cfg.check.is_some(),
             check_running: false,
             check_paused: cfg.disabled,
-            forced_up: false,
+            unchecked_health: UNCHECKED_HEALTH,
             last_check: None,
             uweight: cfg.weight,
             chkfail: 0,
@@ -227,6 +237,7 @@ impl ServerRt {
             dynamic: false,
             deleted: AtomicBool::new(false),
             connected_once: AtomicBool::new(false),
+            pinned: AtomicBool::new(false),
             track: cfg.track.clone(),
             links: Mutex::default(),
             slowstart: cfg.slowstart,
@@ -246,6 +257,7 @@ impl ServerRt {
         srv.dynamic = true;
         if let Ok(st) = srv.state.get_mut() {
             st.admin.fmaint = true;
+            st.unchecked_health = 0;
             st.check_enabled = false;
             st.check_paused = false;
             st.stopped = true;
@@ -385,17 +397,35 @@ impl ServerRt {
     }
 
     /// Enter or leave forced maintenance (`state maint` / `state ready`).
-    pub fn set_maint(&self, st: &mut ServerState, on: bool) {
+    /// Enter or leave forced maintenance. `tracked` is the operational state of the server this
+    /// one tracks, read by the caller (this server's state is locked here, and the tracked one's
+    /// must not be locked under it): a tracking server leaves maintenance in that state.
+    pub fn set_maint(&self, st: &mut ServerState, on: bool, tracked: Option<OpState>) {
         st.check_paused = on;
         if on {
+            if !st.admin.maint() && st.health.state() != OpState::Stopped {
+                st.unchecked_health = 0;
+            }
             st.admin.fmaint = true;
         } else {
             st.admin.fmaint = false;
             st.admin.cmaint = false;
-            // Back to health = rise, as at start: one failure then means DOWN.
-            st.health.reset();
+            match tracked {
+                Some(op) => {
+                    st.health.force(crate::model::events::forced(op));
+                }
+                // Back to health = rise, as at start: one failure then means DOWN.
+                None => st.health.reset(),
+            }
         }
         self.publish(st);
+    }
+
+    /// The operational state of the server this one tracks, if it tracks one.
+    pub fn tracked_state(&self) -> Option<OpState> {
+        let target = self.links.lock().ok()?.target.upgrade()?;
+        let st = target.state.lock().ok()?;
+        Some(st.health.state())
     }
 
     /// Seconds spent stopped, including the current stop (`downtime`).
@@ -514,10 +544,10 @@ mod tests {
         assert_eq!(s.status_text(&st), "DRAIN");
         assert!(!s.is_usable());
         st.admin.fdrain = false;
-        s.set_maint(&mut st, true);
+        s.set_maint(&mut st, true, None);
         assert_eq!(s.status_text(&st), "MAINT");
         assert_eq!(st.chkdown, 1);
-        s.set_maint(&mut st, false);
+        s.set_maint(&mut st, false, None);
         assert_eq!(s.status_text(&st), "no check");
         assert!(s.is_usable());
     }

@@ -8,7 +8,7 @@ use super::context::Ctx;
 use crate::check::ForcedHealth;
 use crate::logging::Severity;
 use crate::model::events::{self, Cause};
-use crate::model::server::ServerRt;
+use crate::model::server::{ServerRt, UNCHECKED_FORCED_UP};
 use crate::model::{BackendRt, FE_OPEN, FE_PAUSED, FE_STOP};
 
 /// Resolve `<backend>/<server>` or answer HAProxy's error.
@@ -30,13 +30,18 @@ pub fn lookup(ctx: &Ctx, arg: Option<&String>) -> Result<(Arc<BackendRt>, Arc<Se
 
 /// Enter or leave forced maintenance; shared with the stats page's admin form.
 pub fn set_maint(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, on: bool) {
+    let tracked = srv.tracked_state();
     let Ok(mut st) = srv.state.lock() else { return };
-    let was_maint = st.admin.maint();
-    if on == was_maint {
+    if on == st.admin.fmaint {
         return;
     }
-    srv.set_maint(&mut st, on);
+    let was_maint = st.admin.maint();
+    srv.set_maint(&mut st, on, tracked);
     drop(st);
+    if on && was_maint {
+        // Already in maintenance through the server it tracks: HAProxy adds the flag silently.
+        return;
+    }
     let cause = if on {
         Cause::EnterMaint
     } else {
@@ -132,7 +137,10 @@ pub fn set_health(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, val: &str) -> Strin
         return String::new();
     };
     let t = st.health.force(forced);
-    st.forced_up = forced != ForcedHealth::Down;
+    st.unchecked_health = match forced {
+        ForcedHealth::Down => 0,
+        _ => UNCHECKED_FORCED_UP,
+    };
     srv.publish(&mut st);
     drop(st);
     match t {

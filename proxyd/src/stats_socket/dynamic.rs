@@ -10,7 +10,7 @@ use crate::check::scheduler;
 use crate::config;
 use crate::logging::{self, Severity};
 use crate::model::server::ServerRt;
-use crate::model::BackendRt;
+use crate::model::{self, BackendRt};
 
 /// The backend of `<backend>/<server>` and the server's name, or HAProxy's answer.
 fn target(ctx: &Ctx, arg: Option<&String>) -> Result<(Arc<BackendRt>, String), &'static str> {
@@ -38,8 +38,15 @@ pub fn add_server(ctx: &mut Ctx, args: &[String]) -> String {
         return bare(ctx, "No such backend.\n");
     };
     let who = format!("'server {}/{name}'", be.name);
-    let mut cfg = match config::dynamic_server(px, &name, &args[3..]) {
-        Ok(cfg) => cfg,
+    let parsed = config::dynamic_server(px, &name, &args[3..]).and_then(|cfg| {
+        let tracked = match &cfg.track {
+            Some(t) => Some(tracked_server(ctx, t)?),
+            None => None,
+        };
+        Ok((cfg, tracked))
+    });
+    let (mut cfg, tracked) = match parsed {
+        Ok(found) => found,
         Err(e) => {
             logging::console(Severity::Alert, &format!("{who} : {e}"));
             return format!("{e}\n");
@@ -71,6 +78,11 @@ pub fn add_server(ctx: &mut Ctx, args: &[String]) -> String {
         logging::console(Severity::Alert, &format!("{who} : {e}"));
         return format!("{e}\n");
     }
+    // Linked only: as in HAProxy the new server takes the tracked one's state when it leaves
+    // maintenance, and its maintenance or drain at their next change.
+    if let (Some((_, target)), Some(srv)) = (&tracked, be.server(&name)) {
+        model::link_track(&be, &srv, target);
+    }
     if let Some(srv) = be.server(&name).filter(|s| s.check.is_some()) {
         if tokio::runtime::Handle::try_current().is_ok() {
             scheduler::spawn_added(&ctx.model, be.clone(), srv, ctx.log());
@@ -78,6 +90,31 @@ pub fn add_server(ctx: &mut Ctx, args: &[String]) -> String {
     }
     logging::console(Severity::Notice, &format!("{who} : New server registered."));
     "New server registered.\n".into()
+}
+
+/// The server `track backend/server` names in the running model, or HAProxy's refusal: it must
+/// exist, have been read from the configuration, and be checked or track one that is.
+fn tracked_server(ctx: &Ctx, track: &str) -> Result<(Arc<BackendRt>, Arc<ServerRt>), String> {
+    let (b, s) = track.split_once('/').unwrap_or(("", track));
+    let be = ctx
+        .model
+        .backends()
+        .find(|be| be.name == b)
+        .ok_or_else(|| format!("unable to find required proxy '{b}' for tracking."))?;
+    let srv = be
+        .server(s)
+        .ok_or_else(|| format!("unable to find required server '{s}' for tracking."))?;
+    if srv.dynamic {
+        return Err(format!(
+            "unable to use {b}/{s} for tracking as it is a dynamic server."
+        ));
+    }
+    if srv.check.is_none() && srv.track.is_none() {
+        return Err(format!(
+            "unable to use {b}/{s} for tracking as it does not have any check nor agent enabled."
+        ));
+    }
+    Ok((be.clone(), srv))
 }
 
 /// Where HAProxy says a server was defined: its configuration line, `(null):0` for a dynamic one.
@@ -99,6 +136,9 @@ pub fn del_server(ctx: &mut Ctx, args: &[String]) -> String {
         let Some(srv) = list.iter().find(|s| s.name == name) else {
             return Err("No such server.".to_string());
         };
+        if srv.pinned.load(Relaxed) {
+            return Err("This server cannot be removed at runtime due to other configuration elements pointing to it.".to_string());
+        }
         if !srv.state.lock().is_ok_and(|st| st.admin.maint()) {
             return Err("Only servers in maintenance mode can be deleted.".to_string());
         }
@@ -108,6 +148,7 @@ pub fn del_server(ctx: &mut Ctx, args: &[String]) -> String {
             );
         }
         srv.deleted.store(true, Relaxed);
+        untrack(srv);
         Ok(list
             .iter()
             .filter(|s| !Arc::ptr_eq(s, srv))
@@ -120,6 +161,17 @@ pub fn del_server(ctx: &mut Ctx, args: &[String]) -> String {
     be.refresh_state();
     logging::console(Severity::Notice, "Server deleted.");
     bare(ctx, "Server deleted.\n")
+}
+
+/// A deleted tracking server leaves its tracked server's list.
+fn untrack(srv: &Arc<ServerRt>) {
+    let target = srv.links.lock().ok().and_then(|l| l.target.upgrade());
+    if let Some(target) = target {
+        if let Ok(mut l) = target.links.lock() {
+            l.trackers
+                .retain(|(_, t)| t.upgrade().is_some_and(|t| !Arc::ptr_eq(&t, srv)));
+        }
+    }
 }
 
 /// Waiters are queued on the backend, not on a server: one can only be waiting for the server

@@ -13,11 +13,6 @@ use crate::stats::ConnUsage;
 
 const HEADER: &str = "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n";
 
-/// `DEF_RISETIME`: the health HAProxy gives a server without a check.
-const UNCHECKED_HEALTH: u32 = 2;
-/// `DEF_RISETIME + DEF_FALLTIME - 1`: its health once forced up or stopping.
-const UNCHECKED_FORCED_UP: u32 = 4;
-
 fn server_line(out: &mut String, be: &BackendRt, s: &ServerRt) {
     let Ok(st) = s.state.lock() else { return };
     let op = if st.admin.maint() {
@@ -51,18 +46,9 @@ fn server_line(out: &mut String, be: &BackendRt, s: &ServerRt) {
         };
         (status.code(), status.result() as u8, health, flags)
     } else {
-        // Unchecked servers report INI and HAProxy's default rise (2) as their health, 0 once
-        // forced down (`set server … health down`); a tracking server keeps 2 when the server it
-        // follows is down.
-        let down = st.health.state() == OpState::Stopped && s.track.is_none();
-        let health = if st.admin.maint() || down {
-            0
-        } else if st.forced_up {
-            UNCHECKED_FORCED_UP
-        } else {
-            UNCHECKED_HEALTH
-        };
-        (CheckStatus::Init.code(), 0, health, 0)
+        // Unchecked servers report INI and the health counter HAProxy keeps for them (a
+        // tracking server keeps its own when the server it follows goes down).
+        (CheckStatus::Init.code(), 0, st.unchecked_health, 0)
     };
     let fqdn = if s.host.parse::<std::net::IpAddr>().is_ok() {
         "-".to_string()
