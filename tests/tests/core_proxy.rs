@@ -1699,6 +1699,75 @@ fn servers_added_at_run_time_track_configured_ones() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// mapped ports
+
+/// A server without a port (or with `+N`/`-N`) gets each connection on the port the client
+/// connected to (plus N), as HAProxy's mapped ports do for one frontend on several ports; `show
+/// stat` shows `127.0.0.1:0` / `127.0.0.1:-1` and `show servers state` the port as HAProxy does.
+/// Each proxy listens on its own loopback address, on the backends' port numbers.
+#[test]
+fn servers_without_a_port_take_the_clients_destination_port() {
+    let a = traffic::tagged("a");
+    let b = traffic::tagged("b");
+    let c = traffic::tagged("c");
+    let seen = on_both(|under| {
+        let ip = match under {
+            Under::Haproxy => "127.0.0.2",
+            Under::Proxyd => "127.0.0.3",
+        };
+        let at =
+            |port: u16| -> SocketAddr { format!("{ip}:{port}").parse().expect("loopback address") };
+        let (pa, pb, pc) = (a.addr().port(), b.addr().port(), c.addr().port());
+        let shifted = pc.checked_add(1)?;
+        let cfg = Config::new()
+            .section(format!(
+                "frontend fe\n    bind {},{}\n    default_backend be\n",
+                at(pa),
+                at(pb)
+            ))
+            .section(format!(
+                "frontend fe2\n    bind {}\n    default_backend be2\n",
+                at(shifted)
+            ))
+            .section("backend be\n    server s1 127.0.0.1\n")
+            .section("backend be2\n    server s2 127.0.0.1:-1\n");
+        let daemon = under.start(cfg)?;
+        let mut seen = Vec::new();
+        for port in [pa, pb, shifted] {
+            let tag = traffic::server_of_next_connection(at(port))
+                .unwrap_or_else(|e| daemon.fail(&format!("{under:?} port {port}: {e}")));
+            seen.push(tag);
+        }
+        // `show sess all` names where the connection went.
+        let held = traffic::Held::open(at(pb))
+            .unwrap_or_else(|e| daemon.fail(&format!("{under:?} port {pb}: {e}")));
+        let sessions = daemon.query("show sess all");
+        let went = format!("server=s1 (id=1) addr=127.0.0.1:{pb}");
+        seen.push(format!("{went}: {}", sessions.contains(&went)));
+        held.close();
+        let table = daemon.show_stat();
+        for (px, sv) in [("be", "s1"), ("be2", "s2")] {
+            seen.push(table.get(px, sv, "addr").unwrap_or_default().to_string());
+        }
+        for line in daemon.query("show servers state").lines().skip(2) {
+            let mut f: Vec<&str> = line.split(' ').collect();
+            if f.len() > 9 {
+                f[9] = "-";
+            }
+            seen.push(f.join(" "));
+        }
+        Some(seen)
+    });
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("mapped ports", &seen);
+    assert!(
+        seen.iter()
+            .all(|(_, s)| s[..3] == ["a", "b", "c"] && s[3].ends_with("true")),
+        "connections went elsewhere: {seen:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // slowstart
 
 /// A server back from down with `slowstart` starts at a sixteenth of its weight (weight column

@@ -336,6 +336,7 @@ pub fn server(
         id,
         host: s.host.clone(),
         addr: s.addr,
+        port_map: s.port_map,
         weight: s.params.weight.unwrap_or(DEFAULT_WEIGHT),
         maxconn: s.params.maxconn,
         maxqueue: s.params.maxqueue,
@@ -404,6 +405,17 @@ fn check_spec(
         None
     };
     if !sp.check {
+        return None;
+    }
+    if s.port_map.is_some() && sp.port.is_none() {
+        r.push(Diagnostic::global(
+            Severity::Alert,
+            "port",
+            format!(
+                "config: backend '{}': server '{}' has neither service port nor check port.",
+                p.name, s.name
+            ),
+        ));
         return None;
     }
     let inter = sp.inter.unwrap_or(DEFAULT_INTER);

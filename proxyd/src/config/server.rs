@@ -47,6 +47,9 @@ pub struct ServerDraft {
     pub id: Option<u32>,
     pub host: String,
     pub addr: SocketAddr,
+    /// No port, or `+N`/`-N`: connect to the port the client connected to, plus N (HAProxy's
+    /// mapped ports); `addr` then has port 0.
+    pub port_map: Option<i32>,
     pub params: ServerParams,
     pub line: usize,
 }
@@ -269,7 +272,7 @@ pub fn server(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     let mut params = px.default_server.clone();
     let mut id = None;
     let ok = parse_params(&mut params, &mut id, &l.words[3..], l, r, &who);
-    let Some((host, addr)) = server_addr(addr_text, l, r, &who) else {
+    let Some((host, addr, port_map)) = server_addr(addr_text, l, r, &who) else {
         return;
     };
     if let Some(prev) = px.servers.iter().find(|s| s.name == name) {
@@ -306,6 +309,7 @@ pub fn server(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
             id,
             host,
             addr,
+            port_map,
             params,
             line: l.number,
         });
@@ -444,7 +448,14 @@ pub fn default_server(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     }
 }
 
-fn server_addr(text: &str, l: &Line, r: &mut Report, who: &str) -> Option<(String, SocketAddr)> {
+/// The server's host as written, its address, and its port mapping (see
+/// [`ServerDraft::port_map`]).
+fn server_addr(
+    text: &str,
+    l: &Line,
+    r: &mut Report,
+    who: &str,
+) -> Option<(String, SocketAddr, Option<i32>)> {
     let fail = |r: &mut Report, msg: String| {
         r.push(
             Diagnostic::alert(l.file(), l.number, "server", format!("{who} : {msg}")).checking(),
@@ -457,29 +468,28 @@ fn server_addr(text: &str, l: &Line, r: &mut Report, who: &str) -> Option<(Strin
         (Err(_), Some(p)) => (hp.host, p),
     };
     let host = host.trim_start_matches("ipv4@").trim_start_matches("ipv6@");
-    if port_text.starts_with('+') || port_text.starts_with('-') {
-        fail(
-            r,
-            format!("port offsets ('{port_text}') are not supported by proxyd."),
-        );
-        return None;
-    }
-    if port_text.is_empty() {
-        fail(
-            r,
-            format!("address '{text}' has no port; proxyd needs one (it does not reuse the client's destination port)."),
-        );
-        return None;
-    }
-    let port = match values::port(port_text) {
-        Ok(p) => p,
-        Err(e) => {
-            fail(r, e);
-            return None;
+    let (port, port_map) = if port_text.is_empty() {
+        (0, Some(0))
+    } else if let Some(offset) = port_text.strip_prefix(['+', '-']) {
+        match values::port(offset) {
+            Ok(n) if port_text.starts_with('-') => (0, Some(-i32::from(n))),
+            Ok(n) => (0, Some(i32::from(n))),
+            Err(e) => {
+                fail(r, e);
+                return None;
+            }
+        }
+    } else {
+        match values::port(port_text) {
+            Ok(p) => (p, None),
+            Err(e) => {
+                fail(r, e);
+                return None;
+            }
         }
     };
     match values::resolve_host(host, hp.family, port).and_then(|v| v.into_iter().next()) {
-        Some(addr) if !host.is_empty() && host != "*" => Some((host.to_string(), addr)),
+        Some(addr) if !host.is_empty() && host != "*" => Some((host.to_string(), addr, port_map)),
         _ => {
             fail(r, format!("could not resolve address '{host}'."));
             None

@@ -904,3 +904,23 @@ fn pool_settings_are_kept_for_show_servers_conn_and_bad_values_are_refused() {
         );
     }
 }
+
+#[test]
+fn servers_without_a_port_map_the_clients_port_and_need_a_check_port() {
+    let c = ok(&with_timeouts(
+        "backend b\n  server s 127.0.0.1\n  server t 127.0.0.1:+2\n  server u 127.0.0.1:-1 check port 80\n  server v 127.0.0.1:8080\n",
+    ))
+    .config;
+    let maps: Vec<Option<i32>> = c.proxies[0].servers.iter().map(|s| s.port_map).collect();
+    assert_eq!(maps, vec![Some(0), Some(2), Some(-1), None]);
+    let checked = c.proxies[0].servers[2]
+        .check
+        .as_ref()
+        .map(|c| c.target.port());
+    assert_eq!(checked, Some(80));
+    // HAProxy 2.6.12's words, without file and line.
+    assert_has(
+        &with_timeouts("backend b1\n  server s1 127.0.0.1 check\n"),
+        "config: backend 'b1': server 's1' has neither service port nor check port.",
+    );
+}

@@ -213,6 +213,9 @@ pub struct Server {
     /// Hostname or IP as written (the `srv_fqdn` in `show servers state` when a hostname).
     pub host: String,
     pub addr: SocketAddr,
+    /// Connect to the client's destination port plus this offset (no port, `+N` or `-N` after
+    /// the address); `addr` then has port 0.
+    pub port_map: Option<i32>,
     /// `weight`, default 1 (0..=256).
     pub weight: u32,
     /// 0 = unlimited.

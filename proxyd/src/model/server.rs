@@ -140,6 +140,8 @@ pub struct ServerRt {
     pub id: u32,
     pub host: String,
     pub addr: SocketAddr,
+    /// See [`config::Server::port_map`].
+    pub port_map: Option<i32>,
     pub backup: bool,
     pub iweight: u32,
     /// 0 = unlimited. Atomic because `set maxconn server` changes it at run time.
@@ -223,6 +225,7 @@ impl ServerRt {
             id: cfg.id,
             host: cfg.host.clone(),
             addr: cfg.addr,
+            port_map: cfg.port_map,
             backup: cfg.backup,
             iweight: cfg.weight,
             maxconn: AtomicU32::new(cfg.maxconn),
@@ -421,6 +424,41 @@ impl ServerRt {
         self.publish(st);
     }
 
+    /// Where a session's connection goes: the server's address, or with mapped ports its IP
+    /// and the port the client connected to plus the offset (wrapping like HAProxy's 16 bits).
+    pub fn connect_addr(&self, client: &tokio::net::TcpStream) -> SocketAddr {
+        match self.port_map {
+            None => self.addr,
+            Some(offset) => {
+                let dest = client.local_addr().map_or(0, |a| a.port());
+                SocketAddr::new(self.addr.ip(), (i32::from(dest) + offset) as u16)
+            }
+        }
+    }
+
+    /// The port as HAProxy prints it in `show servers state` and `show servers conn`: the
+    /// service port, or the offset of mapped ports as an unsigned 32-bit number.
+    pub fn port_field(&self) -> u32 {
+        match self.port_map {
+            None => u32::from(self.addr.port()),
+            Some(offset) => offset as u32,
+        }
+    }
+
+    /// The `addr` column: `IP:PORT`, with mapped ports the signed offset (`127.0.0.1:-1`).
+    pub fn addr_text(&self) -> String {
+        match self.port_map {
+            None => self.addr.to_string(),
+            Some(offset) => {
+                SocketAddr::new(self.addr.ip(), 0)
+                    .to_string()
+                    .trim_end_matches(":0")
+                    .to_string()
+                    + &format!(":{offset}")
+            }
+        }
+    }
+
     /// The operational state of the server this one tracks, if it tracks one.
     pub fn tracked_state(&self) -> Option<OpState> {
         let target = self.links.lock().ok()?.target.upgrade()?;
@@ -476,6 +514,7 @@ mod tests {
             id: 1,
             host: "127.0.0.1".into(),
             addr,
+            port_map: None,
             weight: 1,
             maxconn: 0,
             maxqueue: 0,

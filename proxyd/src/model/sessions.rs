@@ -25,6 +25,8 @@ pub struct Entry {
     started_us: u64,
     /// None until a server is assigned.
     pub server: Option<Weak<ServerRt>>,
+    /// The port the connection to the server went to (the client's with mapped ports).
+    pub server_port: u16,
 }
 
 impl Entry {
@@ -131,6 +133,7 @@ impl SessionTable {
             backend,
             started_us: self.epoch.elapsed().as_micros() as u64,
             server: None,
+            server_port: 0,
         };
         let mut slab = self.slab();
         let index = slab.take_free();
@@ -217,9 +220,10 @@ impl Registered {
         self.id
     }
 
-    pub fn set_server(&self, server: &Arc<ServerRt>) {
+    pub fn set_server(&self, server: &Arc<ServerRt>, port: u16) {
         if let Some(e) = self.table.slab().find(self.id) {
             e.server = Some(Arc::downgrade(server));
+            e.server_port = port;
         }
     }
 

@@ -72,7 +72,7 @@ pub async fn run(s: Session) {
     be.counters.mark_last_session();
     let registered = global.sessions.register(s.peer, fe.id, be.id);
 
-    let assigned = assign_and_connect(&be, s.peer, &registered).await;
+    let assigned = assign_and_connect(&be, &s.client, s.peer, &registered).await;
     let total_ms = |start: Instant| start.elapsed().as_millis().min(u32::MAX as u128) as u32;
     match assigned {
         Ok(a) => {
@@ -180,6 +180,7 @@ fn ms_since(t: Instant) -> u32 {
 
 async fn assign_and_connect(
     be: &Arc<BackendRt>,
+    client: &TcpStream,
     peer: SocketAddr,
     registered: &Registered,
 ) -> Result<Assigned, Failure> {
@@ -206,9 +207,10 @@ async fn assign_and_connect(
         srv.counters.connect.fetch_add(1, Relaxed);
         be.counters.connect.fetch_add(1, Relaxed);
         srv.connected_once.store(true, Relaxed);
-        registered.set_server(&srv);
+        let target = srv.connect_addr(client);
+        registered.set_server(&srv, target.port());
         let t0 = Instant::now();
-        let res = tokio::time::timeout(connect_timeout, TcpStream::connect(srv.addr)).await;
+        let res = tokio::time::timeout(connect_timeout, TcpStream::connect(target)).await;
         let quick = match res {
             Ok(Ok(stream)) => {
                 return Ok(Assigned {

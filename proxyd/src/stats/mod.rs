@@ -286,7 +286,7 @@ pub fn server_row(be: &BackendRt, s: &ServerRt, opts: &Options) -> StatRow {
         r.set(idx::REQ_TOT, u64v(&c.req_tot));
     }
     if opts.show_legends {
-        r.set(idx::ADDR, Value::Str(s.addr.to_string()));
+        r.set(idx::ADDR, Value::Str(s.addr_text()));
     }
     r.set(idx::MODE, Value::Str(be.mode.name().into()));
     // No connection pooling in passthrough: every server connection is in use by its session.

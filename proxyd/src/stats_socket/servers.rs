@@ -64,7 +64,7 @@ fn server_line(out: &mut String, be: &BackendRt, s: &ServerRt) {
     };
     let _ = writeln!(
         out,
-        "{} {} {} {} {} {} {} {} {} {} {} {} {} {} 0 0 0 {} {} - 0 {} {} - 0",
+        "{} {} {} {} {} {} {} {} {} {} {} {} {} {} 0 0 0 {} {} - 0 {} {} - {}",
         be.id,
         be.name,
         s.id,
@@ -80,9 +80,11 @@ fn server_line(out: &mut String, be: &BackendRt, s: &ServerRt) {
         health,
         check_state,
         fqdn,
-        s.addr.port(),
+        s.port_field(),
         check_port,
-        check_addr
+        check_addr,
+        // HAProxy's `port` sets the agent's port too, agent or not.
+        check_port
     );
 }
 
@@ -138,7 +140,7 @@ pub fn show_servers_conn(ctx: &mut Ctx, args: &[String]) -> String {
                 be.id,
                 s.id,
                 s.addr.ip(),
-                s.addr.port(),
+                s.port_field(),
                 s.pool.purge_delay_ms,
                 usage.used,
                 usage.max_used,

@@ -39,6 +39,7 @@ struct Seen<'a> {
     frontend: Option<&'a FrontendRt>,
     backend: Option<&'a BackendRt>,
     server: Option<Arc<ServerRt>>,
+    server_port: u16,
 }
 
 fn seen<'a>(ctx: &'a Ctx, e: &Entry) -> Seen<'a> {
@@ -57,6 +58,7 @@ fn seen<'a>(ctx: &'a Ctx, e: &Entry) -> Seen<'a> {
             .find(|b| b.id == e.backend)
             .map(|b| &**b),
         server: e.server.as_ref().and_then(|w| w.upgrade()),
+        server_port: e.server_port,
     }
 }
 
@@ -111,7 +113,9 @@ fn detail(ctx: &Ctx, id: u64, e: &Entry) -> String {
         let _ = writeln!(
             out,
             "  server={} (id={}) addr={}",
-            srv.name, srv.id, srv.addr
+            srv.name,
+            srv.id,
+            std::net::SocketAddr::new(srv.addr.ip(), s.server_port)
         );
     }
     let _ = writeln!(out, "  age={}", human_time(age.as_secs() as i64));
