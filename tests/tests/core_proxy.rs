@@ -1767,6 +1767,82 @@ fn servers_without_a_port_take_the_clients_destination_port() {
     );
 }
 
+/// `set server b/s addr IP [port P]`: the next connection goes to the new address while a
+/// session already open stays on the old one, the server's check follows it (down on a closed
+/// port, up again back on a live one), and every answer is HAProxy's report, refusals
+/// included.
+#[test]
+fn set_server_addr_moves_new_connections_and_the_check() {
+    let a = traffic::tagged("a");
+    let b = traffic::tagged("b");
+    let seen =
+        on_both(|under| {
+            let listen = ports::free_addr();
+            let dead = ports::closed_addr();
+            let cfg = Config::new().section(frontend(listen, &[])).backend(
+                BackendSection::new("be").server("s1", a.addr(), "check inter 100ms fall 1 rise 1"),
+            );
+            let daemon = under.start(cfg)?;
+            daemon.wait_until("s1 up", SOON, |d| d.stat("be", "s1", "status") == "UP");
+            let mut seen = Vec::new();
+            let held = traffic::Held::open(listen)
+                .unwrap_or_else(|e| daemon.fail(&format!("{under:?}: {e}")));
+            seen.push(held.server.clone());
+            let (pa, pb) = (a.addr().port(), b.addr().port());
+            for cmd in [
+                format!("set server be/s1 addr 127.0.0.1 port {pb}"),
+                format!("set server be/s1 addr 127.0.0.1 port {pb}"),
+                "set server be/s1 addr".to_string(),
+                "set server be/s1 addr bogus".to_string(),
+                "set server be/s1 addr 127.0.0.1 port abc".to_string(),
+                "set server be/s1 addr 127.0.0.1 port +1".to_string(),
+            ] {
+                seen.push(
+                    daemon
+                        .query(&cmd)
+                        .replace(&pa.to_string(), "A")
+                        .replace(&pb.to_string(), "B"),
+                );
+            }
+            seen.push(
+                traffic::server_of_next_connection(listen)
+                    .unwrap_or_else(|e| daemon.fail(&format!("{under:?}: {e}"))),
+            );
+            // The session opened before the change still talks to `a` (the one just closed leaves the
+            // count when its end reaches the proxy).
+            daemon.wait_until("only the held session left", SOON, |d| {
+                d.stat("be", "s1", "scur") == "1"
+            });
+            seen.push(format!("still on a: {}", held.server == "a"));
+            held.close();
+            seen.push(
+                daemon
+                    .stat("be", "s1", "addr")
+                    .replace(&pb.to_string(), "B"),
+            );
+            daemon.query(&format!(
+                "set server be/s1 addr 127.0.0.1 port {}",
+                dead.port()
+            ));
+            daemon.wait_until("s1 down on a closed port", SOON, |d| {
+                d.stat("be", "s1", "status") == "DOWN"
+            });
+            seen.push(daemon.stat("be", "s1", "check_status"));
+            daemon.query(&format!("set server be/s1 addr 127.0.0.1 port {pb}"));
+            daemon.wait_until("s1 up again", SOON, |d| {
+                d.stat("be", "s1", "status") == "UP"
+            });
+            seen.push(daemon.stat("be", "s1", "check_status"));
+            Some(seen)
+        });
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("set server addr", &seen);
+    assert!(
+        seen.iter().all(|(_, s)| s[0] == "a" && s[7] == "b"),
+        "traffic did not move: {seen:?}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // slowstart
 

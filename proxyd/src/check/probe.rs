@@ -5,6 +5,7 @@
 //! `timeout check` is set, connect and TLS handshake get min(`timeout connect`, `inter`) and the
 //! HTTP exchange gets `timeout check` from the moment the connection is ready.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,7 +41,7 @@ impl CheckOutcome {
 
 /// Runs one check of a server that is not DOWN. See [`run_check_in_state`].
 pub async fn run_check(spec: &CheckSpec, tls: Option<&Arc<rustls::ClientConfig>>) -> CheckOutcome {
-    run_check_in_state(spec, tls, true).await
+    run_check_in_state(spec, spec.target, tls, true).await
 }
 
 /// Runs one check. `server_running` is false while the server is DOWN: `disable-on-404` then
@@ -49,6 +50,7 @@ pub async fn run_check(spec: &CheckSpec, tls: Option<&Arc<rustls::ClientConfig>>
 /// missing one is reported as a socket error rather than silently checking in clear text.
 pub async fn run_check_in_state(
     spec: &CheckSpec,
+    target: SocketAddr,
     tls: Option<&Arc<rustls::ClientConfig>>,
     server_running: bool,
 ) -> CheckOutcome {
@@ -68,7 +70,7 @@ pub async fn run_check_in_state(
         _ => whole,
     };
 
-    let tcp = match tcp::connect(spec.target, connect_deadline).await {
+    let tcp = match tcp::connect(target, connect_deadline).await {
         Ok(stream) => stream,
         Err(ConnectError::Timeout) => {
             return finish(CheckStatus::L4Tout, None, String::new(), None)
@@ -77,7 +79,7 @@ pub async fn run_check_in_state(
             return finish(CheckStatus::L4Con, None, tcp::strerror(&e), None)
         }
         Err(ConnectError::Socket(e)) => {
-            let detail = Some(format!("local socket for {}: {e}", spec.target));
+            let detail = Some(format!("local socket for {target}: {e}"));
             return finish(CheckStatus::SockErr, None, tcp::strerror(&e), detail);
         }
     };
@@ -96,7 +98,7 @@ pub async fn run_check_in_state(
         let detail = Some("check-ssl is set but no TLS client configuration was built".to_string());
         return finish(CheckStatus::SockErr, None, String::new(), detail);
     };
-    let name = match tls::server_name(tls_spec.sni.as_deref(), spec.target) {
+    let name = match tls::server_name(tls_spec.sni.as_deref(), target) {
         Ok(name) => name,
         Err(e) => return finish(CheckStatus::SockErr, None, String::new(), Some(e)),
     };

@@ -137,7 +137,7 @@ async fn run_server(
         };
         let wait = if enabled {
             let outcome: CheckOutcome = tokio::select! {
-                o = run_check_in_state(&spec, tls.as_ref(), running) => o,
+                o = run_check_in_state(&spec, srv.check_target().unwrap_or(spec.target), tls.as_ref(), running) => o,
                 _ = stop.changed() => return,
             };
             let (transition, wait) = match srv.state.lock() {

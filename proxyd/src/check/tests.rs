@@ -532,12 +532,12 @@ async fn not_found_with_disable_on_404_depends_on_the_server_state() {
     let mut http = (*httpchk(vec![])).clone();
     http.disable_on_404 = true;
     s.http = Some(Arc::new(http));
-    let running = run_check_in_state(&s, None, true).await;
+    let running = run_check_in_state(&s, s.target, None, true).await;
     assert_eq!(
         (running.status, running.code, running.info.as_str()),
         (CheckStatus::L7OkC, Some(404), "")
     );
-    let down = run_check_in_state(&s, None, false).await;
+    let down = run_check_in_state(&s, s.target, None, false).await;
     assert_eq!(
         (down.status, down.code, down.info.as_str()),
         (CheckStatus::L7Sts, Some(404), "Not Found")

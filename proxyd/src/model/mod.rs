@@ -602,8 +602,8 @@ fn resize_slots(slots: &Arc<Semaphore>, old: u32, new: u32) {
 
 /// A server keeps its run-time state across a reload only if what it points at is unchanged.
 fn same_server(old: &ServerRt, new: &config::Server) -> bool {
-    old.addr == new.addr
-        && old.port_map == new.port_map
+    old.dest().addr == new.addr
+        && old.dest().port_map == new.port_map
         && old.backup == new.backup
         && old.iweight == new.weight
         && old.check.is_some() == new.check.is_some()

@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
-use std::sync::{Mutex, Weak};
+use std::sync::{Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use runtime_api::status::CheckStatus;
@@ -139,9 +139,8 @@ pub struct ServerRt {
     pub name: String,
     pub id: u32,
     pub host: String,
-    pub addr: SocketAddr,
-    /// See [`config::Server::port_map`].
-    pub port_map: Option<i32>,
+    /// Where connections go; `set server … addr` changes it while running.
+    dest: RwLock<Dest>,
     pub backup: bool,
     pub iweight: u32,
     /// 0 = unlimited. Atomic because `set maxconn server` changes it at run time.
@@ -178,6 +177,14 @@ pub struct ServerRt {
     pub track: Option<String>,
     /// Who tracks whom in the running model; set when the model is built.
     pub links: Mutex<TrackLinks>,
+}
+
+/// Where a server's connections go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dest {
+    pub addr: SocketAddr,
+    /// See [`config::Server::port_map`].
+    pub port_map: Option<i32>,
 }
 
 /// `DEF_RISETIME`: the health HAProxy gives a server without a check.
@@ -224,8 +231,10 @@ impl ServerRt {
             name: cfg.name.clone(),
             id: cfg.id,
             host: cfg.host.clone(),
-            addr: cfg.addr,
-            port_map: cfg.port_map,
+            dest: RwLock::new(Dest {
+                addr: cfg.addr,
+                port_map: cfg.port_map,
+            }),
             backup: cfg.backup,
             iweight: cfg.weight,
             maxconn: AtomicU32::new(cfg.maxconn),
@@ -427,34 +436,65 @@ impl ServerRt {
     /// Where a session's connection goes: the server's address, or with mapped ports its IP
     /// and the port the client connected to plus the offset (wrapping like HAProxy's 16 bits).
     pub fn connect_addr(&self, client: &tokio::net::TcpStream) -> SocketAddr {
-        match self.port_map {
-            None => self.addr,
+        let dest = self.dest();
+        match dest.port_map {
+            None => dest.addr,
             Some(offset) => {
-                let dest = client.local_addr().map_or(0, |a| a.port());
-                SocketAddr::new(self.addr.ip(), (i32::from(dest) + offset) as u16)
+                let port = client.local_addr().map_or(0, |a| a.port());
+                SocketAddr::new(dest.addr.ip(), (i32::from(port) + offset) as u16)
             }
         }
+    }
+
+    /// Where connections go now.
+    pub fn dest(&self) -> Dest {
+        self.dest
+            .read()
+            .map(|d| *d)
+            .unwrap_or_else(|e| *e.into_inner())
+    }
+
+    pub fn set_dest(&self, dest: Dest) {
+        match self.dest.write() {
+            Ok(mut d) => *d = dest,
+            Err(e) => *e.into_inner() = dest,
+        }
+    }
+
+    /// The server's IP address (and its port, 0 with mapped ports).
+    pub fn addr(&self) -> SocketAddr {
+        self.dest().addr
+    }
+
+    /// Where this server's checks connect: its `addr`/`port` keywords, else where its traffic
+    /// goes (which `set server … addr` may have changed since the configuration was read).
+    pub fn check_target(&self) -> Option<SocketAddr> {
+        let check = self.check.as_ref()?;
+        let addr = self.addr();
+        Some(SocketAddr::new(
+            check.addr_set.unwrap_or(addr.ip()),
+            check.port_set.unwrap_or(addr.port()),
+        ))
     }
 
     /// The port as HAProxy prints it in `show servers state` and `show servers conn`: the
     /// service port, or the offset of mapped ports as an unsigned 32-bit number.
     pub fn port_field(&self) -> u32 {
-        match self.port_map {
-            None => u32::from(self.addr.port()),
+        let dest = self.dest();
+        match dest.port_map {
+            None => u32::from(dest.addr.port()),
             Some(offset) => offset as u32,
         }
     }
 
     /// The `addr` column: `IP:PORT`, with mapped ports the signed offset (`127.0.0.1:-1`).
     pub fn addr_text(&self) -> String {
-        match self.port_map {
-            None => self.addr.to_string(),
+        let dest = self.dest();
+        match dest.port_map {
+            None => dest.addr.to_string(),
             Some(offset) => {
-                SocketAddr::new(self.addr.ip(), 0)
-                    .to_string()
-                    .trim_end_matches(":0")
-                    .to_string()
-                    + &format!(":{offset}")
+                let ip = SocketAddr::new(dest.addr.ip(), 0).to_string();
+                format!("{}:{offset}", ip.trim_end_matches(":0"))
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Commands that change state: servers (state, weight, health, maxconn), frontends, counters.
 //! Answers and their exact wording are HAProxy 2.6's.
 
+use std::net::IpAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
@@ -113,6 +114,7 @@ pub fn set_server(ctx: &mut Ctx, args: &[String]) -> String {
             }
             _ => "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n".into(),
         },
+        "addr" => set_addr(&srv, args.get(4..).unwrap_or_default()),
         "weight" => set_weight_value(ctx, &be, &srv, args.get(4)),
         "health" => set_health(ctx, &be, &srv, val),
         "agent" | "agent-addr" | "agent-port" | "agent-send" => {
@@ -148,6 +150,66 @@ pub fn set_health(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, val: &str) -> Strin
         None => events::after_change(be, ctx.log()),
     }
     String::new()
+}
+
+/// `set server b/s addr IP [port PORT]`: new connections (and checks without their own
+/// `addr`/`port`) go there; sessions already open stay where they are. The answer is HAProxy's
+/// `srv_update_addr_port` report, each part saying what changed or why not.
+fn set_addr(srv: &ServerRt, words: &[String]) -> String {
+    const BY: &str = "by 'stats socket command'";
+    let Some(ip_text) = words.first().filter(|w| !w.is_empty()) else {
+        return "set server <b>/<s> addr requires an address and optionally a port.\n".into();
+    };
+    let Ok(ip) = ip_text.parse::<IpAddr>() else {
+        return format!("Invalid addr '{ip_text}' {BY}\n");
+    };
+    let mut dest = srv.dest();
+    let mut parts = Vec::new();
+    if ip == dest.addr.ip() {
+        parts.push("no need to change the addr".to_string());
+    } else {
+        parts.push(format!("IP changed from '{}' to '{ip}'", dest.addr.ip()));
+        dest.addr.set_ip(ip);
+    }
+    if words.get(1).map(String::as_str) == Some("port") {
+        let text = words.get(2).map(String::as_str).unwrap_or("");
+        // HAProxy shows a mapped port as its 16-bit offset (`-1` is `+65535`).
+        let current = match dest.port_map {
+            Some(offset) => format!("+{}", offset as u16),
+            None => dest.addr.port().to_string(),
+        };
+        let is_map = text.starts_with(['+', '-']);
+        let number = text
+            .get(usize::from(is_map)..)
+            .and_then(|d| d.parse::<i64>().ok());
+        match number {
+            _ if is_map && srv.check.as_ref().and_then(|c| c.port_set).is_none() => parts.push(
+                "can't change <port> to port map because it is incompatible with current health check port configuration (use 'port' statement from the 'server' directive.".to_string(),
+            ),
+            None => parts.push(format!("problem converting port '{text}' to an int")),
+            Some(n) if is_map => {
+                let offset = if text.starts_with('-') { -n } else { n };
+                parts.push(format!("port changed from '{current}' to '{text}'"));
+                // Kept in 16 bits, as HAProxy does here (`-2` then shows as 65534; a `-2` read
+                // from the configuration shows as -2): the same port once added to the client's.
+                dest.port_map = Some(i32::from(offset as u16));
+                dest.addr.set_port(0);
+            }
+            // A port past 65535 wraps, as HAProxy stores it in 16 bits.
+            Some(n) => {
+                let port = n as u16;
+                if dest.port_map.is_none() && port == dest.addr.port() {
+                    parts.push("no need to change the port".to_string());
+                } else {
+                    parts.push(format!("port changed from '{current}' to '{port}'"));
+                    dest.port_map = None;
+                    dest.addr.set_port(port);
+                }
+            }
+        }
+    }
+    srv.set_dest(dest);
+    format!("{} {BY}\n", parts.join(", "))
 }
 
 /// Parse `N` or `N%` like HAProxy's `server_parse_weight_change_request`.

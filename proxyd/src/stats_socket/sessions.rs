@@ -115,7 +115,7 @@ fn detail(ctx: &Ctx, id: u64, e: &Entry) -> String {
             "  server={} (id={}) addr={}",
             srv.name,
             srv.id,
-            std::net::SocketAddr::new(srv.addr.ip(), s.server_port)
+            std::net::SocketAddr::new(srv.addr().ip(), s.server_port)
         );
     }
     let _ = writeln!(out, "  age={}", human_time(age.as_secs() as i64));
