@@ -1504,6 +1504,21 @@ fn show_sess_lists_sessions_and_shutdown_session_ends_one() {
 // ---------------------------------------------------------------------------------------------
 // track
 
+/// The answer to `command` (`show servers state …`) line by line, without the age column,
+/// which only says when each side ran.
+fn servers_state(d: &Daemon, command: &str) -> Vec<String> {
+    d.query(command)
+        .lines()
+        .map(|l| {
+            let mut f: Vec<&str> = l.split(' ').collect();
+            if f.len() > 9 && !l.starts_with('#') {
+                f[9] = "-";
+            }
+            f.join(" ")
+        })
+        .collect()
+}
+
 /// A frontend on `listen` and the backend `b1` whose servers are tracked: `s1` (checked, on
 /// `live`) and `s2` (checked, on the closed `dead`, down at its first check).
 fn tracked_servers(listen: SocketAddr, live: SocketAddr, dead: SocketAddr) -> Config {
@@ -1623,19 +1638,7 @@ fn servers_added_at_run_time_track_configured_ones() {
         let daemon = under.start(cfg)?;
         daemon.wait_until("s2 down", SOON, |d| d.stat("b1", "s2", "status") == "DOWN");
         let mut seen = Vec::new();
-        // Without the age column, which only says when each side ran.
-        let state = |d: &Daemon| -> Vec<String> {
-            d.query("show servers state be")
-                .lines()
-                .map(|l| {
-                    let mut f: Vec<&str> = l.split(' ').collect();
-                    if f.len() > 9 && !l.starts_with('#') {
-                        f[9] = "-";
-                    }
-                    f.join(" ")
-                })
-                .collect()
-        };
+        let state = |d: &Daemon| servers_state(d, "show servers state be");
         for cmd in [
             format!("add server be/d1 {} track b1/s1", d1.addr()),
             format!("add server be/d2 {} track b1/s2", d2.addr()),
@@ -1749,13 +1752,11 @@ fn servers_without_a_port_take_the_clients_destination_port() {
         for (px, sv) in [("be", "s1"), ("be2", "s2")] {
             seen.push(table.get(px, sv, "addr").unwrap_or_default().to_string());
         }
-        for line in daemon.query("show servers state").lines().skip(2) {
-            let mut f: Vec<&str> = line.split(' ').collect();
-            if f.len() > 9 {
-                f[9] = "-";
-            }
-            seen.push(f.join(" "));
-        }
+        seen.extend(
+            servers_state(&daemon, "show servers state")
+                .into_iter()
+                .skip(2),
+        );
         Some(seen)
     });
     eprintln!("{seen:#?}");

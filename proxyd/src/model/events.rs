@@ -172,7 +172,7 @@ pub fn follow(be: &BackendRt, srv: &ServerRt, log: Option<&Logger>, what: Propag
             continue;
         };
         let Ok(mut st) = t.state.lock() else { continue };
-        let was = Admin::of(&st);
+        let was = Flags::of(&st);
         let was_stopped = st.health.state() == OpState::Stopped;
         if what == Propagate::Admin && st.admin.imaint == maint && st.admin.idrain == drain {
             continue;
@@ -191,7 +191,7 @@ pub fn follow(be: &BackendRt, srv: &ServerRt, log: Option<&Logger>, what: Propag
             st.health.force(forced(op))
         };
         t.publish(&mut st);
-        let now = Admin::of(&st);
+        let now = Flags::of(&st);
         let now_stopped = st.health.state() == OpState::Stopped;
         drop(st);
         if let Some(log) = log {
@@ -219,15 +219,15 @@ pub fn forced(op: OpState) -> ForcedHealth {
 
 /// The maintenance and drain flags of a server that matter to the log lines.
 #[derive(Clone, Copy)]
-struct Admin {
+struct Flags {
     maint: bool,
     imaint: bool,
     drain: bool,
 }
 
-impl Admin {
-    fn of(st: &super::server::ServerState) -> Admin {
-        Admin {
+impl Flags {
+    fn of(st: &super::server::ServerState) -> Flags {
+        Flags {
             maint: st.admin.maint(),
             imaint: st.admin.imaint,
             drain: st.admin.drain(),
@@ -237,8 +237,8 @@ impl Admin {
 
 /// A tracking server before and after it followed its tracked one.
 struct Followed {
-    was: Admin,
-    now: Admin,
+    was: Flags,
+    now: Flags,
     was_stopped: bool,
     now_stopped: bool,
     moved: Option<Transition>,

@@ -206,7 +206,10 @@ async fn assign_and_connect(
         srv.counters.mark_last_session();
         srv.counters.connect.fetch_add(1, Relaxed);
         be.counters.connect.fetch_add(1, Relaxed);
-        srv.connected_once.store(true, Relaxed);
+        // Read first: a store on every connection would bounce the line between threads.
+        if !srv.connected_once.load(Relaxed) {
+            srv.connected_once.store(true, Relaxed);
+        }
         let target = srv.connect_addr(client);
         registered.set_server(&srv, target.port());
         let t0 = Instant::now();

@@ -295,19 +295,20 @@ pub fn server_row(be: &BackendRt, s: &ServerRt, opts: &Options) -> StatRow {
     r.set(idx::SAFE_CONN_CUR, Value::U32(0));
     let usage = ConnUsage::of(be, s, &st);
     r.set(idx::USED_CONN_CUR, Value::U32(usage.used));
-    r.set(idx::NEED_CONN_EST, Value::U32(usage.needed));
+    r.set(idx::NEED_CONN_EST, Value::U32(usage.max_used));
     r.set(idx::SRID, Value::U32(0));
     r.set(idx::PRIV_IDLE_CUR, Value::U32(0));
     r
 }
 
 /// HAProxy's accounting of a server's connections in use (`used_conn_cur`, `need_conn_est`,
-/// `show servers conn`).
+/// `show servers conn`). Its estimate of the connections needed is the most used at once here:
+/// the purge that would lower it runs only for servers with idle connections, which
+/// passthrough never has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnUsage {
     pub used: u32,
     pub max_used: u32,
-    pub needed: u32,
 }
 
 impl ConnUsage {
@@ -321,8 +322,7 @@ impl ConnUsage {
             // In TCP mode HAProxy makes each server connection private to its session, which
             // takes it out of the server's used count as soon as it is made: with 400 sessions
             // open it shows 0 used, and 1 (the count the first connection reached) as the most
-            // used and the estimate. Nothing lowers them: the purge that would runs only for
-            // servers with idle connections.
+            // used.
             Mode::Tcp => (0, once),
             Mode::Http => (c.scur.load(Relaxed), c.smax.load(Relaxed).max(once)),
         };
@@ -330,7 +330,6 @@ impl ConnUsage {
         ConnUsage {
             used: clamp(used),
             max_used: clamp(max_used),
-            needed: clamp(max_used),
         }
     }
 }

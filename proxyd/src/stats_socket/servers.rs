@@ -144,7 +144,7 @@ pub fn show_servers_conn(ctx: &mut Ctx, args: &[String]) -> String {
                 s.pool.purge_delay_ms,
                 usage.used,
                 usage.max_used,
-                usage.needed,
+                usage.max_used,
                 s.pool.max_conn,
             );
             if s.pool.max_conn != 0 {
