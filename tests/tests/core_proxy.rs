@@ -5,8 +5,8 @@
 //! assertion is shown to describe HAProxy before it is applied to proxyd.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use e2e::backends::Backend;
@@ -393,6 +393,89 @@ fn source_keeps_a_client_address_on_one_server() {
     assert_same_as_haproxy("server chosen for 127.0.0.1", &seen);
 }
 
+/// The server that answers a connection made from `source` (a loopback address).
+fn server_seen_from(source: Ipv4Addr, listen: SocketAddr) -> io::Result<String> {
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    sock.bind(&SocketAddr::from((source, 0)).into())?;
+    sock.connect_timeout(&listen.into(), client::IO_TIMEOUT)?;
+    let mut stream: TcpStream = sock.into();
+    stream.set_read_timeout(Some(client::IO_TIMEOUT))?;
+    traffic::read_line(&mut stream)
+}
+
+/// `balance source` with each `hash-type`: 48 client addresses land on the same servers as
+/// with HAProxy 2.6, with uneven weights and ids, before and after a server leaves, and with
+/// `consistent` (a dynamic algorithm) after a server is added at run time. With `consistent`,
+/// only the leaving server's clients move.
+#[test]
+fn source_hashing_sends_each_client_where_haproxy_does() {
+    let names = ["a", "b", "c", "d"];
+    let servers: Vec<Backend> = names.iter().map(|n| traffic::tagged(n)).collect();
+    let added = traffic::tagged("e");
+    let sources: Vec<Ipv4Addr> = (0..48u8)
+        .map(|i| Ipv4Addr::new(127, i % 5, i.wrapping_mul(37), i * 5 + 1))
+        .collect();
+    for hash_type in ["consistent", "map-based sdbm avalanche", "map-based"] {
+        let seen = on_both(|under| {
+            let listen = ports::free_addr();
+            let list: Vec<(&str, SocketAddr, &str)> = names
+                .iter()
+                .zip(&servers)
+                .zip(["weight 6", "weight 4 id 7", "weight 2", "weight 8"])
+                .map(|((n, s), opts)| (*n, s.addr(), opts))
+                .collect();
+            let ht = format!("hash-type {hash_type}");
+            let cfg = balance_config(listen, &["balance source", &ht], &list);
+            let daemon = under.start(cfg)?;
+            let sweep = |d: &Daemon| -> Vec<String> {
+                sources
+                    .iter()
+                    .map(|&src| {
+                        server_seen_from(src, listen)
+                            .unwrap_or_else(|e| d.fail(&format!("{under:?} from {src}: {e}")))
+                    })
+                    .collect()
+            };
+            let before = sweep(&daemon);
+            daemon.query("disable server be/c");
+            let after = sweep(&daemon);
+            let mut grown = Vec::new();
+            if hash_type == "consistent" {
+                let e = added.addr();
+                grown.push(daemon.query(&format!("add server be/e {e} weight 5")));
+                daemon.query("enable server be/e");
+                grown.extend(sweep(&daemon));
+            }
+            Some((before, after, grown))
+        });
+        for (under, (before, after, grown)) in &seen {
+            if hash_type == "consistent" {
+                assert_eq!(grown[0].trim(), "New server registered.", "{under:?}");
+                assert!(
+                    grown.iter().any(|s| s == "e"),
+                    "{under:?}: e gets no client"
+                );
+            }
+            for n in names {
+                assert!(
+                    before.iter().any(|s| s == n),
+                    "{under:?} {hash_type}: no client on {n}: {before:?}"
+                );
+            }
+            assert!(!after.iter().any(|s| s == "c"), "{under:?}: c is disabled");
+            if hash_type == "consistent" {
+                for (b, a) in before.iter().zip(after) {
+                    assert!(
+                        b == "c" || a == b,
+                        "{under:?}: a client of {b} moved to {a} when c left"
+                    );
+                }
+            }
+        }
+        assert_same_as_haproxy(&format!("servers chosen with hash-type {hash_type}"), &seen);
+    }
+}
+
 #[test]
 fn backup_serves_only_while_every_active_server_is_down() {
     let (a, b, bk) = (
@@ -662,6 +745,82 @@ fn timeout_queue_closes_the_waiting_client() {
     });
     eprintln!("{seen:#?}");
     assert_same_as_haproxy("counters after a queue timeout", &seen);
+}
+
+/// Sends `bytes` and reads until the proxy closes: `Ok(true)` for a FIN, `Ok(false)` for a
+/// reset.
+fn closed_cleanly_after_sending(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<bool> {
+    stream.write_all(bytes)?;
+    stream.set_read_timeout(Some(SOON))?;
+    let mut buf = [0u8; 64];
+    match stream.read(&mut buf) {
+        Ok(0) => Ok(true),
+        Ok(n) => Err(io::Error::other(format!(
+            "unexpected data: {:?}",
+            &buf[..n]
+        ))),
+        Err(e) if e.kind() == io::ErrorKind::ConnectionReset => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+#[test]
+fn a_client_that_is_never_served_is_closed_with_a_fin_and_its_bytes_counted() {
+    let srv = traffic::tagged("srv");
+    let dead = ports::closed_addr();
+    let seen = on_both(|under| {
+        let (queued, refused) = (ports::free_addr(), ports::free_addr());
+        let cfg = Config::new()
+            .section(format!(
+                "frontend fq\n    bind {queued}\n    default_backend bq\n\
+                 frontend fr\n    bind {refused}\n    default_backend br\n"
+            ))
+            .backend(
+                BackendSection::new("bq")
+                    .line("timeout queue 500ms")
+                    .server("q1", srv.addr(), "maxconn 1"),
+            )
+            .backend(
+                BackendSection::new("br")
+                    .line("retries 2")
+                    .line("timeout connect 200ms")
+                    .server("r1", dead, ""),
+            );
+        let daemon = under.start(cfg)?;
+        let first = held(&daemon, queued, "the connection holding q1's only slot");
+        let mut closes = Vec::new();
+        for (listen, bytes) in [(queued, &b"hello"[..]), (refused, &b"hello!"[..])] {
+            let mut c = client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+            let clean = closed_cleanly_after_sending(&mut c, bytes)
+                .unwrap_or_else(|e| daemon.fail(&format!("{under:?} via {listen}: {e}")));
+            closes.push(clean);
+        }
+        daemon.wait_until("both failures accounted", SOON, |d| {
+            d.stat("bq", "BACKEND", "econ") == "1" && d.stat("br", "BACKEND", "econ") == "1"
+        });
+        let mut c = BTreeMap::new();
+        for (px, sv) in [
+            ("fq", "FRONTEND"),
+            ("bq", "BACKEND"),
+            ("fr", "FRONTEND"),
+            ("br", "r1"),
+            ("br", "BACKEND"),
+        ] {
+            let v = daemon.stat(px, sv, "bin");
+            c.insert(format!("{px}/{sv}.bin"), v);
+        }
+        drop(first);
+        Some((closes, c))
+    });
+    eprintln!("{seen:#?}");
+    for (under, (closes, _)) in &seen {
+        assert_eq!(
+            closes,
+            &[true, true],
+            "{under:?}: the queue timeout and the failed connect end with a FIN, not a reset"
+        );
+    }
+    assert_same_as_haproxy("bytes of clients never served", &seen);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1610,6 +1769,39 @@ fn tracking_servers_follow_the_server_they_track() {
     });
     eprintln!("{seen:#?}");
     assert_same_as_haproxy("track", &seen);
+}
+
+/// A backend whose only server starts `disabled` is DOWN from the start without a transition
+/// (`chkdown` 0), while one whose server tracks it goes down when tracking is linked and counts
+/// it: HAProxy 2.6's figures, with `downtime` running from the start in both.
+#[test]
+fn backends_down_from_the_start_count_transitions_as_haproxy_does() {
+    let seen = on_both(|under| {
+        let unused = ports::closed_addr();
+        let cfg = Config::new()
+            .backend(BackendSection::new("bm").server("m1", unused, "disabled check"))
+            .backend(BackendSection::new("bt").server("t1", unused, "track bm/m1"))
+            .backend(
+                BackendSection::new("bn")
+                    .server("n1", unused, "disabled")
+                    .server("n2", unused, ""),
+            );
+        let daemon = under.start(cfg)?;
+        let table = daemon.show_stat();
+        let rows = ["bm", "bt", "bn"]
+            .iter()
+            .map(|px| {
+                let get = |c: &str| table.get(px, "BACKEND", c).unwrap_or_default().to_string();
+                format!("{px} {} chkdown {}", get("status"), get("chkdown"))
+            })
+            .collect::<Vec<_>>();
+        Some(rows)
+    });
+    eprintln!("{seen:#?}");
+    for (under, rows) in &seen {
+        assert_eq!(rows[0], "bm DOWN chkdown 0", "{under:?}");
+    }
+    assert_same_as_haproxy("backend states at start", &seen);
 }
 
 /// `add server … track`: a server added at run time may track a configured one (not another

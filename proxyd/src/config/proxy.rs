@@ -9,7 +9,7 @@ use super::httpchk::HttpChkDraft;
 use super::keywords::bind_keyword_arity;
 use super::lexer::Line;
 use super::server::{ServerDraft, ServerParams};
-use super::types::{AdminCond, Balance, Bind, Mode, ProxyKind, StatsPage, Timeouts};
+use super::types::{AdminCond, Balance, Bind, HashType, Mode, ProxyKind, StatsPage, Timeouts};
 use super::values;
 
 pub type ProxyParser = fn(&mut ProxyDraft, &Line, &mut Report);
@@ -29,6 +29,7 @@ pub struct ProxyDraft {
     pub maxconn: Option<u32>,
     pub fullconn: Option<u32>,
     pub balance: Balance,
+    pub hash_type: HashType,
     pub timeouts: Timeouts,
     pub retries: u32,
     pub redispatch: bool,
@@ -62,6 +63,7 @@ impl ProxyDraft {
             maxconn: None,
             fullconn: None,
             balance: Balance::RoundRobin,
+            hash_type: HashType::default(),
             timeouts: Timeouts::default(),
             retries: 3,
             redispatch: false,
@@ -229,7 +231,7 @@ pub fn balance(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
         "static-rr" => Balance::StaticRr,
         "leastconn" => Balance::LeastConn,
         "first" => Balance::First,
-        "source" => Balance::Source,
+        "source" => Balance::Source(HashType::default()),
         "random" => Balance::Random { draws: 2 },
         a if a.starts_with("random(") && a.ends_with(')') => {
             match values::uint(&a["random(".len()..a.len() - 1]) {
@@ -260,6 +262,44 @@ pub fn balance(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
             format!("'balance {algo}' : extra arguments are ignored by proxyd."),
         );
     }
+}
+
+/// HAProxy 2.6's `hash-type` parser, errors included.
+pub fn hash_type(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    let consistent = match l.arg(1) {
+        "consistent" => true,
+        "map-based" => false,
+        "avalanche" => {
+            return r.alert(
+                l,
+                "experimental feature 'hash-type avalanche' is not supported anymore, please use 'hash-type map-based sdbm avalanche' instead.",
+            )
+        }
+        _ => return r.alert(l, "'hash-type' only supports 'consistent' and 'map-based'."),
+    };
+    let avalanche = match l.arg(2) {
+        "" => consistent,
+        "sdbm" | "djb2" | "wt6" | "crc32" => match l.arg(3) {
+            "avalanche" => true,
+            "" => false,
+            _ => {
+                return r.alert(
+                    l,
+                    "'hash-type' only supports 'avalanche' as a modifier for hash functions.",
+                )
+            }
+        },
+        _ => {
+            return r.alert(
+                l,
+                "'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.",
+            )
+        }
+    };
+    px.hash_type = HashType {
+        consistent,
+        avalanche,
+    };
 }
 
 pub fn maxconn(px: &mut ProxyDraft, l: &Line, r: &mut Report) {

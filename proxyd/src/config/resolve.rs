@@ -11,7 +11,8 @@ use super::global::GlobalDraft;
 use super::proxy::ProxyDraft;
 use super::server::ServerDraft;
 use super::types::{
-    CheckSpec, CheckTls, Config, HttpCheck, Mode, PoolSettings, Proxy, ProxyKind, Server, Verify,
+    Balance, CheckSpec, CheckTls, Config, HttpCheck, Mode, PoolSettings, Proxy, ProxyKind, Server,
+    Verify,
 };
 
 const DEFAULT_INTER: Duration = Duration::from_secs(2);
@@ -258,7 +259,10 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         default_backend,
         maxconn: p.maxconn,
         fullconn: p.fullconn,
-        balance: p.balance,
+        balance: match p.balance {
+            Balance::Source(_) => Balance::Source(p.hash_type),
+            other => other,
+        },
         timeouts: p.timeouts.clone(),
         retries: p.retries,
         redispatch: p.redispatch,

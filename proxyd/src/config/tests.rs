@@ -568,7 +568,7 @@ fn balance_and_proxy_keywords() {
             Balance::Random { draws: 2 },
             Balance::LeastConn,
             Balance::First,
-            Balance::Source
+            Balance::Source(Default::default())
         ]
     );
     let b = &c.proxies[1];
@@ -922,5 +922,58 @@ fn servers_without_a_port_map_the_clients_port_and_need_a_check_port() {
     assert_has(
         &with_timeouts("backend b1\n  server s1 127.0.0.1 check\n"),
         "config: backend 'b1': server 's1' has neither service port nor check port.",
+    );
+}
+
+#[test]
+fn hash_type_is_read_as_haproxy_reads_it() {
+    let c = ok(&with_timeouts(
+        "defaults\n  hash-type consistent\nbackend a\n  balance source\nbackend b\n  balance source\n  hash-type map-based djb2 avalanche\nbackend c\n  balance source\n  hash-type map-based\nbackend d\n  balance source\n  hash-type consistent wt6\nbackend e\n  hash-type consistent\n",
+    ))
+    .config;
+    let algos: Vec<Balance> = c.proxies.iter().map(|p| p.balance).collect();
+    let source = |consistent, avalanche| {
+        Balance::Source(HashType {
+            consistent,
+            avalanche,
+        })
+    };
+    assert_eq!(
+        algos,
+        [
+            source(true, true),
+            source(false, true),
+            source(false, false),
+            source(true, false),
+            Balance::RoundRobin,
+        ]
+    );
+    // Consistent hashing follows weights at run time; the map does not.
+    assert!(!algos[0].is_static() && algos[1].is_static());
+    // HAProxy 2.6.12's words.
+    for (args, message) in [
+        ("bogus", "'hash-type' only supports 'consistent' and 'map-based'."),
+        ("", "'hash-type' only supports 'consistent' and 'map-based'."),
+        (
+            "avalanche",
+            "experimental feature 'hash-type avalanche' is not supported anymore, please use 'hash-type map-based sdbm avalanche' instead.",
+        ),
+        (
+            "consistent none",
+            "'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.",
+        ),
+        (
+            "map-based sdbm bar",
+            "'hash-type' only supports 'avalanche' as a modifier for hash functions.",
+        ),
+    ] {
+        assert_has(
+            &with_timeouts(&format!("backend b1\n  hash-type {args}\n")),
+            &format!("[t.cfg:6] : {message}"),
+        );
+    }
+    assert_has(
+        &with_timeouts("frontend f\n  bind 127.0.0.1:1\n  hash-type consistent\n"),
+        "[t.cfg:7] : 'hash-type' ignored because frontend 'f' has no backend capability.",
     );
 }

@@ -122,7 +122,8 @@ pub enum Balance {
     StaticRr,
     LeastConn,
     First,
-    Source,
+    /// `source`, with the backend's `hash-type`.
+    Source(HashType),
     /// `random` / `random(<draws>)`, default 2 draws.
     Random {
         draws: u32,
@@ -137,14 +138,32 @@ impl Balance {
             Balance::StaticRr => "static-rr",
             Balance::LeastConn => "leastconn",
             Balance::First => "first",
-            Balance::Source => "source",
+            Balance::Source(_) => "source",
             Balance::Random { .. } => "unknown",
         }
     }
-    /// Static algorithms only accept runtime weights 0% and 100%.
+    /// Static algorithms only accept runtime weights 0% and 100%; consistent hashing follows
+    /// weights (and `slowstart`) while servers are up.
     pub fn is_static(self) -> bool {
-        matches!(self, Balance::StaticRr | Balance::Source)
+        match self {
+            Balance::StaticRr => true,
+            Balance::Source(h) => !h.consistent,
+            _ => false,
+        }
     }
+}
+
+/// `hash-type <method> [<function> [avalanche]]`: how a hash picks a server. For `balance
+/// source` HAProxy uses the client address itself as the hash, so `<function>` (checked, as
+/// HAProxy checks it) changes nothing; only the method and `avalanche` do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HashType {
+    /// `consistent`: points on a ring per server, the nearest one wins; else HAProxy's default
+    /// map of weighted slots.
+    pub consistent: bool,
+    /// The hash goes through Bob Jenkins' full avalanche first (the default with
+    /// `consistent` and no function).
+    pub avalanche: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -315,6 +315,17 @@ impl BackendRt {
         !any
     }
 
+    /// The state a backend starts in: down when every server starts disabled, which HAProxy
+    /// does not count as a transition (`chkdown` 0). Tracking, linked afterwards, goes through
+    /// [`Self::refresh_state`] and is counted, as in HAProxy.
+    fn settle_state(&self) {
+        let servers = self.servers();
+        let any = servers.is_empty() || servers.iter().any(|s| s.is_usable());
+        if let Ok(mut st) = self.state.lock() {
+            st.up = any;
+        }
+    }
+
     /// Active (or, failing those, backup) servers that can take new traffic right now.
     /// Usable active and backup servers, and the weights of those in use (actives, else
     /// backups): effective (HAProxy's `weight` column, rounded up to whole points) and user.
@@ -483,7 +494,7 @@ impl Model {
                 }),
                 has_http_check: p.http_check.is_some(),
             });
-            be.refresh_state();
+            be.settle_state();
             backends.push((p.name.clone(), be));
         }
         link_tracks(&backends);

@@ -165,6 +165,10 @@ pub struct ServerRt {
     pub kill: watch::Sender<u64>,
     /// Added with `add server` (HAProxy's dynamic server), not read from the configuration.
     pub dynamic: bool,
+    /// The id `hash-type consistent` places this server's points by: its id, but 0 for a
+    /// server added at run time without `id`, whose points HAProxy 2.6 computes before it
+    /// assigns the id.
+    pub ring_id: u32,
     /// Removed with `del server`: its check task ends.
     pub deleted: AtomicBool,
     /// Some server tracks or tracked it: HAProxy then refuses to delete it, even once the
@@ -247,6 +251,7 @@ impl ServerRt {
             weight: AtomicU32::new(cfg.weight),
             kill,
             dynamic: false,
+            ring_id: cfg.id,
             deleted: AtomicBool::new(false),
             connected_once: AtomicBool::new(false),
             pinned: AtomicBool::new(false),

@@ -147,6 +147,14 @@ pub async fn run(s: Session) {
             }
         }
         Err(f) => {
+            let unsent = drain_unsent(&s.client);
+            if unsent > 0 {
+                fe.counters.bin.fetch_add(unsent, Relaxed);
+                be.counters.bin.fetch_add(unsent, Relaxed);
+                if let Failure::ConnectFailed(srv, _) = &f {
+                    srv.counters.bin.fetch_add(unsent, Relaxed);
+                }
+            }
             let (srv_name, term, retries, q, c) = match &f {
                 Failure::NoServer => ("<NOSRV>".to_string(), "SC", 0, -1, -1),
                 Failure::QueueTimeout => ("<NOSRV>".to_string(), "sQ", 0, -1, -1),
@@ -172,6 +180,34 @@ pub async fn run(s: Session) {
     fe.counters.session_ended();
     s.global.counters.session_ended();
     drop(s.permits);
+}
+
+/// What the client sent while it waited for a server that never came. HAProxy has read it into
+/// the session's buffer by then and counts it in `bin`; with nothing left unread, closing the
+/// socket sends a FIN where unread bytes would make the kernel send a reset. Like HAProxy's
+/// buffer, this takes at most 16 KiB.
+fn drain_unsent(client: &TcpStream) -> u64 {
+    use std::os::fd::AsRawFd;
+    const LIMIT: usize = 16 * 1024;
+    let mut buf = [0u8; LIMIT];
+    let mut total = 0;
+    while total < LIMIT {
+        // SAFETY: the descriptor is open (borrowed from `client`) and `buf[total..]` is writable
+        // for its whole length. MSG_DONTWAIT: take only what is already there.
+        let n = unsafe {
+            libc::recv(
+                client.as_raw_fd(),
+                buf[total..].as_mut_ptr().cast(),
+                LIMIT - total,
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if n <= 0 {
+            break;
+        }
+        total += n as usize;
+    }
+    total as u64
 }
 
 fn ms_since(t: Instant) -> u32 {
@@ -291,7 +327,7 @@ fn should_redispatch(
     be.redispatch
         && (!srv.is_usable()
             || retries_left == 0
-            || (active_usable > 1 && !matches!(be.balance, crate::config::Balance::Source)))
+            || (active_usable > 1 && !matches!(be.balance, crate::config::Balance::Source(_))))
 }
 
 /// Pick a server with a reserved slot, waiting in the queue when every server is full.

@@ -52,6 +52,7 @@ pub fn add_server(ctx: &mut Ctx, args: &[String]) -> String {
             return format!("{e}\n");
         }
     };
+    let explicit_id = cfg.id != 0;
     let added = be.edit_servers(|list| {
         if list.iter().any(|s| s.name == name) {
             return Err("Already exists a server with the same name in backend.".to_string());
@@ -71,7 +72,11 @@ pub fn add_server(ctx: &mut Ctx, args: &[String]) -> String {
                 .unwrap_or(0);
         }
         let mut next = list.to_vec();
-        next.push(Arc::new(ServerRt::new_dynamic(&cfg)));
+        let mut srv = ServerRt::new_dynamic(&cfg);
+        if !explicit_id {
+            srv.ring_id = 0;
+        }
+        next.push(Arc::new(srv));
         Ok(next)
     });
     if let Err(e) = added {
