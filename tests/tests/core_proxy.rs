@@ -292,6 +292,88 @@ fn roundrobin_spreads_evenly_and_honours_weights() {
     }
 }
 
+/// The order of the servers, not only their shares: `roundrobin` (HAProxy's weighted trees)
+/// and `static-rr` (its server map) interleave uneven weights as HAProxy 2.6 does (3:1 is
+/// a,a,a,b), skip a full server, and put a server that leaves, comes back or changes weight back
+/// at the place HAProxy puts it.
+#[test]
+fn round_robin_orders_servers_as_haproxy_does() {
+    let names = ["a", "b", "c"];
+    let servers: Vec<Backend> = names.iter().map(|n| traffic::tagged(n)).collect();
+    for algo in ["roundrobin", "static-rr"] {
+        let seen = on_both(|under| {
+            let listen = ports::free_addr();
+            let list: Vec<(&str, SocketAddr, &str)> = names
+                .iter()
+                .zip(&servers)
+                .zip(["weight 2", "weight 3", "weight 5 maxconn 1"])
+                .map(|((n, s), opts)| (*n, s.addr(), opts))
+                .collect();
+            let daemon =
+                under.start(balance_config(listen, &[&format!("balance {algo}")], &list))?;
+            let mut order = String::new();
+            // One session at a time, each gone before the next starts: c's single slot is
+            // then free unless the test holds it.
+            let idle = |d: &Daemon, sessions: &str| {
+                d.wait_until("sessions ended", SOON, |d| {
+                    d.stat("be", "BACKEND", "scur") == sessions
+                })
+            };
+            let next = |d: &Daemon, order: &mut String, sessions: &str| {
+                let s = traffic::server_of_next_connection(listen)
+                    .unwrap_or_else(|e| d.fail(&format!("{under:?} {algo}: {e}")));
+                order.push_str(&s);
+                idle(d, sessions);
+            };
+            for _ in 0..7 {
+                next(&daemon, &mut order, "0");
+            }
+            // c is full while this connection holds its only slot.
+            let hold = loop {
+                let h = held(&daemon, listen, "a connection kept open");
+                order.push_str(&h.server);
+                if h.server == "c" {
+                    break h;
+                }
+                h.close();
+                idle(&daemon, "0");
+            };
+            order.push('|');
+            for _ in 0..5 {
+                next(&daemon, &mut order, "1");
+            }
+            hold.close();
+            idle(&daemon, "0");
+            for (command, n) in [
+                ("disable server be/b", 7),
+                ("enable server be/b", 10),
+                ("set server be/a weight 0%", 6),
+                ("set server be/a weight 100%", 10),
+            ] {
+                daemon.query(command);
+                order.push('|');
+                for _ in 0..n {
+                    next(&daemon, &mut order, "0");
+                }
+            }
+            Some(order)
+        });
+        eprintln!("{algo}: {seen:?}");
+        for (under, order) in &seen {
+            let phases: Vec<&str> = order.split('|').collect();
+            assert!(
+                !phases[1].contains('c'),
+                "{under:?} {algo}: c was full: {order}"
+            );
+            assert!(
+                !phases[2].contains('b'),
+                "{under:?} {algo}: b was disabled: {order}"
+            );
+        }
+        assert_same_as_haproxy(&format!("{algo} order"), &seen);
+    }
+}
+
 #[test]
 fn leastconn_sends_new_connections_to_the_least_loaded_server() {
     let (a, b) = (traffic::tagged("a"), traffic::tagged("b"));

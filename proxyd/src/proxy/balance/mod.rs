@@ -1,0 +1,247 @@
+//! Server selection: HAProxy's algorithms over the servers that can take traffic now.
+//!
+//! Backups are considered only when no active server is usable, and then only the first usable
+//! backup (HAProxy without `option allbackups`). Full servers (at `maxconn`) are skipped; when
+//! every candidate is full the caller queues the connection.
+
+use std::net::IpAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use crate::config::Balance;
+use crate::model::server::ServerRt;
+use crate::model::BackendRt;
+use fwrr::Fwrr;
+use hash::{source_word, Ring, SlotMap};
+
+mod fwrr;
+mod hash;
+
+#[derive(Debug)]
+pub struct LbState {
+    /// `roundrobin`'s trees.
+    pub fwrr: Fwrr,
+    /// Rotation point for leastconn ties.
+    next: usize,
+    rng: u64,
+    /// `hash-type consistent`: the ring, rebuilt when its servers or weights change.
+    ring: Ring,
+    /// `hash-type map-based`: the map, rebuilt likewise.
+    map: SlotMap,
+}
+
+impl Default for LbState {
+    fn default() -> LbState {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9e37_79b9_7f4a_7c15);
+        LbState {
+            fwrr: Fwrr::default(),
+            next: 0,
+            rng: seed | 1,
+            ring: Ring::default(),
+            map: SlotMap::default(),
+        }
+    }
+}
+
+impl LbState {
+    fn random(&mut self) -> u64 {
+        // xorshift64*: statistical quality is plenty for spreading connections.
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+#[derive(Debug)]
+pub enum Pick {
+    Server(Arc<ServerRt>),
+    /// Usable servers exist but all are at their `maxconn`.
+    Full,
+    /// No server can take traffic.
+    NoServer,
+}
+
+pub fn has_free_slot(s: &ServerRt) -> bool {
+    let max = s.current_maxconn() as u64;
+    max == 0 || s.counters.scur.load(Relaxed) < max
+}
+
+/// Whether a server other than `srv` could take a new connection now (free slot or not).
+pub fn has_alternative(be: &BackendRt, srv: &Arc<ServerRt>) -> bool {
+    let servers = be.servers();
+    candidates(&servers)
+        .iter()
+        .any(|&i| !Arc::ptr_eq(&servers[i], srv))
+}
+
+/// Indices of the servers eligible right now: usable actives, else the first usable backup.
+fn candidates(servers: &[Arc<ServerRt>]) -> Vec<usize> {
+    let act: Vec<usize> = (0..servers.len())
+        .filter(|&i| !servers[i].backup && servers[i].is_usable())
+        .collect();
+    if !act.is_empty() {
+        return act;
+    }
+    (0..servers.len())
+        .find(|&i| servers[i].backup && servers[i].is_usable())
+        .into_iter()
+        .collect()
+}
+
+/// Pick a server for a new connection. `exclude` is the server a redispatch moves away from.
+pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> Pick {
+    let list = be.servers();
+    let servers = list.as_slice();
+    let mut cands = candidates(servers);
+    // The hashes and rotations look at every eligible server and step over the avoided one
+    // themselves, as HAProxy's do.
+    let group = cands.clone();
+    let excluded = exclude.and_then(|ex| {
+        cands
+            .iter()
+            .copied()
+            .find(|&i| Arc::ptr_eq(&servers[i], ex))
+    });
+    if let Some(ex) = exclude {
+        if cands.len() > 1 {
+            cands.retain(|&i| !Arc::ptr_eq(&servers[i], ex));
+        }
+    }
+    if cands.is_empty() {
+        return Pick::NoServer;
+    }
+    let free: Vec<usize> = cands
+        .iter()
+        .copied()
+        .filter(|&i| has_free_slot(&servers[i]))
+        .collect();
+    if free.is_empty() {
+        return Pick::Full;
+    }
+    let Ok(mut lb) = be.lb.lock() else {
+        return Pick::Server(servers[free[0]].clone());
+    };
+    let idx = match be.balance {
+        Balance::StaticRr => {
+            lb.map.update(servers, &group);
+            lb.map.rotate(servers, excluded).unwrap_or(free[0])
+        }
+        // Backups are not in the trees: the first usable one serves alone.
+        Balance::RoundRobin if servers[group[0]].backup => free[0],
+        Balance::RoundRobin => lb
+            .fwrr
+            .next(servers, excluded, |i| has_free_slot(&servers[i]))
+            .unwrap_or(free[0]),
+        Balance::LeastConn => least_conn(&mut lb, servers, &free),
+        Balance::First => *free
+            .iter()
+            .min_by_key(|&&i| servers[i].id)
+            .unwrap_or(&free[0]),
+        Balance::Source(hash) if hash.consistent => {
+            let h = if group.len() == 1 {
+                0
+            } else {
+                source_word(client, hash.avalanche)
+            };
+            lb.ring.update(servers, &group);
+            match lb.ring.lookup(h, excluded) {
+                Some(i) if free.contains(&i) => i,
+                _ => free[0],
+            }
+        }
+        Balance::Source(hash) => {
+            source_hash(&mut lb.map, servers, &group, &free, client, hash.avalanche)
+        }
+        Balance::Random { draws } => random_pick(&mut lb, servers, &free, draws),
+    };
+    Pick::Server(servers[idx].clone())
+}
+
+/// The effective weight (throttled during `slowstart` with a dynamic algorithm).
+fn weight(s: &ServerRt, dynamic: bool) -> i64 {
+    s.eweight(dynamic) as i64
+}
+
+/// Fewest current sessions relative to weight; ties rotate so equal servers share the load.
+fn least_conn(lb: &mut LbState, servers: &[Arc<ServerRt>], free: &[usize]) -> usize {
+    let n = free.len();
+    let start = lb.next % n;
+    lb.next = lb.next.wrapping_add(1);
+    let mut best = free[start];
+    let mut best_load = u128::MAX;
+    for k in 0..n {
+        let i = free[(start + k) % n];
+        let s = &servers[i];
+        let w = weight(s, true).max(1) as u128;
+        // Compare scur/w without floats: scale by a common factor.
+        let load = (s.counters.scur.load(Relaxed) as u128 * 1_000_000) / w;
+        if load < best_load {
+            best_load = load;
+            best = i;
+        }
+    }
+    best
+}
+
+/// HAProxy's default `balance source` (map-based): the client's hash modulo the map's length
+/// picks a slot. A client keeps its server as long as the server set does not change; when that
+/// server is full the next free one is used.
+fn source_hash(
+    map: &mut SlotMap,
+    servers: &[Arc<ServerRt>],
+    group: &[usize],
+    free: &[usize],
+    client: IpAddr,
+    avalanche: bool,
+) -> usize {
+    map.update(servers, group);
+    // HAProxy does not hash when one server is left: slot 0.
+    let h = if group.len() == 1 {
+        0
+    } else {
+        source_word(client, avalanche)
+    };
+    match map.slot(h) {
+        Some(i) if free.contains(&i) => i,
+        _ => free[0],
+    }
+}
+
+/// Power of `draws` choices: weighted random draws, keep the least loaded.
+fn random_pick(lb: &mut LbState, servers: &[Arc<ServerRt>], free: &[usize], draws: u32) -> usize {
+    let total: u64 = free.iter().map(|&i| weight(&servers[i], true) as u64).sum();
+    let mut best: Option<usize> = None;
+    for _ in 0..draws.max(1) {
+        let i = if total == 0 {
+            free[(lb.random() % free.len() as u64) as usize]
+        } else {
+            let mut slot = lb.random() % total;
+            let mut chosen = free[0];
+            for &i in free {
+                let w = weight(&servers[i], true) as u64;
+                if slot < w {
+                    chosen = i;
+                    break;
+                }
+                slot -= w;
+            }
+            chosen
+        };
+        best = match best {
+            Some(b)
+                if servers[b].counters.scur.load(Relaxed)
+                    <= servers[i].counters.scur.load(Relaxed) =>
+            {
+                Some(b)
+            }
+            _ => Some(i),
+        };
+    }
+    best.unwrap_or(free[0])
+}
