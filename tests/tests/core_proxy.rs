@@ -292,15 +292,15 @@ fn roundrobin_spreads_evenly_and_honours_weights() {
     }
 }
 
-/// The order of the servers, not only their shares: `roundrobin` (HAProxy's weighted trees)
-/// and `static-rr` (its server map) interleave uneven weights as HAProxy 2.6 does (3:1 is
-/// a,a,a,b), skip a full server, and put a server that leaves, comes back or changes weight back
-/// at the place HAProxy puts it.
+/// The order of the servers, not only their shares: `roundrobin` (HAProxy's weighted trees),
+/// `static-rr` (its server map) and `leastconn` (its load tree) interleave uneven weights as
+/// HAProxy 2.6 does (3:1 is a,a,a,b), skip a full server, put a server that leaves, comes back
+/// or changes weight back at the place HAProxy puts it, and spread sessions held open.
 #[test]
-fn round_robin_orders_servers_as_haproxy_does() {
+fn balancing_orders_servers_as_haproxy_does() {
     let names = ["a", "b", "c"];
     let servers: Vec<Backend> = names.iter().map(|n| traffic::tagged(n)).collect();
-    for algo in ["roundrobin", "static-rr"] {
+    for algo in ["roundrobin", "static-rr", "leastconn"] {
         let seen = on_both(|under| {
             let listen = ports::free_addr();
             let list: Vec<(&str, SocketAddr, &str)> = names
@@ -356,6 +356,15 @@ fn round_robin_orders_servers_as_haproxy_does() {
                     next(&daemon, &mut order, "0");
                 }
             }
+            order.push('|');
+            let kept: Vec<Held> = (0..9)
+                .map(|_| {
+                    let h = held(&daemon, listen, "a session kept open");
+                    order.push_str(&h.server);
+                    h
+                })
+                .collect();
+            drop(kept);
             Some(order)
         });
         eprintln!("{algo}: {seen:?}");

@@ -495,9 +495,9 @@ impl Model {
                 has_http_check: p.http_check.is_some(),
             });
             be.settle_state();
-            // HAProxy builds its round-robin trees before tracking is linked.
+            // HAProxy builds its balancing trees before tracking is linked.
             if let Ok(mut lb) = be.lb.lock() {
-                lb.fwrr.sync(&be.servers());
+                lb.start(be.balance, &be.servers());
             }
             backends.push((p.name.clone(), be));
         }

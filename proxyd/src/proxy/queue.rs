@@ -10,12 +10,13 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
+use super::balance;
 use crate::model::server::ServerRt;
 use crate::model::{BackendRt, Waiter};
 
 /// Take a slot on `srv` if it has one free. Atomic so that two sessions never both take the
 /// last slot.
-pub fn try_reserve(srv: &ServerRt) -> bool {
+pub fn try_reserve(be: &BackendRt, srv: &ServerRt) -> bool {
     let max = srv.current_maxconn() as u64;
     let scur = &srv.counters.scur;
     let mut cur = scur.load(Relaxed);
@@ -26,6 +27,7 @@ pub fn try_reserve(srv: &ServerRt) -> bool {
         match scur.compare_exchange_weak(cur, cur + 1, Relaxed, Relaxed) {
             Ok(_) => {
                 srv.counters.smax.fetch_max(cur + 1, Relaxed);
+                balance::sessions_changed(be, srv);
                 return true;
             }
             Err(actual) => cur = actual,
@@ -35,8 +37,13 @@ pub fn try_reserve(srv: &ServerRt) -> bool {
 
 /// Give back a slot and hand free slots to queued sessions.
 pub fn release(be: &BackendRt, srv: &Arc<ServerRt>) {
-    srv.counters.scur.fetch_sub(1, Relaxed);
+    give_back(be, srv);
     dispatch(be);
+}
+
+fn give_back(be: &BackendRt, srv: &ServerRt) {
+    srv.counters.scur.fetch_sub(1, Relaxed);
+    balance::sessions_changed(be, srv);
 }
 
 /// Assign queued sessions to servers with free slots, oldest first.
@@ -54,19 +61,19 @@ pub fn dispatch(be: &BackendRt) {
             .servers()
             .iter()
             .filter(|s| s.is_usable())
-            .find(|s| try_reserve(s))
+            .find(|s| try_reserve(be, s))
             .cloned()
         else {
             return;
         };
         let Some(w) = q.pop_front() else {
-            srv.counters.scur.fetch_sub(1, Relaxed);
+            give_back(be, &srv);
             return;
         };
         be.counters.dequeued();
         if let Err(srv) = w.tx.send(srv) {
             // The waiter gave up between our check and the send; keep the slot free.
-            srv.counters.scur.fetch_sub(1, Relaxed);
+            give_back(be, &srv);
         }
     }
 }

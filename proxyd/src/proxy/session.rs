@@ -340,7 +340,7 @@ async fn choose(
     for _ in 0..8 {
         match balance::pick(be, peer.ip(), exclude) {
             Pick::Server(s) => {
-                if queue::try_reserve(&s) {
+                if queue::try_reserve(be, &s) {
                     s.counters.lbtot.fetch_add(1, Relaxed);
                     be.counters.lbtot.fetch_add(1, Relaxed);
                     return Ok(s);

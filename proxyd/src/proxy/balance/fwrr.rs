@@ -1,17 +1,13 @@
 //! HAProxy's `roundrobin` (`lb_fwrr.c`): each server waits in a tree keyed by the position at
 //! which it should next be picked, so weights interleave as HAProxy interleaves them (3:1 gives
-//! A A A B) and servers that leave, come back or change weight are put back where HAProxy puts
-//! them.
-//!
-//! The balancer is not called back on state changes: before each pick, every active server's
-//! usability and effective weight are compared with what the trees were last told, and the
-//! differences are applied in list order, as HAProxy's `update_server_eweight` applies them.
-//! Backup servers are not in the trees: without `option allbackups` HAProxy uses the first
-//! usable one directly.
+//! a,a,a,b) and servers that leave, come back or change weight are put back where HAProxy puts
+//! them. Backup servers are not in the trees: without `option allbackups` HAProxy uses the
+//! first usable one directly.
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
+use super::roster::{Change, Roster};
 use crate::model::server::ServerRt;
 
 /// `SRV_UWGHT_RANGE`, `SRV_EWGHT_MAX`, `BE_WEIGHT_SCALE`.
@@ -36,122 +32,100 @@ impl Tree {
     }
 }
 
-/// One server as the trees know it (HAProxy's `lb_node`, `npos`, `lpos`, `rweight` and the
-/// committed `cur_*` state beside the `next_*` one being applied).
-#[derive(Debug)]
-struct Node {
-    server: Weak<ServerRt>,
-    /// `lb_tree`: the tree the server belongs to, kept while it is briefly out of it.
+/// A server's place: HAProxy's `lb_tree`, `lb_node`, `npos`, `lpos` and `rweight`.
+#[derive(Debug, Default, Clone)]
+struct Place {
+    /// The tree the server belongs to, kept while it is briefly out of it.
     tree: Option<Tree>,
     /// Where it is linked now: (tree, key, insertion number).
     linked: Option<(Tree, u32, u64)>,
     npos: i64,
     lpos: i64,
     rweight: i64,
-    cur_eweight: i64,
-    cur_usable: bool,
-    next_eweight: i64,
-    next_usable: bool,
-}
-
-impl Node {
-    fn currently_usable(&self) -> bool {
-        self.cur_usable && self.cur_eweight > 0
-    }
-
-    fn will_be_usable(&self) -> bool {
-        self.next_usable && self.next_eweight > 0
-    }
 }
 
 #[derive(Debug, Default)]
 pub struct Fwrr {
+    roster: Roster,
+    places: Vec<Place>,
     curr_pos: i64,
     curr_weight: i64,
     next_weight: i64,
     /// Which of T0 and T1 is `init`; the other is `next`.
-    init_is_t0: bool,
+    init_is_t1: bool,
     /// Sorted by (key, insertion number): equal keys keep insertion order, as HAProxy's trees
     /// keep duplicates.
     trees: [BTreeSet<(u32, u64, usize)>; 3],
-    nodes: Vec<Node>,
     inserted: u64,
-    /// For each server of the list last seen, its node; rebuilt when the list changes.
-    of_server: Vec<usize>,
-    list: usize,
-    started: bool,
 }
 
 impl Fwrr {
     fn init_tree(&self) -> Tree {
-        if self.init_is_t0 {
-            Tree::T0
-        } else {
+        if self.init_is_t1 {
             Tree::T1
+        } else {
+            Tree::T0
         }
     }
 
     fn next_tree(&self) -> Tree {
-        if self.init_is_t0 {
-            Tree::T1
-        } else {
+        if self.init_is_t1 {
             Tree::T0
+        } else {
+            Tree::T1
         }
     }
 
     fn link(&mut self, n: usize, tree: Tree, key: u32) {
         self.inserted += 1;
         self.trees[tree.slot()].insert((key, self.inserted, n));
-        self.nodes[n].linked = Some((tree, key, self.inserted));
-        self.nodes[n].tree = Some(tree);
+        self.places[n].linked = Some((tree, key, self.inserted));
+        self.places[n].tree = Some(tree);
     }
 
     /// `fwrr_dequeue_srv`: out of its tree, which it still belongs to.
     fn dequeue(&mut self, n: usize) {
-        if let Some((tree, key, seq)) = self.nodes[n].linked.take() {
+        if let Some((tree, key, seq)) = self.places[n].linked.take() {
             self.trees[tree.slot()].remove(&(key, seq, n));
         }
     }
 
     fn queue_by_weight(&mut self, n: usize, tree: Tree) {
-        let key = (EWEIGHT_MAX - self.nodes[n].next_eweight) as u32;
+        let key = (EWEIGHT_MAX - self.roster.seen[n].next_eweight) as u32;
         self.link(n, tree, key);
     }
 
     /// `fwrr_queue_srv`: into the current tree at its next position, or into the next tree when
     /// that position is beyond this round.
     fn queue(&mut self, n: usize) {
-        let (next_tree, curr_weight, next_weight) =
-            (self.next_tree(), self.curr_weight, self.next_weight);
-        let node = &mut self.nodes[n];
-        if !node.will_be_usable() {
-            node.tree = None;
-        } else if node.npos >= 2 * curr_weight || node.npos >= curr_weight + next_weight {
-            node.npos -= curr_weight;
-            self.queue_by_weight(n, next_tree);
+        let seen = &self.roster.seen[n];
+        let (usable, eweight) = (seen.will_be_usable(), seen.next_eweight);
+        let place = &mut self.places[n];
+        if !usable {
+            place.tree = None;
+        } else if place.npos >= 2 * self.curr_weight
+            || place.npos >= self.curr_weight + self.next_weight
+        {
+            place.npos -= self.curr_weight;
+            self.queue_by_weight(n, self.next_tree());
         } else {
-            let key = UWEIGHT_RANGE * node.npos
-                + (EWEIGHT_MAX + node.rweight - node.next_eweight) / WEIGHT_SCALE;
+            let key =
+                UWEIGHT_RANGE * place.npos + (EWEIGHT_MAX + place.rweight - eweight) / WEIGHT_SCALE;
             self.link(n, Tree::Curr, key as u32);
         }
     }
 
     /// `fwrr_get_srv`: a position to restart from, by where the server was.
     fn restart_position(&mut self, n: usize) {
-        let (init, next, curr_weight, curr_pos) = (
-            self.init_tree(),
-            self.next_tree(),
-            self.curr_weight,
-            self.curr_pos,
-        );
-        let node = &mut self.nodes[n];
-        match node.tree {
+        let (init, next) = (self.init_tree(), self.next_tree());
+        let place = &mut self.places[n];
+        match place.tree {
             Some(t) if t == init => {
-                node.npos = 0;
-                node.rweight = 0;
+                place.npos = 0;
+                place.rweight = 0;
             }
-            Some(t) if t == next => node.npos += curr_weight,
-            None => node.npos = curr_pos,
+            Some(t) if t == next => place.npos += self.curr_weight,
+            None => place.npos = self.curr_pos,
             Some(_) => {}
         }
     }
@@ -164,15 +138,14 @@ impl Fwrr {
     fn group_head(&mut self) -> Option<usize> {
         let s1 = self.first(Tree::Curr);
         if let Some(n) = s1 {
-            let node = &self.nodes[n];
-            if node.cur_eweight > 0 && node.npos <= self.curr_pos {
+            if self.roster.seen[n].cur_eweight > 0 && self.places[n].npos <= self.curr_pos {
                 return Some(n);
             }
         }
         if let Some(n) = self.first(self.init_tree()) {
-            if self.nodes[n].cur_eweight > 0 {
-                self.nodes[n].npos = 0;
-                self.nodes[n].rweight = 0;
+            if self.roster.seen[n].cur_eweight > 0 {
+                self.places[n].npos = 0;
+                self.places[n].rweight = 0;
                 return Some(n);
             }
         }
@@ -180,186 +153,111 @@ impl Fwrr {
     }
 
     fn switch_trees(&mut self) {
-        self.init_is_t0 = !self.init_is_t0;
+        self.init_is_t1 = !self.init_is_t1;
         self.curr_weight = self.next_weight;
         self.curr_pos = self.curr_weight;
     }
 
     fn update_position(&mut self, n: usize) {
-        let (curr_pos, next_weight) = (self.curr_pos, self.next_weight);
-        let node = &mut self.nodes[n];
-        let ew = node.cur_eweight;
-        if ew == 0 {
+        let eweight = self.roster.seen[n].cur_eweight;
+        if eweight == 0 {
             return;
         }
-        if node.npos == 0 {
-            node.npos = curr_pos;
+        let place = &mut self.places[n];
+        if place.npos == 0 {
+            place.npos = self.curr_pos;
         }
-        node.lpos = node.npos;
-        node.npos += next_weight / ew;
-        node.rweight += next_weight % ew;
-        if node.rweight >= ew {
-            node.rweight -= ew;
-            node.npos += 1;
+        place.lpos = place.npos;
+        place.npos += self.next_weight / eweight;
+        place.rweight += self.next_weight % eweight;
+        if place.rweight >= eweight {
+            place.rweight -= eweight;
+            place.npos += 1;
         }
     }
 
-    fn commit(&mut self, n: usize) {
-        let node = &mut self.nodes[n];
-        node.cur_eweight = node.next_eweight;
-        node.cur_usable = node.next_usable;
-    }
-
-    fn set_up(&mut self, n: usize) {
-        self.next_weight += self.nodes[n].next_eweight;
+    /// The position a server coming (back) into the round gets.
+    fn entry_position(&mut self, n: usize) {
         self.restart_position(n);
-        let node = &mut self.nodes[n];
-        node.npos = self.curr_pos
-            + (self.next_weight + self.curr_weight - self.curr_pos) / node.next_eweight;
+        let eweight = self.roster.seen[n].next_eweight;
+        self.places[n].npos =
+            self.curr_pos + (self.next_weight + self.curr_weight - self.curr_pos) / eweight;
         self.queue(n);
-        self.commit(n);
     }
 
-    fn set_down(&mut self, n: usize) {
-        self.next_weight -= self.nodes[n].cur_eweight;
-        self.dequeue(n);
-        self.nodes[n].tree = None;
-        self.commit(n);
-    }
-
-    /// `fwrr_update_server_weight`, which also covers a server going up or down.
+    /// `fwrr_update_server_weight`, which also covers a server going up (`set_server_status_up`)
+    /// or down (`set_server_status_down`).
     fn update(&mut self, n: usize) {
-        let (old, new) = (
-            self.nodes[n].currently_usable(),
-            self.nodes[n].will_be_usable(),
-        );
-        match (old, new) {
-            (false, false) => return self.commit(n),
-            (false, true) => return self.set_up(n),
-            (true, false) => return self.set_down(n),
-            (true, true) => {}
-        }
-        let node = &self.nodes[n];
-        self.next_weight = self.next_weight - node.cur_eweight + node.next_eweight;
-        match node.tree {
-            Some(t) if t == self.init_tree() => {
-                self.dequeue(n);
-                self.queue_by_weight(n, t);
+        let seen = &self.roster.seen[n];
+        let (cur, next) = (seen.cur_eweight, seen.next_eweight);
+        match (seen.currently_usable(), seen.will_be_usable()) {
+            (false, false) => {}
+            (false, true) => {
+                self.next_weight += next;
+                self.entry_position(n);
             }
-            None => {
+            (true, false) => {
+                self.next_weight -= cur;
                 self.dequeue(n);
-                self.restart_position(n);
-                let node = &mut self.nodes[n];
-                node.npos = self.curr_pos
-                    + (self.next_weight + self.curr_weight - self.curr_pos) / node.next_eweight;
-                self.queue(n);
+                self.places[n].tree = None;
             }
-            Some(_) => {
-                self.restart_position(n);
-                let (curr_pos, next_weight) = (self.curr_pos, self.next_weight);
-                let node = &mut self.nodes[n];
-                let step = next_weight / node.next_eweight;
-                let prev_next = node.npos;
-                node.npos = (node.lpos + step).min(prev_next);
-                node.rweight = 0;
-                if node.npos < curr_pos + 2 {
-                    node.npos = curr_pos + step;
+            (true, true) => {
+                self.next_weight = self.next_weight - cur + next;
+                match self.places[n].tree {
+                    Some(t) if t == self.init_tree() => {
+                        self.dequeue(n);
+                        self.queue_by_weight(n, t);
+                    }
+                    None => {
+                        self.dequeue(n);
+                        self.entry_position(n);
+                    }
+                    Some(_) => {
+                        self.restart_position(n);
+                        let step = self.next_weight / next;
+                        let place = &mut self.places[n];
+                        place.npos = (place.lpos + step).min(place.npos);
+                        place.rweight = 0;
+                        if place.npos < self.curr_pos + 2 {
+                            place.npos = self.curr_pos + step;
+                        }
+                        self.dequeue(n);
+                        self.queue(n);
+                    }
                 }
-                self.dequeue(n);
-                self.queue(n);
             }
         }
-        self.commit(n);
+        self.roster.seen[n].commit();
     }
 
-    /// Builds the trees as HAProxy does when the backend starts (call it with the servers in
-    /// their starting state), or brings them up to date with the active servers of `servers`,
-    /// change by change.
+    /// Brings the trees up to date with `servers`, building them the first time as HAProxy does
+    /// when the backend starts (so call it once with the servers in their starting state).
     pub fn sync(&mut self, servers: &[Arc<ServerRt>]) {
-        let id = servers.as_ptr() as usize;
-        if !self.started || self.list != id || self.of_server.len() != servers.len() {
-            // A server deleted since the last pick leaves the trees as it would have when it
-            // went into maintenance.
-            for n in 0..self.nodes.len() {
-                let node = &self.nodes[n];
-                let gone = !servers
+        let change = self.roster.look(servers);
+        self.places.resize(self.roster.seen.len(), Place::default());
+        match change {
+            Change::Start(usable) => {
+                let total = usable
                     .iter()
-                    .any(|s| std::ptr::eq(node.server.as_ptr(), Arc::as_ptr(s)));
-                if gone && node.currently_usable() {
-                    self.nodes[n].next_usable = false;
+                    .map(|&n| self.roster.seen[n].cur_eweight)
+                    .sum();
+                self.curr_pos = total;
+                self.curr_weight = total;
+                self.next_weight = total;
+                for n in usable {
+                    self.queue_by_weight(n, self.init_tree());
+                }
+            }
+            Change::Moved(moved) => {
+                for n in moved {
                     self.update(n);
                 }
             }
-            self.of_server = servers
-                .iter()
-                .map(|s| {
-                    self.nodes
-                        .iter()
-                        .position(|n| std::ptr::eq(n.server.as_ptr(), Arc::as_ptr(s)))
-                        .unwrap_or_else(|| {
-                            let ew = s.eweight(true) as i64;
-                            self.nodes.push(Node {
-                                server: Arc::downgrade(s),
-                                tree: None,
-                                linked: None,
-                                npos: 0,
-                                lpos: 0,
-                                rweight: 0,
-                                cur_eweight: ew,
-                                // Known to the trees once `sync` sees it usable, except for
-                                // the servers present at start (below).
-                                cur_usable: false,
-                                next_eweight: ew,
-                                next_usable: false,
-                            });
-                            self.nodes.len() - 1
-                        })
-                })
-                .collect();
-            self.list = id;
-        }
-        if !self.started {
-            self.started = true;
-            self.init_is_t0 = true;
-            let mut total = 0;
-            for (s, &n) in servers.iter().zip(&self.of_server) {
-                if s.backup {
-                    continue;
-                }
-                let node = &mut self.nodes[n];
-                node.cur_usable = s.is_usable();
-                node.next_usable = node.cur_usable;
-                if node.currently_usable() {
-                    total += node.cur_eweight;
-                }
-            }
-            self.curr_pos = total;
-            self.curr_weight = total;
-            self.next_weight = total;
-            for (s, &n) in servers.iter().zip(&self.of_server.clone()) {
-                if !s.backup && self.nodes[n].currently_usable() {
-                    let init = self.init_tree();
-                    self.queue_by_weight(n, init);
-                }
-            }
-            return;
-        }
-        for (s, n) in servers.iter().zip(self.of_server.clone()) {
-            if s.backup {
-                continue;
-            }
-            let (usable, ew) = (s.is_usable(), s.eweight(true) as i64);
-            let node = &mut self.nodes[n];
-            if node.cur_usable != usable || node.cur_eweight != ew {
-                node.next_usable = usable;
-                node.next_eweight = ew;
-                self.update(n);
-            }
         }
     }
 
-    /// `fwrr_get_next_server`: the next server in turn that `free` accepts, stepping over
-    /// `avoid` unless it is the only one; servers passed over keep their turn.
+    /// `fwrr_get_next_server`: the next server in turn (its list position) that `free` accepts,
+    /// stepping over `avoid` unless it is the only one; servers passed over keep their turn.
     pub fn next(
         &mut self,
         servers: &[Arc<ServerRt>],
@@ -367,13 +265,12 @@ impl Fwrr {
         free: impl Fn(usize) -> bool,
     ) -> Option<usize> {
         self.sync(servers);
-        let server_of = |fwrr: &Fwrr, n: usize| fwrr.of_server.iter().position(|&m| m == n);
-        let avoid = avoid.map(|i| self.of_server[i]);
+        let avoid = avoid.map(|i| self.roster.of(i));
         let mut switched = false;
         let mut avoided = None;
-        let mut full: Vec<usize> = Vec::new();
+        let mut passed: Vec<usize> = Vec::new();
         let mut chosen = None;
-        'outer: loop {
+        'search: loop {
             if self.curr_weight == 0 {
                 self.curr_pos = self.next_weight;
                 self.curr_weight = self.next_weight;
@@ -387,7 +284,7 @@ impl Fwrr {
                         chosen = Some(a);
                         self.queue(a);
                     }
-                    break 'outer;
+                    break 'search;
                 }
                 switched = true;
                 self.switch_trees();
@@ -395,8 +292,7 @@ impl Fwrr {
             self.update_position(n);
             self.dequeue(n);
             self.curr_pos += 1;
-            let is_free = server_of(self, n).is_some_and(&free);
-            if is_free {
+            if self.roster.position(n).is_some_and(&free) {
                 if Some(n) != avoid || avoided.is_some() {
                     chosen = Some(n);
                     self.queue(n);
@@ -404,21 +300,20 @@ impl Fwrr {
                 }
                 avoided = Some(n);
             }
-            full.push(n);
+            passed.push(n);
         }
         // Servers passed over, the last one first as HAProxy chains them: back where they would
         // be had they been picked, or by weight into the new round after a switch.
-        for &n in full.iter().rev() {
+        for &n in passed.iter().rev() {
             if Some(n) == chosen {
                 continue;
             }
             if switched {
-                let init = self.init_tree();
-                self.queue_by_weight(n, init);
+                self.queue_by_weight(n, self.init_tree());
             } else {
                 self.queue(n);
             }
         }
-        chosen.and_then(|n| server_of(self, n))
+        chosen.and_then(|n| self.roster.position(n))
     }
 }

@@ -11,18 +11,21 @@ use std::sync::Arc;
 use crate::config::Balance;
 use crate::model::server::ServerRt;
 use crate::model::BackendRt;
+use fwlc::Fwlc;
 use fwrr::Fwrr;
 use hash::{source_word, Ring, SlotMap};
 
+mod fwlc;
 mod fwrr;
 mod hash;
+mod roster;
 
 #[derive(Debug)]
 pub struct LbState {
     /// `roundrobin`'s trees.
-    pub fwrr: Fwrr,
-    /// Rotation point for leastconn ties.
-    next: usize,
+    fwrr: Fwrr,
+    /// `leastconn`'s tree.
+    fwlc: Fwlc,
     rng: u64,
     /// `hash-type consistent`: the ring, rebuilt when its servers or weights change.
     ring: Ring,
@@ -38,7 +41,7 @@ impl Default for LbState {
             .unwrap_or(0x9e37_79b9_7f4a_7c15);
         LbState {
             fwrr: Fwrr::default(),
-            next: 0,
+            fwlc: Fwlc::default(),
             rng: seed | 1,
             ring: Ring::default(),
             map: SlotMap::default(),
@@ -47,6 +50,16 @@ impl Default for LbState {
 }
 
 impl LbState {
+    /// Builds the backend's trees from its servers in their starting state, as HAProxy does
+    /// before anything can change them.
+    pub fn start(&mut self, balance: Balance, servers: &[Arc<ServerRt>]) {
+        match balance {
+            Balance::RoundRobin => self.fwrr.sync(servers),
+            Balance::LeastConn => self.fwlc.sync(servers),
+            _ => {}
+        }
+    }
+
     fn random(&mut self) -> u64 {
         // xorshift64*: statistical quality is plenty for spreading connections.
         let mut x = self.rng;
@@ -65,6 +78,16 @@ pub enum Pick {
     Full,
     /// No server can take traffic.
     NoServer,
+}
+
+/// `srv` took or gave back a session: `leastconn` moves it in its tree (HAProxy's
+/// `server_take_conn` / `server_drop_conn`).
+pub fn sessions_changed(be: &BackendRt, srv: &ServerRt) {
+    if be.balance == Balance::LeastConn {
+        if let Ok(mut lb) = be.lb.lock() {
+            lb.fwlc.reposition(srv);
+        }
+    }
 }
 
 pub fn has_free_slot(s: &ServerRt) -> bool {
@@ -138,7 +161,11 @@ pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> 
             .fwrr
             .next(servers, excluded, |i| has_free_slot(&servers[i]))
             .unwrap_or(free[0]),
-        Balance::LeastConn => least_conn(&mut lb, servers, &free),
+        Balance::LeastConn if servers[group[0]].backup => free[0],
+        Balance::LeastConn => lb
+            .fwlc
+            .next(servers, excluded, |i| has_free_slot(&servers[i]))
+            .unwrap_or(free[0]),
         Balance::First => *free
             .iter()
             .min_by_key(|&&i| servers[i].id)
@@ -169,26 +196,6 @@ fn weight(s: &ServerRt, dynamic: bool) -> i64 {
 }
 
 /// Fewest current sessions relative to weight; ties rotate so equal servers share the load.
-fn least_conn(lb: &mut LbState, servers: &[Arc<ServerRt>], free: &[usize]) -> usize {
-    let n = free.len();
-    let start = lb.next % n;
-    lb.next = lb.next.wrapping_add(1);
-    let mut best = free[start];
-    let mut best_load = u128::MAX;
-    for k in 0..n {
-        let i = free[(start + k) % n];
-        let s = &servers[i];
-        let w = weight(s, true).max(1) as u128;
-        // Compare scur/w without floats: scale by a common factor.
-        let load = (s.counters.scur.load(Relaxed) as u128 * 1_000_000) / w;
-        if load < best_load {
-            best_load = load;
-            best = i;
-        }
-    }
-    best
-}
-
 /// HAProxy's default `balance source` (map-based): the client's hash modulo the map's length
 /// picks a slot. A client keeps its server as long as the server set does not change; when that
 /// server is full the next free one is used.
