@@ -914,6 +914,138 @@ fn a_client_that_is_never_served_is_closed_with_a_fin_and_its_bytes_counted() {
     assert_same_as_haproxy("bytes of clients never served", &seen);
 }
 
+/// A tcplog line with the client port, date, timer values and the process, frontend and backend
+/// session counts masked (two queue timeouts due in the same millisecond may end in either
+/// order); kept: server, which timers are -1 (never reached), bytes, termination state, server
+/// sessions, retries and queue positions.
+fn tcplog_masked(line: &str) -> String {
+    let t: Vec<&str> = line.split(' ').collect();
+    let field = |i: usize| t.get(i).copied().unwrap_or("");
+    let timers: Vec<&str> = field(4)
+        .split('/')
+        .map(|v| if v == "-1" { "-1" } else { "n" })
+        .collect();
+    let counts: Vec<&str> = field(7).split('/').skip(3).collect();
+    format!(
+        "{} {} {} {} {} */*/*/{} {}",
+        field(2),
+        field(3),
+        timers.join("/"),
+        field(5),
+        field(6),
+        counts.join("/"),
+        field(8)
+    )
+}
+
+/// Connections that wait for a server the balancing named (`balance source`, and `leastconn`
+/// while `maxconn + maxqueue` has room) wait in that server's own queue, as in HAProxy: its
+/// `qcur`/`qmax`, not the backend's; `maxqueue` full answers at once (`SQ`, `econ` on the server
+/// too); a queue timeout is `sQ` with the server named; `leastconn` sends the rest to the
+/// backend's queue; the log gives each waiter's position (`%sq`/`%bq`).
+#[test]
+fn named_servers_keep_their_waiters_in_their_own_queue() {
+    let (a, b) = (traffic::tagged("a"), traffic::tagged("b"));
+    for (algo, holds, waiters) in [("source", 1, 2), ("leastconn", 2, 3)] {
+        let seen = on_both(|under| {
+            let listen = ports::free_addr();
+            let cfg = Config::new()
+                .log_to_stderr()
+                .section(frontend(listen, &["option tcplog"]))
+                .backend(
+                    BackendSection::new("be")
+                        .line(format!("balance {algo}"))
+                        .line("timeout queue 1s")
+                        .server("a", a.addr(), "maxconn 1 maxqueue 1")
+                        .server("b", b.addr(), "maxconn 1 maxqueue 1"),
+                );
+            let daemon = under.start(cfg)?;
+            let sessions = |d: &Daemon, n: usize| {
+                d.wait_until("sessions counted", SOON, |d| {
+                    d.stat("be", "BACKEND", "scur") == n.to_string()
+                })
+            };
+            let mut seen = Vec::new();
+            let mut held_open = Vec::new();
+            for i in 0..holds {
+                held_open.push(held(&daemon, listen, "a session holding a slot"));
+                sessions(&daemon, i + 1);
+            }
+            let mut waiting = Vec::new();
+            for i in 0..waiters {
+                let c = client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+                waiting.push(c);
+                // One at a time, each settled (queued or refused) before the next.
+                daemon.wait_until("connection settled", SOON, |d| {
+                    let st = d.show_stat();
+                    let queued: u64 = ["a", "b", "BACKEND"]
+                        .iter()
+                        .map(|s| {
+                            st.get("be", s, "qcur")
+                                .and_then(|v| v.parse().ok())
+                                .unwrap_or(0)
+                        })
+                        .sum();
+                    let refused: u64 = st
+                        .get("be", "BACKEND", "econ")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    queued + refused == (i + 1) as u64
+                });
+            }
+            for (px, sv) in [("be", "a"), ("be", "b"), ("be", "BACKEND")] {
+                let c = counters(&daemon, px, sv, &["qcur", "qmax", "scur", "econ", "lbtot"]);
+                seen.push(format!("{c:?}"));
+            }
+            // A slot frees: the oldest waiter of that server's queue takes it.
+            let first = held_open.remove(0);
+            let freed = first.server.clone();
+            first.close();
+            let got = traffic::wait_for_data(&mut waiting[0], SOON)
+                .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+            seen.push(format!("after {freed} freed a slot: {got:?}"));
+            // The others time out in their queue (or were refused at once).
+            for (i, w) in waiting.iter_mut().enumerate().skip(1) {
+                let got = traffic::wait_for_data(w, SOON)
+                    .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+                seen.push(format!("waiter {i}: {got:?}"));
+            }
+            // One more while the servers are busy: it waits in a queue until `timeout queue`.
+            let mut late = client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+            let started = Instant::now();
+            let got = traffic::wait_for_data(&mut late, SOON)
+                .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+            let waited_long = started.elapsed() >= Duration::from_millis(800);
+            seen.push(format!(
+                "late: {got:?} after the queue timeout: {waited_long}"
+            ));
+            drop(held_open);
+            drop(waiting);
+            let lines = holds + waiters + 1;
+            daemon.wait_until("every session logged", SOON, |d| {
+                d.stderr().lines().filter(|l| l.contains(" fe be/")).count() == lines
+            });
+            let mut log: Vec<String> = daemon
+                .stderr()
+                .lines()
+                .filter(|l| l.contains(" fe be/"))
+                .map(tcplog_masked)
+                .collect();
+            log.sort();
+            seen.extend(log);
+            Some(seen)
+        });
+        eprintln!("{algo}: {seen:#?}");
+        for (under, s) in &seen {
+            assert!(
+                s.iter().any(|l| l.contains(" sQ ")),
+                "{under:?} {algo}: a queue timeout: {s:#?}"
+            );
+        }
+        assert_same_as_haproxy(&format!("{algo} server queues"), &seen);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Frontend and global maxconn
 

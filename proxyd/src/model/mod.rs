@@ -61,11 +61,28 @@ pub struct FrontendRt {
     pub tcplog: bool,
 }
 
-/// A connection waiting in a backend's queue for a server slot.
+/// A connection waiting in a queue for a server slot.
 #[derive(Debug)]
 pub struct Waiter {
-    pub tx: oneshot::Sender<Arc<ServerRt>>,
+    pub tx: oneshot::Sender<Handoff>,
     pub since: Instant,
+    /// The queue's `served` count when it joined.
+    pub ticket: u64,
+}
+
+/// What a waiter receives: its server, the slot reserved, and its position in the queue.
+#[derive(Debug)]
+pub struct Handoff {
+    pub server: Arc<ServerRt>,
+    /// 1 plus the sessions served from the same queue while it waited (`%sq` / `%bq`).
+    pub position: u64,
+}
+
+/// Connections waiting for a slot, oldest first, and how many left it to be served.
+#[derive(Debug, Default)]
+pub struct WaitQueue {
+    pub waiting: Mutex<VecDeque<Waiter>>,
+    pub served: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -92,9 +109,12 @@ pub struct BackendRt {
     pub counters: Arc<Counters>,
     /// Load-balancing cursor state; held only while picking a server.
     pub lb: Mutex<crate::proxy::balance::LbState>,
-    /// Connections waiting for a slot, oldest first. The lock is taken when a session queues
-    /// and when one ends on a full server, never while forwarding.
-    pub queue: Mutex<VecDeque<Waiter>>,
+    /// Connections waiting for any server's slot. The lock is taken when a session queues and
+    /// when one ends on a full server, never while forwarding.
+    pub queue: WaitQueue,
+    /// Connections waiting in the queues of this backend's servers, all together: while 0, a
+    /// freed slot looks at the backend's queue only.
+    pub server_waiters: AtomicU64,
     pub state: Mutex<BackendState>,
     pub has_http_check: bool,
 }
@@ -485,7 +505,8 @@ impl Model {
                     .as_ref()
                     .map(|b| b.counters.clone())
                     .unwrap_or_else(|| Arc::new(Counters::new())),
-                queue: Mutex::new(VecDeque::new()),
+                queue: WaitQueue::default(),
+                server_waiters: AtomicU64::new(0),
                 state: Mutex::new(BackendState {
                     up: true,
                     last_change: Instant::now(),

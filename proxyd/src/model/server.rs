@@ -169,6 +169,9 @@ pub struct ServerRt {
     /// server added at run time without `id`, whose points HAProxy 2.6 computes before it
     /// assigns the id.
     pub ring_id: u32,
+    /// Connections waiting for this server in particular (its balancing named it; see
+    /// [`crate::proxy::queue`]).
+    pub queue: super::WaitQueue,
     /// Removed with `del server`: its check task ends.
     pub deleted: AtomicBool,
     /// Some server tracks or tracked it: HAProxy then refuses to delete it, even once the
@@ -252,6 +255,7 @@ impl ServerRt {
             kill,
             dynamic: false,
             ring_id: cfg.id,
+            queue: super::WaitQueue::default(),
             deleted: AtomicBool::new(false),
             connected_once: AtomicBool::new(false),
             pinned: AtomicBool::new(false),

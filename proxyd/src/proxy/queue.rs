@@ -1,9 +1,13 @@
-//! Server slots and the backend queue.
+//! Server slots and the queues that wait for them.
 //!
-//! A session holds a slot on its server from the moment it is assigned until it ends; a full
-//! server (at `maxconn`) makes new sessions wait in the backend's FIFO queue, and every freed
-//! slot goes to the oldest waiter first.
+//! A session holds a slot on its server from the moment it is assigned until it ends. When no
+//! server can take it, a session waits in its backend's queue; when the balancing already named
+//! its server (a hash, or `leastconn` with `maxqueue` room), it waits in that server's own
+//! queue, as in HAProxy. A freed slot goes to the oldest waiter of its server's queue and of the
+//! backend's (the latter only while the server is usable); the backend's queue also takes any
+//! other free slot.
 
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,7 +16,7 @@ use tokio::sync::oneshot;
 
 use super::balance;
 use crate::model::server::ServerRt;
-use crate::model::{BackendRt, Waiter};
+use crate::model::{BackendRt, Handoff, WaitQueue, Waiter};
 
 /// Take a slot on `srv` if it has one free. Atomic so that two sessions never both take the
 /// last slot.
@@ -41,26 +45,33 @@ pub fn release(be: &BackendRt, srv: &Arc<ServerRt>) {
     dispatch(be);
 }
 
-fn give_back(be: &BackendRt, srv: &ServerRt) {
+/// Give back a slot without looking at the queues: [`dispatch`] must follow.
+pub fn give_back(be: &BackendRt, srv: &ServerRt) {
     srv.counters.scur.fetch_sub(1, Relaxed);
     balance::sessions_changed(be, srv);
 }
 
-/// Assign queued sessions to servers with free slots, oldest first.
+/// Hand free slots to queued sessions: each server to its own waiters first (or the backend's
+/// when they are older), then the backend's waiters to any usable server with room and no
+/// waiters of its own.
 pub fn dispatch(be: &BackendRt) {
-    let Ok(mut q) = be.queue.lock() else {
+    if be.server_waiters.load(Relaxed) > 0 {
+        for srv in be.servers().iter() {
+            serve_own(be, srv);
+        }
+    }
+    let Ok(mut q) = be.queue.waiting.lock() else {
         return;
     };
-    while let Some(front) = q.front() {
-        if front.tx.is_closed() {
-            q.pop_front();
-            be.counters.dequeued();
-            continue;
+    loop {
+        drop_gone(&mut q, || be.counters.dequeued());
+        if q.is_empty() {
+            return;
         }
         let Some(srv) = be
             .servers()
             .iter()
-            .filter(|s| s.is_usable())
+            .filter(|s| s.is_usable() && s.counters.qcur.load(Relaxed) == 0)
             .find(|s| try_reserve(be, s))
             .cloned()
         else {
@@ -71,35 +82,151 @@ pub fn dispatch(be: &BackendRt) {
             return;
         };
         be.counters.dequeued();
-        if let Err(srv) = w.tx.send(srv) {
-            // The waiter gave up between our check and the send; keep the slot free.
-            give_back(be, &srv);
+        hand_over(be, &be.queue, w, srv);
+    }
+}
+
+/// `process_srv_queue`: while `srv` has room, its oldest waiter or, when older and `srv` is
+/// usable, the backend's.
+fn serve_own(be: &BackendRt, srv: &Arc<ServerRt>) {
+    let Ok(mut own) = srv.queue.waiting.lock() else {
+        return;
+    };
+    loop {
+        drop_gone(&mut own, || left_server_queue(be, srv));
+        if own.is_empty() || !try_reserve(be, srv) {
+            return;
+        }
+        let mut backend = match srv.is_usable() {
+            true => be.queue.waiting.lock().ok(),
+            false => None,
+        };
+        if let Some(q) = backend.as_mut() {
+            drop_gone(q, || be.counters.dequeued());
+        }
+        let from_backend = backend.as_ref().is_some_and(|q| {
+            q.front()
+                .zip(own.front())
+                .is_some_and(|(b, s)| b.since < s.since)
+        });
+        let taken = match backend.as_mut() {
+            Some(q) if from_backend => q.pop_front(),
+            _ => own.pop_front(),
+        };
+        drop(backend);
+        let Some(w) = taken else {
+            give_back(be, srv);
+            return;
+        };
+        if from_backend {
+            be.counters.dequeued();
+            hand_over(be, &be.queue, w, srv.clone());
+        } else {
+            left_server_queue(be, srv);
+            hand_over(be, &srv.queue, w, srv.clone());
         }
     }
 }
 
-/// Join the backend queue; the receiver yields a server with a slot already reserved.
-pub fn enqueue(be: &BackendRt) -> Option<oneshot::Receiver<Arc<ServerRt>>> {
+fn left_server_queue(be: &BackendRt, srv: &ServerRt) {
+    srv.counters.dequeued();
+    be.server_waiters.fetch_sub(1, Relaxed);
+    balance::sessions_changed(be, srv);
+}
+
+/// Waiters whose sessions gave up (queue timeout, client gone) leave the front of the queue
+/// without being counted as served; `left` accounts for each.
+fn drop_gone(q: &mut VecDeque<Waiter>, left: impl Fn()) {
+    while q.front().is_some_and(|w| w.tx.is_closed()) {
+        q.pop_front();
+        left();
+    }
+}
+
+/// Give `srv`, whose slot is already reserved, to waiter `w` taken from `queue`.
+fn hand_over(be: &BackendRt, queue: &WaitQueue, w: Waiter, srv: Arc<ServerRt>) {
+    let position = queue.served.fetch_add(1, Relaxed) + 1 - w.ticket;
+    if let Err(h) = w.tx.send(Handoff {
+        server: srv,
+        position,
+    }) {
+        // The waiter gave up between our check and the send; keep the slot free.
+        give_back(be, &h.server);
+    }
+}
+
+/// A place in a queue: the receiver yields a server with a slot already reserved.
+pub struct Ticket {
+    pub rx: oneshot::Receiver<Handoff>,
+    number: u64,
+}
+
+impl Ticket {
+    /// HAProxy's queue position for the logs (`%sq`, `%bq`) of a waiter that left `queue`
+    /// without being served: 1 plus the sessions served before it while it waited.
+    pub fn position(&self, queue: &WaitQueue) -> u64 {
+        queue.served.load(Relaxed) + 1 - self.number
+    }
+}
+
+fn join(queue: &WaitQueue) -> (Ticket, Waiter) {
     let (tx, rx) = oneshot::channel();
-    let mut q = be.queue.lock().ok()?;
-    q.push_back(Waiter {
+    let number = queue.served.load(Relaxed);
+    let waiter = Waiter {
         tx,
         since: Instant::now(),
-    });
+        ticket: number,
+    };
+    (Ticket { rx, number }, waiter)
+}
+
+/// Join the backend queue.
+pub fn enqueue(be: &BackendRt) -> Option<Ticket> {
+    let (ticket, waiter) = join(&be.queue);
+    be.queue.waiting.lock().ok()?.push_back(waiter);
     be.counters.queued();
-    drop(q);
     // A slot may have freed while we were deciding to queue.
     dispatch(be);
-    Some(rx)
+    Some(ticket)
+}
+
+/// Join `srv`'s own queue, unless it already holds `maxqueue` waiters (`None`).
+pub fn enqueue_on(be: &BackendRt, srv: &ServerRt) -> Option<Ticket> {
+    let (ticket, waiter) = join(&srv.queue);
+    {
+        let mut q = srv.queue.waiting.lock().ok()?;
+        if srv.maxqueue > 0 && q.len() >= srv.maxqueue as usize {
+            return None;
+        }
+        q.push_back(waiter);
+        srv.counters.queued();
+        be.server_waiters.fetch_add(1, Relaxed);
+    }
+    balance::sessions_changed(be, srv);
+    dispatch(be);
+    Some(ticket)
 }
 
 /// Drop waiters whose sessions gave up (queue timeout, client gone) so `qcur` stays true.
-pub fn prune(be: &BackendRt) {
-    if let Ok(mut q) = be.queue.lock() {
-        let before = q.len();
-        q.retain(|w| !w.tx.is_closed());
-        for _ in q.len()..before {
-            be.counters.dequeued();
+pub fn prune(be: &BackendRt, srv: Option<&ServerRt>) {
+    match srv {
+        None => {
+            if let Ok(mut q) = be.queue.waiting.lock() {
+                prune_queue(&mut q, || be.counters.dequeued());
+            }
         }
+        Some(srv) => {
+            if let Ok(mut q) = srv.queue.waiting.lock() {
+                prune_queue(&mut q, || left_server_queue(be, srv));
+            }
+        }
+    }
+}
+
+fn prune_queue(q: &mut VecDeque<Waiter>, left: impl Fn()) {
+    let before = q.len();
+    q.retain(|w| !w.tx.is_closed());
+    for _ in q.len()..before {
+        left();
     }
 }

@@ -42,8 +42,19 @@ struct Assigned {
 
 enum Failure {
     NoServer,
-    QueueTimeout,
+    /// Waited `timeout queue` in the backend's queue, or in this server's own.
+    QueueTimeout(Option<Arc<ServerRt>>),
+    /// The server the balancing named already had `maxqueue` connections waiting.
+    QueueFull(Arc<ServerRt>),
     ConnectFailed(Arc<ServerRt>, u32),
+}
+
+/// Positions in the server's and the backend's queues for the log (`%sq`, `%bq`): 0 when the
+/// session did not wait there.
+#[derive(Debug, Default, Clone, Copy)]
+struct QueuePos {
+    server: u64,
+    backend: u64,
 }
 
 pub async fn run(s: Session) {
@@ -72,7 +83,8 @@ pub async fn run(s: Session) {
     be.counters.mark_last_session();
     let registered = global.sessions.register(s.peer, fe.id, be.id);
 
-    let assigned = assign_and_connect(&be, &s.client, s.peer, &registered).await;
+    let mut pos = QueuePos::default();
+    let assigned = assign_and_connect(&be, &s.client, s.peer, &registered, &mut pos).await;
     let total_ms = |start: Instant| start.elapsed().as_millis().min(u32::MAX as u128) as u32;
     match assigned {
         Ok(a) => {
@@ -127,9 +139,10 @@ pub async fn run(s: Session) {
                     t.record(a.queue_ms, a.connect_ms, ttime);
                 }
             }
-            queue::release(&be, &srv);
-            // HAProxy detaches the stream from its backend before logging: `%bc` and `%sc`
-            // no longer count it, while `%ac` and `%fc` still do.
+            // HAProxy detaches the stream from its server and backend before logging (`%sc` and
+            // `%bc` no longer count it, `%ac` and `%fc` still do) and hands the slot to a
+            // waiter after.
+            queue::give_back(&be, &srv);
             be.counters.session_ended();
             if fe.tcplog {
                 let term = String::from_utf8_lossy(&outcome.term).into_owned();
@@ -143,8 +156,10 @@ pub async fn run(s: Session) {
                     outcome.bytes_out,
                     &term,
                     a.retries,
+                    pos,
                 );
             }
+            queue::dispatch(&be);
         }
         Err(f) => {
             let unsent = drain_unsent(&s.client);
@@ -155,9 +170,12 @@ pub async fn run(s: Session) {
                     srv.counters.bin.fetch_add(unsent, Relaxed);
                 }
             }
+            let waited = ms_since(start) as i64;
             let (srv_name, term, retries, q, c) = match &f {
                 Failure::NoServer => ("<NOSRV>".to_string(), "SC", 0, -1, -1),
-                Failure::QueueTimeout => ("<NOSRV>".to_string(), "sQ", 0, -1, -1),
+                Failure::QueueTimeout(None) => ("<NOSRV>".to_string(), "sQ", 0, waited, -1),
+                Failure::QueueTimeout(Some(srv)) => (srv.name.clone(), "sQ", 0, waited, -1),
+                Failure::QueueFull(srv) => (srv.name.clone(), "SQ", 0, -1, -1),
                 Failure::ConnectFailed(srv, retries) => (srv.name.clone(), "SC", *retries, 0, -1),
             };
             be.counters.session_ended();
@@ -173,6 +191,7 @@ pub async fn run(s: Session) {
                     0,
                     term,
                     retries,
+                    pos,
                 );
             }
         }
@@ -219,10 +238,11 @@ async fn assign_and_connect(
     client: &TcpStream,
     peer: SocketAddr,
     registered: &Registered,
+    pos: &mut QueuePos,
 ) -> Result<Assigned, Failure> {
     let connect_timeout = be.timeouts.connect.unwrap_or(FALLBACK_CONNECT);
     let queue_started = Instant::now();
-    let mut srv = match choose(be, peer, None).await {
+    let mut srv = match choose(be, peer, None, pos).await {
         Ok(s) => s,
         Err(f) => {
             be.counters.econ.fetch_add(1, Relaxed);
@@ -278,7 +298,7 @@ async fn assign_and_connect(
             srv.counters.wredis.fetch_add(1, Relaxed);
             be.counters.wredis.fetch_add(1, Relaxed);
             queue::release(be, &srv);
-            srv = match choose(be, peer, Some(&srv)).await {
+            srv = match choose(be, peer, Some(&srv), pos).await {
                 Ok(other) => other,
                 Err(f) => {
                     be.counters.econ.fetch_add(1, Relaxed);
@@ -300,7 +320,7 @@ async fn assign_and_connect(
             // A server marked DOWN during that wait gets no retry: with `option redispatch`,
             // HAProxy moves the session to another server at once (back_handle_st_cer).
             if be.redispatch && !srv.is_usable() {
-                if let Ok(other) = choose(be, peer, Some(&srv)).await {
+                if let Ok(other) = choose(be, peer, Some(&srv), pos).await {
                     if Arc::ptr_eq(&other, &srv) {
                         queue::release(be, &other);
                     } else {
@@ -330,16 +350,26 @@ fn should_redispatch(
             || (active_usable > 1 && !matches!(be.balance, crate::config::Balance::Source(_))))
 }
 
-/// Pick a server with a reserved slot, waiting in the queue when every server is full.
+/// Pick a server with a reserved slot, waiting in the backend's queue when every server is full,
+/// or in the named server's own queue when the balancing names one (a hash, `leastconn`) that is
+/// full or already has connections waiting.
 async fn choose(
     be: &Arc<BackendRt>,
     peer: SocketAddr,
     exclude: Option<&Arc<ServerRt>>,
+    pos: &mut QueuePos,
 ) -> Result<Arc<ServerRt>, Failure> {
     // A few attempts: another session may take the slot between pick and reserve.
     for _ in 0..8 {
         match balance::pick(be, peer.ip(), exclude) {
             Pick::Server(s) => {
+                let must_wait = s.current_maxconn() > 0
+                    && (s.counters.qcur.load(Relaxed) > 0 || !balance::has_free_slot(&s));
+                if must_wait && balance::names_full_servers(be) {
+                    s.counters.lbtot.fetch_add(1, Relaxed);
+                    be.counters.lbtot.fetch_add(1, Relaxed);
+                    return wait_on_server(be, s, pos).await;
+                }
                 if queue::try_reserve(be, &s) {
                     s.counters.lbtot.fetch_add(1, Relaxed);
                     be.counters.lbtot.fetch_add(1, Relaxed);
@@ -350,19 +380,53 @@ async fn choose(
             Pick::Full => break,
         }
     }
-    let Some(rx) = queue::enqueue(be) else {
+    let Some(mut ticket) = queue::enqueue(be) else {
         return Err(Failure::NoServer);
     };
-    let wait = be
-        .timeouts
+    match tokio::time::timeout(queue_timeout(be), &mut ticket.rx).await {
+        Ok(Ok(h)) => {
+            pos.backend = h.position;
+            Ok(h.server)
+        }
+        _ => {
+            pos.backend = ticket.position(&be.queue);
+            drop(ticket);
+            queue::prune(be, None);
+            Err(Failure::QueueTimeout(None))
+        }
+    }
+}
+
+fn queue_timeout(be: &BackendRt) -> Duration {
+    be.timeouts
         .queue
         .or(be.timeouts.connect)
-        .unwrap_or(FALLBACK_CONNECT);
-    match tokio::time::timeout(wait, rx).await {
-        Ok(Ok(s)) => Ok(s),
+        .unwrap_or(FALLBACK_CONNECT)
+}
+
+/// Wait in `srv`'s own queue, as HAProxy does for a server its balancing named. A full queue
+/// (`maxqueue`) or a queue timeout fails the connection, counted on the server too.
+async fn wait_on_server(
+    be: &Arc<BackendRt>,
+    srv: Arc<ServerRt>,
+    pos: &mut QueuePos,
+) -> Result<Arc<ServerRt>, Failure> {
+    let Some(mut ticket) = queue::enqueue_on(be, &srv) else {
+        srv.counters.econ.fetch_add(1, Relaxed);
+        return Err(Failure::QueueFull(srv));
+    };
+    match tokio::time::timeout(queue_timeout(be), &mut ticket.rx).await {
+        Ok(Ok(h)) => {
+            pos.server = h.position;
+            Ok(h.server)
+        }
         _ => {
-            queue::prune(be);
-            Err(Failure::QueueTimeout)
+            pos.server = ticket.position(&srv.queue);
+            // Closed, so that the pruning sees this waiter gone.
+            drop(ticket);
+            queue::prune(be, Some(&srv));
+            srv.counters.econ.fetch_add(1, Relaxed);
+            Err(Failure::QueueTimeout(Some(srv)))
         }
     }
 }
@@ -386,6 +450,7 @@ fn tcplog(
     bytes: u64,
     term: &str,
     retries: u32,
+    pos: QueuePos,
 ) {
     let ac = s.global.counters.scur.load(Relaxed);
     let fc = fe.counters.scur.load(Relaxed);
@@ -393,7 +458,6 @@ fn tcplog(
     let sc = srv
         .and_then(|n| be.server(n))
         .map_or(0, |x| x.counters.scur.load(Relaxed));
-    let bq = be.counters.qcur.load(Relaxed);
     let line = format!(
         "{}:{} [{}] {} {}/{} {}/{}/{} {} {} {}/{}/{}/{}/{} {}/{}",
         s.peer.ip(),
@@ -412,8 +476,8 @@ fn tcplog(
         bc,
         sc,
         retries,
-        0,
-        bq
+        pos.server,
+        pos.backend
     );
     s.log.send(Severity::Info, &line);
 }

@@ -147,7 +147,7 @@ pub fn del_server(ctx: &mut Ctx, args: &[String]) -> String {
         if !srv.state.lock().is_ok_and(|st| st.admin.maint()) {
             return Err("Only servers in maintenance mode can be deleted.".to_string());
         }
-        if srv.counters.scur.load(Relaxed) > 0 || queued_for(&be, list) {
+        if srv.counters.scur.load(Relaxed) > 0 || queued_for(&be, srv, list) {
             return Err(
                 "Server still has connections attached to it, cannot remove it.".to_string(),
             );
@@ -179,10 +179,11 @@ fn untrack(srv: &Arc<ServerRt>) {
     }
 }
 
-/// Waiters are queued on the backend, not on a server: one can only be waiting for the server
-/// being deleted if it is the backend's only one (`list`, read under the list's lock).
-fn queued_for(be: &BackendRt, list: &[Arc<ServerRt>]) -> bool {
-    list.len() == 1 && be.queue.lock().is_ok_and(|q| !q.is_empty())
+/// Waiters in the server's own queue, or in the backend's when it is the only server (`list`,
+/// read under the list's lock).
+fn queued_for(be: &BackendRt, srv: &ServerRt, list: &[Arc<ServerRt>]) -> bool {
+    srv.counters.qcur.load(Relaxed) > 0
+        || (list.len() == 1 && be.queue.waiting.lock().is_ok_and(|q| !q.is_empty()))
 }
 
 /// An answer HAProxy ends with a single newline, without the blank line of other answers.

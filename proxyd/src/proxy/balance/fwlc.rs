@@ -1,5 +1,6 @@
 //! HAProxy's `leastconn` (`lb_fwlc.c`): servers in one tree keyed by their load, sessions in
-//! progress per unit of effective weight (`(n + 1) × 4096 / eweight`, 0 when idle). A server is
+//! progress or waiting in the server's queue per unit of effective weight (`(n + 1) × 4096 /
+//! eweight`, 0 when idle). A server is
 //! moved to the end of its key's servers whenever its load changes, so idle servers take turns.
 //! Backups are not in the tree, as with `roundrobin`.
 
@@ -25,10 +26,10 @@ pub struct Fwlc {
 
 impl Fwlc {
     fn key(&self, n: usize, eweight: i64) -> u32 {
-        let inflight = self
-            .roster
-            .server(n)
-            .map_or(0, |s| s.counters.scur.load(Relaxed));
+        // Sessions on the server and those waiting in its own queue.
+        let inflight = self.roster.server(n).map_or(0, |s| {
+            s.counters.scur.load(Relaxed) + s.counters.qcur.load(Relaxed)
+        });
         if inflight == 0 || eweight <= 0 {
             return 0;
         }

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-use crate::config::Balance;
+use crate::config::{Balance, HashType};
 use crate::model::server::ServerRt;
 use crate::model::BackendRt;
 use fwlc::Fwlc;
@@ -80,8 +80,8 @@ pub enum Pick {
     NoServer,
 }
 
-/// `srv` took or gave back a session: `leastconn` moves it in its tree (HAProxy's
-/// `server_take_conn` / `server_drop_conn`).
+/// `srv` took or gave back a session, or one joined or left its queue: `leastconn` moves it in
+/// its tree (HAProxy's `server_take_conn` / `server_drop_conn`).
 pub fn sessions_changed(be: &BackendRt, srv: &ServerRt) {
     if be.balance == Balance::LeastConn {
         if let Ok(mut lb) = be.lb.lock() {
@@ -90,9 +90,25 @@ pub fn sessions_changed(be: &BackendRt, srv: &ServerRt) {
     }
 }
 
+/// Whether the algorithm names servers that may be full, whose connections then wait in that
+/// server's own queue: hashes (the client belongs to the server) and `leastconn` within
+/// `maxqueue`.
+pub fn names_full_servers(be: &BackendRt) -> bool {
+    matches!(be.balance, Balance::Source(_) | Balance::LeastConn)
+}
+
+/// Room for a new connection now: under `maxconn`, nobody waiting in its own queue.
 pub fn has_free_slot(s: &ServerRt) -> bool {
     let max = s.current_maxconn() as u64;
-    max == 0 || s.counters.scur.load(Relaxed) < max
+    max == 0 || (s.counters.qcur.load(Relaxed) == 0 && s.counters.scur.load(Relaxed) < max)
+}
+
+/// `leastconn`'s test: room in its slots and its queue together (`maxconn + maxqueue`).
+fn within_queue_room(s: &ServerRt) -> bool {
+    let max = u64::from(s.current_maxconn());
+    max == 0
+        || s.counters.scur.load(Relaxed) + s.counters.qcur.load(Relaxed)
+            < max + u64::from(s.maxqueue)
 }
 
 /// Whether a server other than `srv` could take a new connection now (free slot or not).
@@ -139,6 +155,26 @@ pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> 
     if cands.is_empty() {
         return Pick::NoServer;
     }
+    let Ok(mut lb) = be.lb.lock() else {
+        return Pick::NoServer;
+    };
+    // The algorithms that may name a full server.
+    let named = match be.balance {
+        Balance::Source(hash) => Some(source_server(
+            &mut lb, servers, &group, excluded, client, hash,
+        )),
+        Balance::LeastConn if !servers[group[0]].backup => Some(lb.fwlc.next(
+            servers,
+            excluded,
+            |i| within_queue_room(&servers[i]),
+        )),
+        _ => None,
+    };
+    match named {
+        Some(Some(i)) => return Pick::Server(servers[i].clone()),
+        Some(None) => return Pick::Full,
+        None => {}
+    }
     let free: Vec<usize> = cands
         .iter()
         .copied()
@@ -147,9 +183,6 @@ pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> 
     if free.is_empty() {
         return Pick::Full;
     }
-    let Ok(mut lb) = be.lb.lock() else {
-        return Pick::Server(servers[free[0]].clone());
-    };
     let idx = match be.balance {
         Balance::StaticRr => {
             lb.map.update(servers, &group);
@@ -161,30 +194,13 @@ pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> 
             .fwrr
             .next(servers, excluded, |i| has_free_slot(&servers[i]))
             .unwrap_or(free[0]),
-        Balance::LeastConn if servers[group[0]].backup => free[0],
-        Balance::LeastConn => lb
-            .fwlc
-            .next(servers, excluded, |i| has_free_slot(&servers[i]))
-            .unwrap_or(free[0]),
+        Balance::LeastConn => free[0],
         Balance::First => *free
             .iter()
             .min_by_key(|&&i| servers[i].id)
             .unwrap_or(&free[0]),
-        Balance::Source(hash) if hash.consistent => {
-            let h = if group.len() == 1 {
-                0
-            } else {
-                source_word(client, hash.avalanche)
-            };
-            lb.ring.update(servers, &group);
-            match lb.ring.lookup(h, excluded) {
-                Some(i) if free.contains(&i) => i,
-                _ => free[0],
-            }
-        }
-        Balance::Source(hash) => {
-            source_hash(&mut lb.map, servers, &group, &free, client, hash.avalanche)
-        }
+        // Named above.
+        Balance::Source(_) => free[0],
         Balance::Random { draws } => random_pick(&mut lb, servers, &free, draws),
     };
     Pick::Server(servers[idx].clone())
@@ -195,28 +211,29 @@ fn weight(s: &ServerRt, dynamic: bool) -> i64 {
     s.eweight(dynamic) as i64
 }
 
-/// Fewest current sessions relative to weight; ties rotate so equal servers share the load.
-/// HAProxy's default `balance source` (map-based): the client's hash modulo the map's length
-/// picks a slot. A client keeps its server as long as the server set does not change; when that
-/// server is full the next free one is used.
-fn source_hash(
-    map: &mut SlotMap,
+/// `balance source`: the client's hash picks a point on the ring (`consistent`, stepping past
+/// `avoid`) or a slot of the map (`map-based`, which knows no avoiding). HAProxy does not hash
+/// when one server is left. The server is named whether or not it has room: its clients wait
+/// for it in its own queue.
+fn source_server(
+    lb: &mut LbState,
     servers: &[Arc<ServerRt>],
     group: &[usize],
-    free: &[usize],
+    avoid: Option<usize>,
     client: IpAddr,
-    avalanche: bool,
-) -> usize {
-    map.update(servers, group);
-    // HAProxy does not hash when one server is left: slot 0.
+    hash: HashType,
+) -> Option<usize> {
     let h = if group.len() == 1 {
         0
     } else {
-        source_word(client, avalanche)
+        source_word(client, hash.avalanche)
     };
-    match map.slot(h) {
-        Some(i) if free.contains(&i) => i,
-        _ => free[0],
+    if hash.consistent {
+        lb.ring.update(servers, group);
+        lb.ring.lookup(h, avoid)
+    } else {
+        lb.map.update(servers, group);
+        lb.map.slot(h)
     }
 }
 
