@@ -1046,6 +1046,107 @@ fn named_servers_keep_their_waiters_in_their_own_queue() {
     }
 }
 
+/// A server that goes into maintenance with connections waiting in its own queue: with `option
+/// redispatch` they are balanced again at once (`2 requeued` in its log line, `wredis` on it,
+/// `+` before the retries in their log lines); without, they stay in its queue (`2 remaining in
+/// queue`). HAProxy 2.6's lines, counters and outcomes.
+#[test]
+fn waiters_of_a_server_leaving_are_requeued_only_with_redispatch() {
+    let (a, b) = (traffic::tagged("a"), traffic::tagged("b"));
+    for redispatch in [true, false] {
+        let seen = on_both(|under| {
+            let listen = ports::free_addr();
+            let mut be = BackendSection::new("be")
+                .line("balance source")
+                .line("timeout queue 1s")
+                .server("a", a.addr(), "maxconn 1")
+                .server("b", b.addr(), "maxconn 1");
+            if redispatch {
+                be = be.line("option redispatch");
+            }
+            let cfg = Config::new()
+                .log_to_stderr()
+                .section(frontend(listen, &["option tcplog"]))
+                .backend(be);
+            let daemon = under.start(cfg)?;
+            let first = held(&daemon, listen, "the session holding its server");
+            let named = first.server.clone();
+            let mut waiting = Vec::new();
+            for i in 0..2 {
+                let c = client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+                waiting.push(c);
+                daemon.wait_until("waiter queued", SOON, |d| {
+                    d.stat("be", &named, "qcur") == (i + 1).to_string()
+                });
+            }
+            daemon.query(&format!("disable server be/{named}"));
+            let mut seen = Vec::new();
+            // Which waiter is balanced first is the scheduler's business: outcomes are sorted,
+            // and once all are read those served leave (their slot frees), the others stay.
+            let read_all = |waiting: &mut Vec<TcpStream>, wait: Duration| {
+                let got: Vec<Waited> = waiting
+                    .iter_mut()
+                    .map(|w| {
+                        traffic::wait_for_data(w, wait)
+                            .unwrap_or_else(|e| daemon.fail(&format!("{e}")))
+                    })
+                    .collect();
+                let mut still = got.iter().map(|g| *g == Waited::Nothing);
+                waiting.retain(|_| still.next().unwrap_or(false));
+                let mut got: Vec<String> = got.iter().map(|g| format!("{g:?}")).collect();
+                got.sort();
+                got
+            };
+            seen.push(format!(
+                "{:?}",
+                read_all(&mut waiting, Duration::from_millis(300))
+            ));
+            for sv in ["a", "b", "BACKEND"] {
+                let c = counters(&daemon, "be", sv, &["qcur", "scur", "wredis", "lbtot"]);
+                seen.push(format!("{c:?}"));
+            }
+            // Every slot taken so far is freed; whoever still waits gets a server or times out.
+            first.close();
+            seen.push(format!("{:?}", read_all(&mut waiting, SOON)));
+            drop(waiting);
+            daemon.wait_until("every session logged", SOON, |d| {
+                d.stderr().lines().filter(|l| l.contains(" fe be/")).count() == 3
+            });
+            let stderr = daemon.stderr();
+            let mut log: Vec<String> = stderr
+                .lines()
+                .filter(|l| l.contains(" fe be/"))
+                .map(tcplog_masked)
+                .collect();
+            log.sort();
+            seen.extend(log);
+            let maint = stderr
+                .lines()
+                .find(|l| l.contains("going DOWN for maintenance"))
+                .map(|l| {
+                    l.rsplit_once(" servers left. ")
+                        .map_or(l, |(_, r)| r)
+                        .to_string()
+                });
+            seen.push(format!("{maint:?}"));
+            Some(seen)
+        });
+        eprintln!("redispatch {redispatch}: {seen:#?}");
+        for (under, s) in &seen {
+            let requeued = if redispatch {
+                "2 requeued, 0 remaining"
+            } else {
+                "0 requeued, 2 remaining"
+            };
+            assert!(
+                s.iter().any(|l| l.contains(requeued)),
+                "{under:?}: {requeued}: {s:#?}"
+            );
+        }
+        assert_same_as_haproxy(&format!("requeue with redispatch {redispatch}"), &seen);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Frontend and global maxconn
 

@@ -22,15 +22,37 @@ pub enum Cause<'a> {
     Cli,
 }
 
-fn counts(be: &BackendRt, srv: &ServerRt) -> Counts {
+/// What a state change does to the queues before its line is written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Requeue {
+    /// Down, maintenance, drain: with `option redispatch` the server's waiters are balanced
+    /// again (`pendconn_redistribute`).
+    Leaving,
+    /// Up: the server takes the backend's waiters it has room for (`pendconn_grab_from_px`).
+    Arriving,
+}
+
+/// The figures of a state-change line, once the queues moved as HAProxy moves them.
+fn counts(be: &BackendRt, srv: &ServerRt, requeue: Requeue) -> Counts {
+    let requeued = match requeue {
+        Requeue::Leaving => queue::redistribute(be, srv),
+        Requeue::Arriving => queue::grab_for(be, srv),
+    };
     let (act, bck, _) = be.usable_counts();
     Counts {
         active: act,
         backup: bck,
         sessions_active: srv.counters.scur.load(Relaxed) as u32,
-        requeued: 0,
-        // proxyd queues per backend, never per server.
-        queued: 0,
+        requeued,
+        // The server's own queue.
+        queued: srv.counters.qcur.load(Relaxed) as u32,
+    }
+}
+
+fn requeue_for(t: Transition) -> Requeue {
+    match t {
+        Transition::Up => Requeue::Arriving,
+        Transition::Down | Transition::Stopping => Requeue::Leaving,
     }
 }
 
@@ -47,7 +69,7 @@ pub fn transition(be: &BackendRt, srv: &ServerRt, t: Transition, cause: Cause<'_
     if t == Transition::Down && srv.shutdown_on_down {
         srv.kill_sessions(crate::model::server::Ended::ServerDown);
     }
-    let c = counts(be, srv);
+    let c = counts(be, srv, requeue_for(t));
     let line = match cause {
         Cause::Check(outcome) => {
             checklog::state_change_line(server_ref(be, srv), t, checklog::Cause::Check(outcome), &c)
@@ -66,7 +88,6 @@ pub fn transition(be: &BackendRt, srv: &ServerRt, t: Transition, cause: Cause<'_
 
 /// An administrative change (maintenance, drain).
 pub fn admin_change(be: &BackendRt, srv: &ServerRt, cause: Cause<'_>, log: &Logger) {
-    let c = counts(be, srv);
     let who = who(be, srv);
     let (stopped, maint, drain) = srv
         .state
@@ -83,7 +104,7 @@ pub fn admin_change(be: &BackendRt, srv: &ServerRt, cause: Cause<'_>, log: &Logg
             if srv.shutdown_on_down {
                 srv.kill_sessions(crate::model::server::Ended::ServerDown);
             }
-            enter_maint_line(&who, None, &c)
+            enter_maint_line(&who, None, &counts(be, srv, Requeue::Leaving))
         }
         Cause::LeaveMaint if maint => format!(
             "{who} is leaving forced maintenance but remains in maintenance via {}.",
@@ -93,7 +114,7 @@ pub fn admin_change(be: &BackendRt, srv: &ServerRt, cause: Cause<'_>, log: &Logg
             "{who} is {} (leaving forced maintenance).",
             up_down_ready(stopped, drain)
         ),
-        Cause::EnterDrain => enter_drain_line(&who, None, &c),
+        Cause::EnterDrain => enter_drain_line(&who, None, &counts(be, srv, Requeue::Leaving)),
         Cause::LeaveDrain => format!("{who} is UP (leaving forced drain)."),
         Cause::Check(_) | Cause::Cli => {
             after_change(be, log);
@@ -122,16 +143,16 @@ fn up_down_ready(stopped: bool, drain: bool) -> String {
 fn enter_maint_line(who: &str, via: Option<&str>, c: &Counts) -> String {
     let via = via.map(|v| format!(" via {v}")).unwrap_or_default();
     format!(
-        "{who} is going DOWN for maintenance{via}. {} active and {} backup servers left. {} sessions active, 0 requeued, 0 remaining in queue.",
-        c.active, c.backup, c.sessions_active
+        "{who} is going DOWN for maintenance{via}. {} active and {} backup servers left. {} sessions active, {} requeued, {} remaining in queue.",
+        c.active, c.backup, c.sessions_active, c.requeued, c.queued
     )
 }
 
 fn enter_drain_line(who: &str, via: Option<&str>, c: &Counts) -> String {
     let via = via.map(|v| format!(" via {v}")).unwrap_or_default();
     format!(
-        "{who} enters drain state{via}. {} active and {} backup servers online. 0 sessions requeued, 0 total in queue.",
-        c.active, c.backup
+        "{who} enters drain state{via}. {} active and {} backup servers online. {} sessions requeued, {} total in queue.",
+        c.active, c.backup, c.requeued, c.queued
     )
 }
 
@@ -246,7 +267,6 @@ struct Followed {
 
 /// The lines HAProxy writes for a tracking server that followed its tracked one.
 fn follow_log(be: &BackendRt, srv: &ServerRt, via: &str, change: Followed, log: &Logger) {
-    let c = counts(be, srv);
     let who = who(be, srv);
     let Followed {
         was,
@@ -264,7 +284,11 @@ fn follow_log(be: &BackendRt, srv: &ServerRt, via: &str, change: Followed, log: 
         if srv.shutdown_on_down {
             srv.kill_sessions(crate::model::server::Ended::ServerDown);
         }
-        Some(enter_maint_line(&who, Some(via), &c))
+        Some(enter_maint_line(
+            &who,
+            Some(via),
+            &counts(be, srv, Requeue::Leaving),
+        ))
     } else if was_maint && !now_maint {
         Some(format!(
             "{who} is {} (leaving maintenance).",
@@ -282,10 +306,14 @@ fn follow_log(be: &BackendRt, srv: &ServerRt, via: &str, change: Followed, log: 
             server_ref(be, srv),
             t,
             checklog::Cause::Via(via),
-            &c,
+            &counts(be, srv, requeue_for(t)),
         ))
     } else if now_drain && !was_drain {
-        Some(enter_drain_line(&who, Some(via), &c))
+        Some(enter_drain_line(
+            &who,
+            Some(via),
+            &counts(be, srv, Requeue::Leaving),
+        ))
     } else if was_drain && !now_drain {
         // HAProxy says "forced" here too.
         Some(format!("{who} is UP (leaving forced drain)."))

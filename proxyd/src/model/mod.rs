@@ -70,10 +70,11 @@ pub struct Waiter {
     pub ticket: u64,
 }
 
-/// What a waiter receives: its server, the slot reserved, and its position in the queue.
+/// What a waiter receives: its server, the slot reserved, and its position in the queue; no
+/// server when the server it waited for sends it back to be balanced again.
 #[derive(Debug)]
 pub struct Handoff {
-    pub server: Arc<ServerRt>,
+    pub server: Option<Arc<ServerRt>>,
     /// 1 plus the sessions served from the same queue while it waited (`%sq` / `%bq`).
     pub position: u64,
 }

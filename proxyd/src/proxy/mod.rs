@@ -1,8 +1,8 @@
 //! The TCP data path.
 //!
 //! - [`listener`]: bound sockets, accept loops, maxconn back-pressure, reload hand-over.
-//! - [`balance`]: server selection per algorithm.
-//! - [`queue`]: server slots (`maxconn`) and the backend FIFO queue.
+//! - [`balance`]: server selection per algorithm, as HAProxy's trees, maps and ring choose.
+//! - [`queue`]: server slots (`maxconn`), the backend's queue and the servers' own.
 //! - [`session`]: one connection: assign, connect with retries/redispatch, log.
 //! - [`forward`]: bytes both ways with half-close and inactivity timeouts.
 //!

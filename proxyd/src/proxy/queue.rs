@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -147,25 +147,90 @@ fn drop_gone(q: &mut VecDeque<Waiter>, left: impl Fn()) {
 fn hand_over(be: &BackendRt, queue: &WaitQueue, w: Waiter, srv: Arc<ServerRt>) {
     let position = queue.served.fetch_add(1, Relaxed) + 1 - w.ticket;
     if let Err(h) = w.tx.send(Handoff {
-        server: srv,
+        server: Some(srv),
         position,
     }) {
         // The waiter gave up between our check and the send; keep the slot free.
-        give_back(be, &h.server);
+        if let Some(srv) = h.server {
+            give_back(be, &srv);
+        }
+    }
+}
+
+/// `pendconn_redistribute`: `srv` went down, into maintenance or drain; with `option
+/// redispatch` its waiters go back to be balanced again. How many went.
+pub fn redistribute(be: &BackendRt, srv: &ServerRt) -> u32 {
+    if !be.redispatch {
+        return 0;
+    }
+    let Ok(mut own) = srv.queue.waiting.lock() else {
+        return 0;
+    };
+    let mut sent = 0;
+    while let Some(w) = own.pop_front() {
+        left_server_queue(be, srv);
+        let position = srv.queue.served.load(Relaxed) + 1 - w.ticket;
+        let back = Handoff {
+            server: None,
+            position,
+        };
+        if w.tx.send(back).is_ok() {
+            sent += 1;
+        }
+    }
+    sent
+}
+
+/// `pendconn_grab_from_px`: a server that comes up takes the backend's waiters while it has
+/// room (a backup only when no active server is usable). How many it took.
+pub fn grab_for(be: &BackendRt, srv: &ServerRt) -> u32 {
+    if !srv.is_usable() || (srv.backup && be.usable_counts().0 > 0) {
+        return 0;
+    }
+    let Some(srv) = be
+        .servers()
+        .iter()
+        .find(|s| std::ptr::eq(s.as_ref(), srv))
+        .cloned()
+    else {
+        return 0;
+    };
+    let srv = &srv;
+    let Ok(mut q) = be.queue.waiting.lock() else {
+        return 0;
+    };
+    let mut taken = 0;
+    loop {
+        drop_gone(&mut q, || be.counters.dequeued());
+        if q.is_empty() || !try_reserve(be, srv) {
+            return taken;
+        }
+        let Some(w) = q.pop_front() else {
+            give_back(be, srv);
+            return taken;
+        };
+        be.counters.dequeued();
+        hand_over(be, &be.queue, w, srv.clone());
+        taken += 1;
     }
 }
 
 /// A place in a queue: the receiver yields a server with a slot already reserved.
 pub struct Ticket {
-    pub rx: oneshot::Receiver<Handoff>,
+    rx: oneshot::Receiver<Handoff>,
     number: u64,
 }
 
 impl Ticket {
-    /// HAProxy's queue position for the logs (`%sq`, `%bq`) of a waiter that left `queue`
-    /// without being served: 1 plus the sessions served before it while it waited.
-    pub fn position(&self, queue: &WaitQueue) -> u64 {
-        queue.served.load(Relaxed) + 1 - self.number
+    /// Waits up to `limit` for a server from `queue`, the queue this ticket was taken in. On
+    /// timeout, the position it reached for the logs (`%sq`, `%bq`): 1 plus the sessions served
+    /// before it while it waited. The caller then prunes the queue: this waiter is gone from it
+    /// by then.
+    pub async fn wait(mut self, limit: Duration, queue: &WaitQueue) -> Result<Handoff, u64> {
+        match tokio::time::timeout(limit, &mut self.rx).await {
+            Ok(Ok(h)) => Ok(h),
+            _ => Err(queue.served.load(Relaxed) + 1 - self.number),
+        }
     }
 }
 

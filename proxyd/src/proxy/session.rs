@@ -49,12 +49,14 @@ enum Failure {
     ConnectFailed(Arc<ServerRt>, u32),
 }
 
-/// Positions in the server's and the backend's queues for the log (`%sq`, `%bq`): 0 when the
-/// session did not wait there.
+/// What a session went through on its way to a server, for the log: its positions in the
+/// servers' and the backend's queues (`%sq`, `%bq`: summed over every queue it waited in, 0 when
+/// it waited in none), and whether it was redispatched (`%rc`'s `+`).
 #[derive(Debug, Default, Clone, Copy)]
-struct QueuePos {
-    server: u64,
-    backend: u64,
+struct Route {
+    server_queue: u64,
+    backend_queue: u64,
+    redispatched: bool,
 }
 
 pub async fn run(s: Session) {
@@ -83,8 +85,8 @@ pub async fn run(s: Session) {
     be.counters.mark_last_session();
     let registered = global.sessions.register(s.peer, fe.id, be.id);
 
-    let mut pos = QueuePos::default();
-    let assigned = assign_and_connect(&be, &s.client, s.peer, &registered, &mut pos).await;
+    let mut route = Route::default();
+    let assigned = assign_and_connect(&be, &s.client, s.peer, &registered, &mut route).await;
     let total_ms = |start: Instant| start.elapsed().as_millis().min(u32::MAX as u128) as u32;
     match assigned {
         Ok(a) => {
@@ -156,7 +158,7 @@ pub async fn run(s: Session) {
                     outcome.bytes_out,
                     &term,
                     a.retries,
-                    pos,
+                    route,
                 );
             }
             queue::dispatch(&be);
@@ -191,7 +193,7 @@ pub async fn run(s: Session) {
                     0,
                     term,
                     retries,
-                    pos,
+                    route,
                 );
             }
         }
@@ -238,11 +240,11 @@ async fn assign_and_connect(
     client: &TcpStream,
     peer: SocketAddr,
     registered: &Registered,
-    pos: &mut QueuePos,
+    route: &mut Route,
 ) -> Result<Assigned, Failure> {
     let connect_timeout = be.timeouts.connect.unwrap_or(FALLBACK_CONNECT);
     let queue_started = Instant::now();
-    let mut srv = match choose(be, peer, None, pos).await {
+    let mut srv = match choose(be, peer, None, route).await {
         Ok(s) => s,
         Err(f) => {
             be.counters.econ.fetch_add(1, Relaxed);
@@ -297,8 +299,9 @@ async fn assign_and_connect(
         if should_redispatch(be, &srv, retries_left, active) && balance::has_alternative(be, &srv) {
             srv.counters.wredis.fetch_add(1, Relaxed);
             be.counters.wredis.fetch_add(1, Relaxed);
+            route.redispatched = true;
             queue::release(be, &srv);
-            srv = match choose(be, peer, Some(&srv), pos).await {
+            srv = match choose(be, peer, Some(&srv), route).await {
                 Ok(other) => other,
                 Err(f) => {
                     be.counters.econ.fetch_add(1, Relaxed);
@@ -320,12 +323,13 @@ async fn assign_and_connect(
             // A server marked DOWN during that wait gets no retry: with `option redispatch`,
             // HAProxy moves the session to another server at once (back_handle_st_cer).
             if be.redispatch && !srv.is_usable() {
-                if let Ok(other) = choose(be, peer, Some(&srv), pos).await {
+                if let Ok(other) = choose(be, peer, Some(&srv), route).await {
                     if Arc::ptr_eq(&other, &srv) {
                         queue::release(be, &other);
                     } else {
                         srv.counters.wredis.fetch_add(1, Relaxed);
                         be.counters.wredis.fetch_add(1, Relaxed);
+                        route.redispatched = true;
                         queue::release(be, &srv);
                         srv = other;
                     }
@@ -357,40 +361,46 @@ async fn choose(
     be: &Arc<BackendRt>,
     peer: SocketAddr,
     exclude: Option<&Arc<ServerRt>>,
-    pos: &mut QueuePos,
+    route: &mut Route,
 ) -> Result<Arc<ServerRt>, Failure> {
-    // A few attempts: another session may take the slot between pick and reserve.
-    for _ in 0..8 {
-        match balance::pick(be, peer.ip(), exclude) {
-            Pick::Server(s) => {
-                let must_wait = s.current_maxconn() > 0
-                    && (s.counters.qcur.load(Relaxed) > 0 || !balance::has_free_slot(&s));
-                if must_wait && balance::names_full_servers(be) {
-                    s.counters.lbtot.fetch_add(1, Relaxed);
-                    be.counters.lbtot.fetch_add(1, Relaxed);
-                    return wait_on_server(be, s, pos).await;
+    'pick: loop {
+        // A few attempts: another session may take the slot between pick and reserve.
+        for _ in 0..8 {
+            match balance::pick(be, peer.ip(), exclude) {
+                Pick::Server(s) => {
+                    let must_wait = s.current_maxconn() > 0
+                        && (s.counters.qcur.load(Relaxed) > 0 || !balance::has_free_slot(&s));
+                    if must_wait && balance::names_full_servers(be) {
+                        s.counters.lbtot.fetch_add(1, Relaxed);
+                        be.counters.lbtot.fetch_add(1, Relaxed);
+                        match wait_on_server(be, s, route).await? {
+                            Some(s) => return Ok(s),
+                            // Its server left and the backend redispatches: balance again.
+                            None => continue 'pick,
+                        }
+                    }
+                    if queue::try_reserve(be, &s) {
+                        s.counters.lbtot.fetch_add(1, Relaxed);
+                        be.counters.lbtot.fetch_add(1, Relaxed);
+                        return Ok(s);
+                    }
                 }
-                if queue::try_reserve(be, &s) {
-                    s.counters.lbtot.fetch_add(1, Relaxed);
-                    be.counters.lbtot.fetch_add(1, Relaxed);
-                    return Ok(s);
-                }
+                Pick::NoServer => return Err(Failure::NoServer),
+                Pick::Full => break 'pick,
             }
-            Pick::NoServer => return Err(Failure::NoServer),
-            Pick::Full => break,
         }
+        break;
     }
-    let Some(mut ticket) = queue::enqueue(be) else {
+    let Some(ticket) = queue::enqueue(be) else {
         return Err(Failure::NoServer);
     };
-    match tokio::time::timeout(queue_timeout(be), &mut ticket.rx).await {
-        Ok(Ok(h)) => {
-            pos.backend = h.position;
-            Ok(h.server)
+    match ticket.wait(queue_timeout(be), &be.queue).await {
+        Ok(h) => {
+            route.backend_queue += h.position;
+            h.server.ok_or(Failure::NoServer)
         }
-        _ => {
-            pos.backend = ticket.position(&be.queue);
-            drop(ticket);
+        Err(position) => {
+            route.backend_queue += position;
             queue::prune(be, None);
             Err(Failure::QueueTimeout(None))
         }
@@ -405,25 +415,30 @@ fn queue_timeout(be: &BackendRt) -> Duration {
 }
 
 /// Wait in `srv`'s own queue, as HAProxy does for a server its balancing named. A full queue
-/// (`maxqueue`) or a queue timeout fails the connection, counted on the server too.
+/// (`maxqueue`) or a queue timeout fails the connection, counted on the server too. `None`: the
+/// server went down or into maintenance and, with `option redispatch`, sent its waiters back to
+/// be balanced again (`wredis` on it).
 async fn wait_on_server(
     be: &Arc<BackendRt>,
     srv: Arc<ServerRt>,
-    pos: &mut QueuePos,
-) -> Result<Arc<ServerRt>, Failure> {
-    let Some(mut ticket) = queue::enqueue_on(be, &srv) else {
+    route: &mut Route,
+) -> Result<Option<Arc<ServerRt>>, Failure> {
+    let Some(ticket) = queue::enqueue_on(be, &srv) else {
         srv.counters.econ.fetch_add(1, Relaxed);
         return Err(Failure::QueueFull(srv));
     };
-    match tokio::time::timeout(queue_timeout(be), &mut ticket.rx).await {
-        Ok(Ok(h)) => {
-            pos.server = h.position;
+    match ticket.wait(queue_timeout(be), &srv.queue).await {
+        Ok(h) => {
+            route.server_queue += h.position;
+            if h.server.is_none() {
+                srv.counters.wredis.fetch_add(1, Relaxed);
+                be.counters.wredis.fetch_add(1, Relaxed);
+                route.redispatched = true;
+            }
             Ok(h.server)
         }
-        _ => {
-            pos.server = ticket.position(&srv.queue);
-            // Closed, so that the pruning sees this waiter gone.
-            drop(ticket);
+        Err(position) => {
+            route.server_queue += position;
             queue::prune(be, Some(&srv));
             srv.counters.econ.fetch_add(1, Relaxed);
             Err(Failure::QueueTimeout(Some(srv)))
@@ -450,7 +465,7 @@ fn tcplog(
     bytes: u64,
     term: &str,
     retries: u32,
-    pos: QueuePos,
+    route: Route,
 ) {
     let ac = s.global.counters.scur.load(Relaxed);
     let fc = fe.counters.scur.load(Relaxed);
@@ -459,7 +474,7 @@ fn tcplog(
         .and_then(|n| be.server(n))
         .map_or(0, |x| x.counters.scur.load(Relaxed));
     let line = format!(
-        "{}:{} [{}] {} {}/{} {}/{}/{} {} {} {}/{}/{}/{}/{} {}/{}",
+        "{}:{} [{}] {} {}/{} {}/{}/{} {} {} {}/{}/{}/{}/{}{} {}/{}",
         s.peer.ip(),
         s.peer.port(),
         logging::time::date(accepted, false),
@@ -475,9 +490,10 @@ fn tcplog(
         fc,
         bc,
         sc,
+        if route.redispatched { "+" } else { "" },
         retries,
-        pos.server,
-        pos.backend
+        route.server_queue,
+        route.backend_queue
     );
     s.log.send(Severity::Info, &line);
 }

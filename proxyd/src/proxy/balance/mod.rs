@@ -1,8 +1,15 @@
-//! Server selection: HAProxy's algorithms over the servers that can take traffic now.
+//! Server selection: HAProxy's algorithms over the servers that can take traffic now, built as
+//! HAProxy builds them so that servers come in the same order.
+//!
+//! - `fwrr`: `roundrobin`'s weighted trees; `fwlc`: `leastconn`'s load tree.
+//! - `hash`: the server map (`static-rr`, `source` map-based) and the consistent-hash ring.
+//! - `roster`: what those structures last saw of each server's state and weight.
 //!
 //! Backups are considered only when no active server is usable, and then only the first usable
-//! backup (HAProxy without `option allbackups`). Full servers (at `maxconn`) are skipped; when
-//! every candidate is full the caller queues the connection.
+//! backup (HAProxy without `option allbackups`). Full servers (at `maxconn`) are skipped, except
+//! by the algorithms that name a server (`source`, `leastconn` within `maxqueue`), whose
+//! connections then wait in that server's queue; when every candidate is full the caller queues
+//! the connection in the backend's.
 
 use std::net::IpAddr;
 use std::sync::atomic::Ordering::Relaxed;
