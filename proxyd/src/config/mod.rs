@@ -23,7 +23,7 @@ mod resolve;
 mod sections;
 mod server;
 pub mod types;
-mod values;
+pub mod values;
 
 #[cfg(test)]
 mod tests;

@@ -302,6 +302,24 @@ pub fn hash_type(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     };
 }
 
+/// `hash-balance-factor`: checked as HAProxy 2.6 checks it (atol, 0 or above 100; no warning in
+/// a frontend), then ignored: proxyd's consistent hashing does not skip loaded servers.
+pub fn hash_balance_factor(_: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    if l.arg(1).is_empty() {
+        return r.alert(l, "'hash-balance-factor' expects an integer argument.");
+    }
+    let factor = values::atoi(l.arg(1));
+    if factor != 0 && factor <= 100 {
+        return r.alert(l, "'hash-balance-factor' must be 0 or greater than 100.");
+    }
+    if factor != 0 {
+        r.warn(
+            l,
+            "'hash-balance-factor' is ignored by proxyd: consistent hashing does not skip servers for their load.",
+        );
+    }
+}
+
 pub fn maxconn(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     match values::uint(l.arg(1)) {
         Some(n) => px.maxconn = Some(n),

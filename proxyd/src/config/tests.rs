@@ -976,4 +976,23 @@ fn hash_type_is_read_as_haproxy_reads_it() {
         &with_timeouts("frontend f\n  bind 127.0.0.1:1\n  hash-type consistent\n"),
         "[t.cfg:7] : 'hash-type' ignored because frontend 'f' has no backend capability.",
     );
+    for (value, message) in [
+        ("99", "'hash-balance-factor' must be 0 or greater than 100."),
+        (
+            "12abc",
+            "'hash-balance-factor' must be 0 or greater than 100.",
+        ),
+        ("", "'hash-balance-factor' expects an integer argument."),
+        ("150", "'hash-balance-factor' is ignored by proxyd"),
+    ] {
+        assert_has(
+            &with_timeouts(&format!("backend b1\n  hash-balance-factor {value}\n")),
+            &format!("[t.cfg:6] : {message}"),
+        );
+    }
+    // atol() reads `abc` as 0: off, accepted without a word.
+    assert_eq!(
+        messages(&with_timeouts("backend b1\n  hash-balance-factor abc\n")),
+        ""
+    );
 }

@@ -188,9 +188,39 @@ pub fn bind_addrs(item: &str) -> Result<Vec<SocketAddr>, String> {
     Ok(out)
 }
 
+/// C's atoi(), as HAProxy reads many numbers: optional blanks and sign, then digits up to the
+/// first other character (`12abc` is 12, `abc` is 0).
+pub fn atoi(s: &str) -> i64 {
+    let t = s.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let n = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |n, d| {
+            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        });
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn atoi_is_c_like() {
+        assert_eq!(atoi("-1"), -1);
+        assert_eq!(atoi("12abc"), 12);
+        assert_eq!(atoi(" +7"), 7);
+        assert_eq!(atoi("be_tcp"), 0);
+    }
 
     #[test]
     fn times_with_units() {

@@ -257,7 +257,7 @@ fn show_errors(ctx: &mut Ctx, args: &[String]) -> String {
     if let Some(px) = args.get(2) {
         // HAProxy takes a proxy's name or `#id`, else whatever number atoi() reads, unchecked.
         let known = ctx.model.backend(px).is_some() || ctx.model.frontend(px).is_some();
-        if !known && c_atoi(px) == 0 {
+        if !known && crate::config::values::atoi(px) == 0 {
             return "No such proxy.\n".into();
         }
     }
@@ -265,27 +265,6 @@ fn show_errors(ctx: &mut Ctx, args: &[String]) -> String {
         "Total events captured on [{}] : 0\n",
         crate::logging::time::date(std::time::SystemTime::now(), false)
     )
-}
-
-/// C's atoi(): optional blanks and sign, then digits up to the first other character.
-fn c_atoi(s: &str) -> i64 {
-    let t = s.trim_start();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let n = digits
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .fold(0i64, |n, d| {
-            n.saturating_mul(10).saturating_add((d - b'0') as i64)
-        });
-    if neg {
-        -n
-    } else {
-        n
-    }
 }
 
 fn show_version(_: &mut Ctx, _: &[String]) -> String {

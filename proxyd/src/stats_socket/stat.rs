@@ -4,28 +4,8 @@ use runtime_api::csv;
 use runtime_api::level::Level;
 
 use super::context::Ctx;
+use crate::config::values::atoi;
 use crate::stats::{self, Options};
-
-fn atoi(s: &str) -> i64 {
-    // C atoi: leading digits with an optional sign, anything else stops the number.
-    let s = s.trim_start();
-    let (neg, digits) = match s.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    let n: i64 = digits
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .fold(0i64, |acc, c| {
-            acc.saturating_mul(10)
-                .saturating_add((c as u8 - b'0') as i64)
-        });
-    if neg {
-        -n
-    } else {
-        n
-    }
-}
 
 pub fn show_stat(ctx: &mut Ctx, args: &[String]) -> String {
     let a = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
@@ -94,16 +74,4 @@ const SCHEMA_JSON: &str = include_str!("schema.json");
 
 pub fn show_schema_json(_: &mut Ctx, _: &[String]) -> String {
     SCHEMA_JSON.to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::atoi;
-
-    #[test]
-    fn atoi_is_c_like() {
-        assert_eq!(atoi("-1"), -1);
-        assert_eq!(atoi("12abc"), 12);
-        assert_eq!(atoi("be_tcp"), 0);
-    }
 }

@@ -3,6 +3,7 @@
 //! replays the differences in list order. Servers are numbered for the trees in the order they
 //! were first seen, so `add server` / `del server` never renumber them.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Weak};
 
 use crate::model::server::ServerRt;
@@ -63,16 +64,23 @@ impl Roster {
         if !self.started || self.list != id || self.of_server.len() != servers.len() {
             // A server deleted since the last look leaves as it would have when it went into
             // maintenance before its deletion.
+            let listed: HashSet<*const ServerRt> = servers.iter().map(Arc::as_ptr).collect();
             for (n, seen) in self.seen.iter_mut().enumerate() {
-                let listed = servers
-                    .iter()
-                    .any(|s| std::ptr::eq(seen.server.as_ptr(), Arc::as_ptr(s)));
-                if !listed && seen.currently_usable() {
+                if !listed.contains(&seen.server.as_ptr()) && seen.currently_usable() {
                     seen.next_usable = false;
                     moved.push(n);
                 }
             }
-            self.of_server = servers.iter().map(|s| self.number(s)).collect();
+            let mut known: HashMap<*const ServerRt, usize> = self
+                .seen
+                .iter()
+                .enumerate()
+                .map(|(n, seen)| (seen.server.as_ptr(), n))
+                .collect();
+            self.of_server = servers
+                .iter()
+                .map(|s| *known.entry(Arc::as_ptr(s)).or_insert_with(|| self.add(s)))
+                .collect();
             self.list = id;
         }
         if !self.started {
@@ -106,17 +114,9 @@ impl Roster {
         Change::Moved(moved)
     }
 
-    /// The number of a server of the list, new servers getting the next one. A server added at
-    /// run time starts unknown to the trees (it starts in maintenance); its weight is what HAProxy
-    /// gives it at creation.
-    fn number(&mut self, s: &Arc<ServerRt>) -> usize {
-        if let Some(n) = self
-            .seen
-            .iter()
-            .position(|seen| std::ptr::eq(seen.server.as_ptr(), Arc::as_ptr(s)))
-        {
-            return n;
-        }
+    /// Numbers a server seen for the first time. A server added at run time starts unknown to
+    /// the trees (it starts in maintenance); its weight is what HAProxy gives it at creation.
+    fn add(&mut self, s: &Arc<ServerRt>) -> usize {
         let eweight = s.eweight(true) as i64;
         self.seen.push(Seen {
             server: Arc::downgrade(s),
