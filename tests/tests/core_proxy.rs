@@ -292,6 +292,20 @@ fn roundrobin_spreads_evenly_and_honours_weights() {
     }
 }
 
+/// `(name, address, options)` for [`balance_config`], one per backend.
+fn named_servers<'a>(
+    names: &[&'a str],
+    servers: &[Backend],
+    options: &[&'a str],
+) -> Vec<(&'a str, SocketAddr, &'a str)> {
+    names
+        .iter()
+        .zip(servers)
+        .zip(options)
+        .map(|((n, s), o)| (*n, s.addr(), *o))
+        .collect()
+}
+
 /// The order of the servers, not only their shares: `roundrobin` (HAProxy's weighted trees),
 /// `static-rr` (its server map) and `leastconn` (its load tree) interleave uneven weights as
 /// HAProxy 2.6 does (3:1 is a,a,a,b), skip a full server, put a server that leaves, comes back
@@ -303,12 +317,11 @@ fn balancing_orders_servers_as_haproxy_does() {
     for algo in ["roundrobin", "static-rr", "leastconn"] {
         let seen = on_both(|under| {
             let listen = ports::free_addr();
-            let list: Vec<(&str, SocketAddr, &str)> = names
-                .iter()
-                .zip(&servers)
-                .zip(["weight 2", "weight 3", "weight 5 maxconn 1"])
-                .map(|((n, s), opts)| (*n, s.addr(), opts))
-                .collect();
+            let list = named_servers(
+                &names,
+                &servers,
+                &["weight 2", "weight 3", "weight 5 maxconn 1"],
+            );
             let daemon =
                 under.start(balance_config(listen, &[&format!("balance {algo}")], &list))?;
             let mut order = String::new();
@@ -509,12 +522,11 @@ fn source_hashing_sends_each_client_where_haproxy_does() {
     for hash_type in ["consistent", "map-based sdbm avalanche", "map-based"] {
         let seen = on_both(|under| {
             let listen = ports::free_addr();
-            let list: Vec<(&str, SocketAddr, &str)> = names
-                .iter()
-                .zip(&servers)
-                .zip(["weight 6", "weight 4 id 7", "weight 2", "weight 8"])
-                .map(|((n, s), opts)| (*n, s.addr(), opts))
-                .collect();
+            let list = named_servers(
+                &names,
+                &servers,
+                &["weight 6", "weight 4 id 7", "weight 2", "weight 8"],
+            );
             let ht = format!("hash-type {hash_type}");
             let cfg = balance_config(listen, &["balance source", &ht], &list);
             let daemon = under.start(cfg)?;
@@ -1058,7 +1070,7 @@ fn waiters_of_a_server_leaving_are_requeued_only_with_redispatch() {
             let listen = ports::free_addr();
             let mut be = BackendSection::new("be")
                 .line("balance source")
-                .line("timeout queue 1s")
+                .line("timeout queue 3s")
                 .server("a", a.addr(), "maxconn 1")
                 .server("b", b.addr(), "maxconn 1");
             if redispatch {
@@ -1081,8 +1093,7 @@ fn waiters_of_a_server_leaving_are_requeued_only_with_redispatch() {
             }
             daemon.query(&format!("disable server be/{named}"));
             let mut seen = Vec::new();
-            // Which waiter is balanced first is the scheduler's business: outcomes are sorted,
-            // and once all are read those served leave (their slot frees), the others stay.
+            // Which waiter is balanced first is the scheduler's business: outcomes are sorted.
             let read_all = |waiting: &mut Vec<TcpStream>, wait: Duration| {
                 let got: Vec<Waited> = waiting
                     .iter_mut()
@@ -1091,23 +1102,22 @@ fn waiters_of_a_server_leaving_are_requeued_only_with_redispatch() {
                             .unwrap_or_else(|e| daemon.fail(&format!("{e}")))
                     })
                     .collect();
-                let mut still = got.iter().map(|g| *g == Waited::Nothing);
-                waiting.retain(|_| still.next().unwrap_or(false));
-                let mut got: Vec<String> = got.iter().map(|g| format!("{g:?}")).collect();
-                got.sort();
-                got
+                let mut shown: Vec<String> = got.iter().map(|g| format!("{g:?}")).collect();
+                shown.sort();
+                (got, shown)
             };
-            seen.push(format!(
-                "{:?}",
-                read_all(&mut waiting, Duration::from_millis(300))
-            ));
+            let (got, shown) = read_all(&mut waiting, Duration::from_secs(1));
+            seen.push(format!("{shown:?}"));
             for sv in ["a", "b", "BACKEND"] {
                 let c = counters(&daemon, "be", sv, &["qcur", "scur", "wredis", "lbtot"]);
                 seen.push(format!("{c:?}"));
             }
-            // Every slot taken so far is freed; whoever still waits gets a server or times out.
+            // Every slot taken so far is freed (those served leave); whoever still waits gets a
+            // server or times out.
+            let mut still = got.iter().map(|g| *g == Waited::Nothing);
+            waiting.retain(|_| still.next().unwrap_or(false));
             first.close();
-            seen.push(format!("{:?}", read_all(&mut waiting, SOON)));
+            seen.push(format!("{:?}", read_all(&mut waiting, SOON).1));
             drop(waiting);
             daemon.wait_until("every session logged", SOON, |d| {
                 d.stderr().lines().filter(|l| l.contains(" fe be/")).count() == 3
