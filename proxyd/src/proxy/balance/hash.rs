@@ -8,10 +8,10 @@ use std::sync::Arc;
 use super::has_free_slot;
 use crate::model::server::ServerRt;
 
-/// HAProxy's server map for `static-rr` and static hashing (`recalc_server_map`): as many slots as the group's
-/// total effective weight, filled in rounds where each server adds its weight to a score and
-/// the best score, counted in whole multiples of the total (so ties go to the server declared
-/// first), takes the slot and pays the total back.
+/// HAProxy's server map for `static-rr` and static hashing (`recalc_server_map`): as many slots
+/// as the group's total effective weight, filled in rounds where each server adds its weight to
+/// a score and the best score, counted in whole multiples of the total (so ties go to the server
+/// declared first), takes the slot and pays the total back.
 #[derive(Debug, Default)]
 pub struct SlotMap {
     /// (index in the server list, effective weight) of each server in the map.
@@ -25,7 +25,8 @@ pub struct SlotMap {
 impl SlotMap {
     pub fn update(&mut self, servers: &[Arc<ServerRt>], group: &[usize]) {
         // Weights are divided by the greatest common divisor of every server's configured
-        // weight (HAProxy's `wmult`, set once when the backend starts), rounding up.
+        // weight (HAProxy's `wmult`), rounding up. Static algorithms refuse `add server`, so the
+        // servers are those HAProxy computed it from at start.
         let gcd = servers
             .iter()
             .map(|s| u64::from(s.iweight))
