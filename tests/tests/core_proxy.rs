@@ -2370,6 +2370,72 @@ fn set_server_addr_moves_new_connections_and_the_check() {
     );
 }
 
+/// `set server … check-port` / `check-addr`: the check goes where they say from its next run
+/// (DOWN on a closed port, UP again on a live address) while traffic stays on the server's own
+/// address; `show servers state` shows them (the agent columns keep the configured ones); bad
+/// values get HAProxy's answers and change nothing.
+#[test]
+fn set_server_check_port_and_addr_move_the_check_only() {
+    let a = traffic::tagged("a");
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let dead = ports::closed_addr();
+        let cfg = Config::new().section(frontend(listen, &[])).backend(
+            BackendSection::new("be")
+                .server("s1", a.addr(), "check inter 100ms fall 1 rise 1")
+                .server("plain", a.addr(), ""),
+        );
+        let daemon = under.start(cfg)?;
+        daemon.wait_until("s1 up", SOON, |d| d.stat("be", "s1", "status") == "UP");
+        let mut seen = Vec::new();
+        let (pa, pd) = (a.addr().port(), dead.port());
+        let masked = |text: String| {
+            text.replace(&pa.to_string(), "A")
+                .replace(&pd.to_string(), "D")
+        };
+        for cmd in [
+            "set server be/s1 check-port".to_string(),
+            "set server be/s1 check-port 70000".to_string(),
+            "set server be/s1 check-port +1".to_string(),
+            "set server be/plain check-port 1".to_string(),
+            "set server be/s1 check-addr bogus".to_string(),
+            "set server be/s1 check-addr 127.0.0.9 port x".to_string(),
+            format!("set server be/s1 check-port {pd}"),
+        ] {
+            seen.push(masked(daemon.query(&cmd)));
+        }
+        daemon.wait_until("s1 down: its check goes to a closed port", SOON, |d| {
+            d.stat("be", "s1", "status") == "DOWN"
+        });
+        seen.push(daemon.stat("be", "s1", "check_status"));
+        seen.push(masked(daemon.query(&format!(
+            "set server be/s1 check-addr 127.0.0.1 port {pa}"
+        ))));
+        daemon.wait_until("s1 up again", SOON, |d| {
+            d.stat("be", "s1", "status") == "UP"
+        });
+        seen.push(daemon.stat("be", "s1", "check_status"));
+        let state: Vec<String> = servers_state(&daemon, "show servers state be")
+            .into_iter()
+            .map(masked)
+            .collect();
+        seen.extend(state);
+        seen.push(
+            traffic::server_of_next_connection(listen)
+                .unwrap_or_else(|e| daemon.fail(&format!("{under:?}: {e}"))),
+        );
+        Some(seen)
+    });
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("set server check-port / check-addr", &seen);
+    for (under, s) in &seen {
+        assert!(
+            s.iter().any(|l| l == "L4CON") && s.iter().any(|l| l == "L4OK"),
+            "{under:?}: {s:?}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // slowstart
 

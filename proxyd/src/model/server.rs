@@ -4,7 +4,7 @@
 //! The data path reads only `usable` and `weight` (atomics); everything else sits behind a
 //! mutex that is taken on state changes and by stats readers, never per byte.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
 use std::sync::{Mutex, RwLock, Weak};
@@ -141,6 +141,9 @@ pub struct ServerRt {
     pub host: String,
     /// Where connections go; `set server … addr` changes it while running.
     dest: RwLock<Dest>,
+    /// The check's own address and port (`addr`, `port`; `set server … check-addr|check-port`
+    /// change them while running), each `None` to follow [`ServerRt::addr`].
+    check_dest: RwLock<CheckDest>,
     pub backup: bool,
     pub iweight: u32,
     /// 0 = unlimited. Atomic because `set maxconn server` changes it at run time.
@@ -184,6 +187,13 @@ pub struct ServerRt {
     pub track: Option<String>,
     /// Who tracks whom in the running model; set when the model is built.
     pub links: Mutex<TrackLinks>,
+}
+
+/// Where a server's checks go when not where its traffic goes; port 0 means the server's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckDest {
+    pub addr: Option<IpAddr>,
+    pub port: Option<u16>,
 }
 
 /// Where a server's connections go.
@@ -241,6 +251,10 @@ impl ServerRt {
             dest: RwLock::new(Dest {
                 addr: cfg.addr,
                 port_map: cfg.port_map,
+            }),
+            check_dest: RwLock::new(CheckDest {
+                addr: cfg.check.as_ref().and_then(|c| c.addr_set),
+                port: cfg.check.as_ref().and_then(|c| c.port_set),
             }),
             backup: cfg.backup,
             iweight: cfg.weight,
@@ -475,15 +489,30 @@ impl ServerRt {
         self.dest().addr
     }
 
-    /// Where this server's checks connect: its `addr`/`port` keywords, else where its traffic
+    /// Where this server's checks connect: their own address and port, else where its traffic
     /// goes (which `set server … addr` may have changed since the configuration was read).
     pub fn check_target(&self) -> Option<SocketAddr> {
-        let check = self.check.as_ref()?;
+        self.check.as_ref()?;
+        let own = self.check_dest();
         let addr = self.addr();
         Some(SocketAddr::new(
-            check.addr_set.unwrap_or(addr.ip()),
-            check.port_set.unwrap_or(addr.port()),
+            own.addr.unwrap_or(addr.ip()),
+            own.port.filter(|&p| p != 0).unwrap_or(addr.port()),
         ))
+    }
+
+    pub fn check_dest(&self) -> CheckDest {
+        self.check_dest
+            .read()
+            .map(|d| *d)
+            .unwrap_or_else(|poisoned| *poisoned.into_inner())
+    }
+
+    pub fn set_check_dest(&self, dest: CheckDest) {
+        match self.check_dest.write() {
+            Ok(mut d) => *d = dest,
+            Err(poisoned) => *poisoned.into_inner() = dest,
+        }
     }
 
     /// The port as HAProxy prints it in `show servers state` and `show servers conn`: the

@@ -115,6 +115,17 @@ pub fn set_server(ctx: &mut Ctx, args: &[String]) -> String {
             _ => "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n".into(),
         },
         "addr" => set_addr(&srv, args.get(4..).unwrap_or_default()),
+        "check-port" | "check-addr" => {
+            let words = args.get(4..).unwrap_or_default();
+            match set_check_dest(&srv, sub, words) {
+                Ok(()) => String::new(),
+                Err(CheckDestError::Usage(usage)) => usage.into(),
+                Err(CheckDestError::Refused(why)) => {
+                    ctx.bare = true;
+                    format!("{why}\n")
+                }
+            }
+        }
         "weight" => set_weight_value(ctx, &be, &srv, args.get(4)),
         "health" => set_health(ctx, &be, &srv, val),
         "agent" | "agent-addr" | "agent-port" | "agent-send" => {
@@ -123,6 +134,65 @@ pub fn set_server(ctx: &mut Ctx, args: &[String]) -> String {
         // HAProxy 2.6 answers its usage line both to a missing and to an unknown keyword.
         _ => "usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n".into(),
     }
+}
+
+enum CheckDestError {
+    /// HAProxy's usage line, answered as a normal message.
+    Usage(&'static str),
+    /// A refusal HAProxy ends with a single newline.
+    Refused(String),
+}
+
+/// `set server <b>/<s> check-port <port>` / `check-addr <addr> [port <port>]`: where the
+/// server's checks connect from their next run, checked as HAProxy 2.6 checks it (nothing
+/// changes when any part is wrong). Port 0 sends checks to the server's own port again.
+fn set_check_dest(srv: &ServerRt, sub: &str, words: &[String]) -> Result<(), CheckDestError> {
+    let first = words.first().map(String::as_str).unwrap_or("");
+    if first.is_empty() {
+        return Err(CheckDestError::Usage(if sub == "check-port" {
+            "set server <b>/<s> check-port requires a port.\n"
+        } else {
+            "set server <b>/<s> check-addr requires an address and optionally a port.\n"
+        }));
+    }
+    if srv.check.is_none() {
+        return Err(CheckDestError::Refused(
+            "health checks are not enabled on this server".into(),
+        ));
+    }
+    let mut dest = srv.check_dest();
+    let port_text = if sub == "check-port" {
+        Some(first)
+    } else {
+        let addr = first
+            .parse::<IpAddr>()
+            .map_err(|_| CheckDestError::Refused(format!("invalid addr '{first}'")))?;
+        dest.addr = Some(addr);
+        // HAProxy reads a port only after the word `port`; anything else is ignored.
+        match words.get(1).map(String::as_str) {
+            Some("port") => Some(words.get(2).map(String::as_str).unwrap_or("")),
+            _ => None,
+        }
+    };
+    if let Some(text) = port_text {
+        dest.port = Some(check_port_value(text)?);
+    }
+    srv.set_check_dest(dest);
+    Ok(())
+}
+
+/// A port as `set server … check-port` reads it: digits, optionally negative (then out of range).
+fn check_port_value(text: &str) -> Result<u16, CheckDestError> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(CheckDestError::Refused(
+            "provided port is not an integer".into(),
+        ));
+    }
+    text.parse::<i64>()
+        .ok()
+        .and_then(|p| u16::try_from(p).ok())
+        .ok_or_else(|| CheckDestError::Refused("provided port is invalid".into()))
 }
 
 pub fn set_health(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, val: &str) -> String {
@@ -183,7 +253,7 @@ fn set_addr(srv: &ServerRt, words: &[String]) -> String {
             .get(usize::from(is_map)..)
             .and_then(|d| d.parse::<i64>().ok());
         match number {
-            _ if is_map && srv.check.as_ref().and_then(|c| c.port_set).is_none() => parts.push(
+            _ if is_map && srv.check.is_some() && srv.check_dest().port.is_none() => parts.push(
                 "can't change <port> to port map because it is incompatible with current health check port configuration (use 'port' statement from the 'server' directive.".to_string(),
             ),
             None => parts.push(format!("problem converting port '{text}' to an int")),

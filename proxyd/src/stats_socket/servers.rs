@@ -55,16 +55,24 @@ fn server_line(out: &mut String, be: &BackendRt, s: &ServerRt) {
     } else {
         s.host.clone()
     };
-    let (check_port, check_addr) = match &s.check {
-        Some(c) => (
-            c.port_set.unwrap_or(0),
-            c.addr_set.map_or("-".to_string(), |a| a.to_string()),
-        ),
-        None => (0, "-".into()),
+    let dash = |a: Option<std::net::IpAddr>| a.map_or("-".to_string(), |a| a.to_string());
+    // HAProxy's `addr` and `port` keywords set the agent's address and port too, agent or not;
+    // `check-addr` / `check-port` at run time do not.
+    let (check_port, check_addr, agent_addr, agent_port) = match &s.check {
+        Some(c) => {
+            let own = s.check_dest();
+            (
+                own.port.unwrap_or(0),
+                dash(own.addr),
+                dash(c.addr_set),
+                c.port_set.unwrap_or(0),
+            )
+        }
+        None => (0, "-".into(), "-".into(), 0),
     };
     let _ = writeln!(
         out,
-        "{} {} {} {} {} {} {} {} {} {} {} {} {} {} 0 0 0 {} {} - 0 {} {} - {}",
+        "{} {} {} {} {} {} {} {} {} {} {} {} {} {} 0 0 0 {} {} - 0 {} {} {} {}",
         be.id,
         be.name,
         s.id,
@@ -83,8 +91,8 @@ fn server_line(out: &mut String, be: &BackendRt, s: &ServerRt) {
         s.port_field(),
         check_port,
         check_addr,
-        // HAProxy's `port` sets the agent's port too, agent or not.
-        check_port
+        agent_addr,
+        agent_port
     );
 }
 
