@@ -189,6 +189,18 @@ pub struct ServerRt {
     pub links: Mutex<TrackLinks>,
 }
 
+/// A small value read whole under its lock (a panic elsewhere cannot leave it half-written).
+fn read_value<T: Copy>(lock: &RwLock<T>) -> T {
+    lock.read().map(|v| *v).unwrap_or_else(|e| *e.into_inner())
+}
+
+fn write_value<T: Copy>(lock: &RwLock<T>, value: T) {
+    match lock.write() {
+        Ok(mut v) => *v = value,
+        Err(e) => *e.into_inner() = value,
+    }
+}
+
 /// Where a server's checks go when not where its traffic goes; port 0 means the server's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CheckDest {
@@ -471,17 +483,11 @@ impl ServerRt {
 
     /// Where connections go now.
     pub fn dest(&self) -> Dest {
-        self.dest
-            .read()
-            .map(|d| *d)
-            .unwrap_or_else(|e| *e.into_inner())
+        read_value(&self.dest)
     }
 
     pub fn set_dest(&self, dest: Dest) {
-        match self.dest.write() {
-            Ok(mut d) => *d = dest,
-            Err(e) => *e.into_inner() = dest,
-        }
+        write_value(&self.dest, dest);
     }
 
     /// The server's IP address (and its port, 0 with mapped ports).
@@ -502,17 +508,11 @@ impl ServerRt {
     }
 
     pub fn check_dest(&self) -> CheckDest {
-        self.check_dest
-            .read()
-            .map(|d| *d)
-            .unwrap_or_else(|poisoned| *poisoned.into_inner())
+        read_value(&self.check_dest)
     }
 
     pub fn set_check_dest(&self, dest: CheckDest) {
-        match self.check_dest.write() {
-            Ok(mut d) => *d = dest,
-            Err(poisoned) => *poisoned.into_inner() = dest,
-        }
+        write_value(&self.check_dest, dest);
     }
 
     /// The port as HAProxy prints it in `show servers state` and `show servers conn`: the
