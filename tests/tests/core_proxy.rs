@@ -635,6 +635,14 @@ fn assert_same_as_haproxy<T: std::fmt::Debug + PartialEq>(what: &str, seen: &[(U
     }
 }
 
+/// Each expected log line with whether `stderr` holds it, for comparing with HAProxy.
+fn logged(stderr: &str, lines: &[&str]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|line| format!("{line} {}", stderr.contains(line)))
+        .collect()
+}
+
 /// Named counters of one `show stat` row.
 fn counters(daemon: &Daemon, px: &str, sv: &str, cols: &[&str]) -> BTreeMap<String, String> {
     let stat = daemon.show_stat();
@@ -1349,13 +1357,14 @@ fn disable_enable_and_shutdown_frontend_act_on_the_port_at_once() {
             d.stderr().contains("Proxy fe stopped")
         });
         let stderr = daemon.stderr();
-        for line in [
-            "Paused frontend fe.",
-            "Resumed frontend fe.",
-            "Proxy fe stopped (cumulated conns: FE: 2, BE: 0).",
-        ] {
-            seen.push(format!("{line} {}", stderr.contains(line)));
-        }
+        seen.extend(logged(
+            &stderr,
+            &[
+                "Paused frontend fe.",
+                "Resumed frontend fe.",
+                "Proxy fe stopped (cumulated conns: FE: 2, BE: 0).",
+            ],
+        ));
         Some(seen)
     });
     eprintln!("{seen:#?}");
@@ -2087,18 +2096,19 @@ fn tracking_servers_follow_the_server_they_track() {
         drop(revived);
         seen.push(states(&daemon));
         let stderr = daemon.wait_for_stderr("Server be/t2 is UP via b1/s2.", SOON);
-        for line in [
-            "Server be/t2 is DOWN via b1/s2. ",
-            "Server be/t1 is going DOWN for maintenance via b1/s1. ",
-            "Server be/t3 is going DOWN for maintenance via be/t1. ",
-            "Server be/t1 is UP/READY (leaving maintenance).",
-            "Server be/t3 is UP/READY (leaving maintenance).",
-            "Server be/t1 enters drain state via b1/s1. ",
-            "Server be/t1 is UP (leaving forced drain).",
-            "Server be/t2 is UP via b1/s2. ",
-        ] {
-            seen.push(format!("{line} {}", stderr.contains(line)));
-        }
+        seen.extend(logged(
+            &stderr,
+            &[
+                "Server be/t2 is DOWN via b1/s2. ",
+                "Server be/t1 is going DOWN for maintenance via b1/s1. ",
+                "Server be/t3 is going DOWN for maintenance via be/t1. ",
+                "Server be/t1 is UP/READY (leaving maintenance).",
+                "Server be/t3 is UP/READY (leaving maintenance).",
+                "Server be/t1 enters drain state via b1/s1. ",
+                "Server be/t1 is UP (leaving forced drain).",
+                "Server be/t2 is UP via b1/s2. ",
+            ],
+        ));
         Some(seen)
     });
     eprintln!("{seen:#?}");
@@ -2209,18 +2219,19 @@ fn servers_added_at_run_time_track_configured_ones() {
         }
         seen.extend(state(&daemon));
         let stderr = daemon.wait_for_stderr("Server be/d1 is going DOWN for maintenance. ", SOON);
-        for line in [
-            "Server be/d1 is UP/READY (leaving forced maintenance).",
-            "Server be/d2 is DOWN/READY (leaving forced maintenance).",
-            "Server be/o1 is going DOWN for maintenance via b1/s1. ",
-            "Server be/d1 is going DOWN for maintenance via b1/s1. ",
-            "Server b1/s2 was DOWN and now enters maintenance.",
-            "Server be/d2 was DOWN and now enters maintenance via b1/s2.",
-            "Server be/d1 is UP/READY (leaving maintenance).",
-            "Server be/n1 is UP/READY (leaving forced maintenance).",
-        ] {
-            seen.push(format!("{line} {}", stderr.contains(line)));
-        }
+        seen.extend(logged(
+            &stderr,
+            &[
+                "Server be/d1 is UP/READY (leaving forced maintenance).",
+                "Server be/d2 is DOWN/READY (leaving forced maintenance).",
+                "Server be/o1 is going DOWN for maintenance via b1/s1. ",
+                "Server be/d1 is going DOWN for maintenance via b1/s1. ",
+                "Server b1/s2 was DOWN and now enters maintenance.",
+                "Server be/d2 was DOWN and now enters maintenance via b1/s2.",
+                "Server be/d1 is UP/READY (leaving maintenance).",
+                "Server be/n1 is UP/READY (leaving forced maintenance).",
+            ],
+        ));
         Some(seen)
     });
     eprintln!("{seen:#?}");
