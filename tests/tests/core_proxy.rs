@@ -436,6 +436,31 @@ fn leastconn_sends_new_connections_to_the_least_loaded_server() {
     });
 }
 
+/// `balance random(draws)`: of the servers drawn (weighted), the one with the fewest sessions
+/// per unit of weight wins. With 100 draws both servers are drawn every time, so 20 sessions
+/// held open end 4 on `a` (weight 1) and 16 on `b` (weight 4), as with HAProxy 2.6.
+#[test]
+fn random_keeps_the_least_loaded_server_per_unit_of_weight() {
+    let (a, b) = (traffic::tagged("a"), traffic::tagged("b"));
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = balance_config(
+            listen,
+            &["balance random(100)"],
+            &[("a", a.addr(), "weight 1"), ("b", b.addr(), "weight 4")],
+        );
+        let daemon = under.start(cfg)?;
+        let kept: Vec<Held> = (0..20)
+            .map(|i| held(&daemon, listen, &format!("session {i}")))
+            .collect();
+        let on_a = kept.iter().filter(|h| h.server == "a").count();
+        Some((on_a, kept.len() - on_a))
+    });
+    for (under, counts) in &seen {
+        assert_eq!(*counts, (4, 16), "{under:?}: sessions on a and b");
+    }
+}
+
 #[test]
 fn first_fills_the_first_server_up_to_maxconn_then_the_next() {
     let (a, b) = (traffic::tagged("a"), traffic::tagged("b"));
@@ -499,12 +524,63 @@ fn source_keeps_a_client_address_on_one_server() {
 
 /// The server that answers a connection made from `source` (a loopback address).
 fn server_seen_from(source: Ipv4Addr, listen: SocketAddr) -> io::Result<String> {
+    connected_from(source, listen).map(|(_, server)| server)
+}
+
+/// A connection made from `source`, kept open, and the server that answered it.
+fn connected_from(source: Ipv4Addr, listen: SocketAddr) -> io::Result<(TcpStream, String)> {
     let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
     sock.bind(&SocketAddr::from((source, 0)).into())?;
     sock.connect_timeout(&listen.into(), client::IO_TIMEOUT)?;
     let mut stream: TcpStream = sock.into();
     stream.set_read_timeout(Some(client::IO_TIMEOUT))?;
-    traffic::read_line(&mut stream)
+    let server = traffic::read_line(&mut stream)?;
+    Ok((stream, server))
+}
+
+/// `hash-balance-factor` with consistent hashing: while sessions stay open, a server already
+/// serving its share of the factor times the average load (by weight) is passed over for the
+/// next one around the ring, so 36 clients held open land where HAProxy 2.6 puts them and no
+/// server goes beyond its bound.
+#[test]
+fn hash_balance_factor_bounds_each_servers_load_as_haproxy_does() {
+    let names = ["a", "b", "c"];
+    let servers: Vec<Backend> = names.iter().map(|n| traffic::tagged(n)).collect();
+    let sources: Vec<Ipv4Addr> = (0..36u8)
+        .map(|i| Ipv4Addr::new(127, i % 3, i.wrapping_mul(53), i * 7 + 1))
+        .collect();
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let list = named_servers(&names, &servers, &["", "id 7", "weight 2"]);
+        let cfg = balance_config(
+            listen,
+            &[
+                "balance source",
+                "hash-type consistent",
+                "hash-balance-factor 110",
+            ],
+            &list,
+        );
+        let daemon = under.start(cfg)?;
+        let mut open = Vec::new();
+        let mut order = String::new();
+        for &src in &sources {
+            let (stream, server) = connected_from(src, listen)
+                .unwrap_or_else(|e| daemon.fail(&format!("{under:?} from {src}: {e}")));
+            order.push_str(&server);
+            open.push(stream);
+        }
+        Some(order)
+    });
+    for (under, order) in &seen {
+        // 36 sessions × 1.1: 40 slots over weights 1, 1, 2.
+        for (name, bound) in [('a', 10), ('b', 10), ('c', 20)] {
+            let n = order.chars().filter(|&c| c == name).count();
+            assert!(n <= bound, "{under:?}: {n} sessions on {name}: {order}");
+        }
+    }
+    eprintln!("{seen:?}");
+    assert_same_as_haproxy("servers chosen under hash-balance-factor", &seen);
 }
 
 /// `balance source` with each `hash-type`: 48 client addresses land on the same servers as
@@ -621,6 +697,159 @@ fn backup_serves_only_while_every_active_server_is_down() {
         }
         Some(())
     });
+}
+
+/// `option allbackups`: with every active server down, the backups share the load with the
+/// backend's algorithm, in HAProxy's order (their own trees), a full one passed over; the
+/// backend's weight is theirs; an active server coming back takes everything again.
+#[test]
+fn all_backups_share_the_load_in_haproxys_order() {
+    let names = ["a", "x", "y", "z"];
+    let servers: Vec<Backend> = names.iter().map(|n| traffic::tagged(n)).collect();
+    for algo in ["roundrobin", "static-rr", "leastconn", "first"] {
+        let seen = on_both(|under| {
+            let listen = ports::free_addr();
+            let list = named_servers(
+                &names,
+                &servers,
+                &[
+                    "",
+                    "backup maxconn 2",
+                    "backup weight 2",
+                    "backup weight 3 maxconn 1",
+                ],
+            );
+            let cfg = balance_config(
+                listen,
+                &[&format!("balance {algo}"), "option allbackups"],
+                &list,
+            );
+            let daemon = under.start(cfg)?;
+            let idle = |d: &Daemon| {
+                d.wait_until("sessions ended", SOON, |d| {
+                    d.stat("be", "BACKEND", "scur") == "0"
+                })
+            };
+            let mut order = String::new();
+            daemon.query("disable server be/a");
+            for _ in 0..12 {
+                let h = held(&daemon, listen, "a backup's connection");
+                order.push_str(&h.server);
+                h.close();
+                idle(&daemon);
+            }
+            order.push('|');
+            // Sessions held open: z takes one at most, leastconn spreads by load.
+            let kept: Vec<Held> = (0..6)
+                .map(|_| {
+                    let h = held(&daemon, listen, "a session kept open");
+                    order.push_str(&h.server);
+                    h
+                })
+                .collect();
+            let stat = counters(&daemon, "be", "BACKEND", &["weight", "act", "bck"]);
+            drop(kept);
+            idle(&daemon);
+            daemon.query("enable server be/a");
+            order.push('|');
+            for _ in 0..3 {
+                let h = held(&daemon, listen, "with a back");
+                order.push_str(&h.server);
+                h.close();
+                idle(&daemon);
+            }
+            Some((order, stat))
+        });
+        eprintln!("{algo}: {seen:?}");
+        for (under, (order, _)) in &seen {
+            let phases: Vec<&str> = order.split('|').collect();
+            // `first` fills x, then y, which has no limit.
+            let expected: &[&str] = if algo == "first" {
+                &["x", "y"]
+            } else {
+                &["x", "y", "z"]
+            };
+            assert!(
+                expected.iter().all(|b| order.contains(b)),
+                "{under:?} {algo}: every backup serves: {order}"
+            );
+            assert_eq!(phases[2], "aaa", "{under:?} {algo}: a is back: {order}");
+        }
+        assert_same_as_haproxy(&format!("{algo} with allbackups"), &seen);
+    }
+}
+
+/// Without `option allbackups` the first usable backup serves alone, and HAProxy's balancers
+/// hand it out full or not: its connections then wait in its own queue (`static-rr`'s map
+/// passes over it, so they wait in the backend's). A backup never takes the backend's waiters
+/// while an active server is up, even with free slots.
+#[test]
+fn the_first_backup_alone_takes_over_and_queues_its_own_waiters() {
+    let names = ["a", "x", "y"];
+    let servers: Vec<Backend> = names.iter().map(|n| traffic::tagged(n)).collect();
+    let cols = ["qcur", "scur", "stot"];
+    for algo in ["roundrobin", "static-rr", "leastconn", "first", "source"] {
+        let seen = on_both(|under| {
+            let listen = ports::free_addr();
+            let list = named_servers(
+                &names,
+                &servers,
+                &["maxconn 1", "backup maxconn 1", "backup weight 5"],
+            );
+            let cfg = balance_config(
+                listen,
+                &[&format!("balance {algo}"), "timeout queue 10s"],
+                &list,
+            );
+            let daemon = under.start(cfg)?;
+            let snapshot = |d: &Daemon| {
+                let mut all = BTreeMap::new();
+                for sv in ["a", "x", "y", "BACKEND"] {
+                    all.extend(counters(d, "be", sv, &cols));
+                }
+                all
+            };
+            let queued = |d: &Daemon, sv: &str| {
+                d.wait_until("a connection queued", SOON, |d| {
+                    d.stat("be", sv, "qcur") == "1"
+                })
+            };
+            let mut seen = Vec::new();
+            // a is full: the next connection waits for it (in its queue if the hash named it),
+            // x's free slot notwithstanding.
+            let on_a = held(&daemon, listen, "a's only slot");
+            let mut waiting =
+                client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("connect: {e}")));
+            queued(&daemon, if algo == "source" { "a" } else { "BACKEND" });
+            seen.push(snapshot(&daemon));
+            on_a.close();
+            let got = traffic::read_line(&mut waiting)
+                .unwrap_or_else(|e| daemon.fail(&format!("{under:?}: the waiter: {e}")));
+            seen.push(BTreeMap::from([("waiter".to_string(), got)]));
+            drop(waiting);
+            daemon.wait_until("sessions ended", SOON, |d| {
+                d.stat("be", "BACKEND", "scur") == "0"
+            });
+            // Every active down: x serves alone, and waits are for x.
+            daemon.query("disable server be/a");
+            let on_x = held(&daemon, listen, "x's only slot");
+            let mut waiting =
+                client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("connect: {e}")));
+            let queue = if algo == "static-rr" { "BACKEND" } else { "x" };
+            queued(&daemon, queue);
+            let mut now = snapshot(&daemon);
+            now.extend(counters(&daemon, "be", "BACKEND", &["weight", "bck"]));
+            now.insert("first".into(), on_x.server.clone());
+            seen.push(now);
+            on_x.close();
+            let got = traffic::read_line(&mut waiting)
+                .unwrap_or_else(|e| daemon.fail(&format!("{under:?}: x's waiter: {e}")));
+            seen.push(BTreeMap::from([("waiter".to_string(), got)]));
+            Some(seen)
+        });
+        eprintln!("{algo}: {seen:?}");
+        assert_same_as_haproxy(&format!("{algo}, first backup"), &seen);
+    }
 }
 
 /// Asserts that proxyd observed what HAProxy observed on the same scenario.

@@ -33,6 +33,8 @@ pub struct ProxyDraft {
     pub timeouts: Timeouts,
     pub retries: u32,
     pub redispatch: bool,
+    /// `option allbackups`.
+    pub all_backups: bool,
     pub default_server: ServerParams,
     pub servers: Vec<ServerDraft>,
     pub stats: Option<StatsPage>,
@@ -67,6 +69,7 @@ impl ProxyDraft {
             timeouts: Timeouts::default(),
             retries: 3,
             redispatch: false,
+            all_backups: false,
             default_server: ServerParams::default(),
             servers: Vec::new(),
             stats: None,
@@ -299,12 +302,13 @@ pub fn hash_type(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     px.hash_type = HashType {
         consistent,
         avalanche,
+        ..px.hash_type
     };
 }
 
 /// `hash-balance-factor`: checked as HAProxy 2.6 checks it (atol, 0 or above 100; no warning in
-/// a frontend), then ignored: proxyd's consistent hashing does not skip loaded servers.
-pub fn hash_balance_factor(_: &mut ProxyDraft, l: &Line, r: &mut Report) {
+/// a frontend, where it changes nothing).
+pub fn hash_balance_factor(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     if l.arg(1).is_empty() {
         return r.alert(l, "'hash-balance-factor' expects an integer argument.");
     }
@@ -312,12 +316,7 @@ pub fn hash_balance_factor(_: &mut ProxyDraft, l: &Line, r: &mut Report) {
     if factor != 0 && factor <= 100 {
         return r.alert(l, "'hash-balance-factor' must be 0 or greater than 100.");
     }
-    if factor != 0 {
-        r.warn(
-            l,
-            "'hash-balance-factor' is ignored by proxyd: consistent hashing does not skip servers for their load.",
-        );
-    }
+    px.hash_type.balance_factor = factor.max(0) as u32;
 }
 
 pub fn maxconn(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
@@ -408,7 +407,6 @@ const OPTIONS_IGNORED: &[(&str, Option<bool>)] = &[
     ("splice-response", None),
     ("contstats", None),
     ("abortonclose", Some(false)),
-    ("allbackups", Some(false)),
     ("checkcache", Some(false)),
     ("independent-streams", None),
     ("log-health-checks", Some(false)),
@@ -460,6 +458,11 @@ pub fn option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
                 px.redispatch = true;
             }
         }
+        "allbackups" => {
+            if option_cap_ok(px, l, r, name, false) {
+                px.all_backups = true;
+            }
+        }
         "httpchk" => {
             if option_cap_ok(px, l, r, name, false) {
                 super::httpchk::option_httpchk(px, l, r);
@@ -497,6 +500,7 @@ pub fn no_option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     let name = l.arg(2);
     match name {
         "redispatch" => px.redispatch = false,
+        "allbackups" => px.all_backups = false,
         "httpchk" => px.httpchk = HttpChkDraft::default(),
         _ if OPTIONS_IGNORED.iter().any(|(o, _)| *o == name)
             || OPTIONS_UNSUPPORTED.contains(&name) => {}

@@ -266,6 +266,7 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         timeouts: p.timeouts.clone(),
         retries: p.retries,
         redispatch: p.redispatch,
+        all_backups: p.all_backups,
         servers,
         stats,
         http_check,

@@ -236,7 +236,7 @@ fn defaults_apply_when_nothing_is_said() {
 
 #[test]
 fn proxies_inherit_the_last_defaults_and_from() {
-    let c = ok("defaults base\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n  option redispatch\n  retries 5\n  default-server inter 3s weight 7\ndefaults\n  timeout connect 2s\n  timeout client 2s\n  timeout server 2s\nbackend plain\n  server s 127.0.0.1:1\nbackend derived from base\n  no option redispatch\n  server s 127.0.0.1:1 check\n").config;
+    let c = ok("defaults base\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n  option redispatch\n  option allbackups\n  retries 5\n  default-server inter 3s weight 7\ndefaults\n  timeout connect 2s\n  timeout client 2s\n  timeout server 2s\nbackend plain\n  server s 127.0.0.1:1\nbackend derived from base\n  no option redispatch\n  server s 127.0.0.1:1 check\nbackend without from base\n  no option allbackups\n  server s 127.0.0.1:1 check\n").config;
     let plain = &c.proxies[0];
     assert_eq!(
         (plain.mode, plain.retries, plain.redispatch),
@@ -246,6 +246,7 @@ fn proxies_inherit_the_last_defaults_and_from() {
     let derived = &c.proxies[1];
     assert_eq!((derived.mode, derived.retries), (Mode::Http, 5));
     assert!(!derived.redispatch);
+    assert!(derived.all_backups && !c.proxies[2].all_backups && !plain.all_backups);
     assert_eq!(derived.servers[0].weight, 7);
     assert_eq!(
         derived.servers[0].check.as_ref().map(|c| c.inter),
@@ -936,6 +937,7 @@ fn hash_type_is_read_as_haproxy_reads_it() {
         Balance::Source(HashType {
             consistent,
             avalanche,
+            balance_factor: 0,
         })
     };
     assert_eq!(
@@ -983,7 +985,6 @@ fn hash_type_is_read_as_haproxy_reads_it() {
             "'hash-balance-factor' must be 0 or greater than 100.",
         ),
         ("", "'hash-balance-factor' expects an integer argument."),
-        ("150", "'hash-balance-factor' is ignored by proxyd"),
     ] {
         assert_has(
             &with_timeouts(&format!("backend b1\n  hash-balance-factor {value}\n")),
@@ -994,5 +995,21 @@ fn hash_type_is_read_as_haproxy_reads_it() {
     assert_eq!(
         messages(&with_timeouts("backend b1\n  hash-balance-factor abc\n")),
         ""
+    );
+    let c = ok(&with_timeouts(
+        "defaults\n  hash-balance-factor 150\nbackend a\n  balance source\n  hash-type consistent\nbackend b\n  balance source\n  hash-balance-factor 0\n",
+    ))
+    .config;
+    let factors: Vec<Balance> = c.proxies.iter().map(|p| p.balance).collect();
+    assert_eq!(
+        factors,
+        [
+            Balance::Source(HashType {
+                consistent: true,
+                avalanche: true,
+                balance_factor: 150
+            }),
+            Balance::Source(HashType::default()),
+        ]
     );
 }

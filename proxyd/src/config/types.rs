@@ -164,6 +164,10 @@ pub struct HashType {
     /// The hash goes through Bob Jenkins' full avalanche first (the default with
     /// `consistent` and no function).
     pub avalanche: bool,
+    /// `hash-balance-factor` (percent, 0 when off): with `consistent`, a server already serving
+    /// its share of this many times the average load per weight unit is passed over for the
+    /// next one around the ring (HAProxy's bounded loads).
+    pub balance_factor: u32,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -207,6 +211,9 @@ pub struct Proxy {
     /// `retries`, default 3.
     pub retries: u32,
     pub redispatch: bool,
+    /// `option allbackups`: with no active server usable, every usable backup takes traffic
+    /// (balanced), not only the first.
+    pub all_backups: bool,
     pub servers: Vec<Server>,
     /// `stats enable` and friends; None when the section serves no stats page.
     pub stats: Option<StatsPage>,

@@ -103,6 +103,8 @@ pub struct BackendRt {
     pub timeouts: Timeouts,
     pub retries: u32,
     pub redispatch: bool,
+    /// `option allbackups`.
+    pub all_backups: bool,
     pub fullconn: u32,
     /// Read through [`BackendRt::servers`]; `add server` / `del server` replace the list.
     servers: RwLock<Arc<Vec<Arc<ServerRt>>>>,
@@ -347,13 +349,15 @@ impl BackendRt {
         }
     }
 
-    /// Active (or, failing those, backup) servers that can take new traffic right now.
-    /// Usable active and backup servers, and the weights of those in use (actives, else
-    /// backups): effective (HAProxy's `weight` column, rounded up to whole points) and user.
+    /// Usable active and backup servers, and the weights of those in use (actives, else every
+    /// backup with `option allbackups`, else the first backup, as HAProxy's
+    /// `update_backend_weight`): effective (HAProxy's `weight` column, rounded up to whole
+    /// points) and user.
     pub fn usable_counts(&self) -> (u32, u32, Weights) {
         let dynamic = !self.balance.is_static();
         let (mut act, mut bck) = (0, 0);
-        let (mut act_w, mut bck_w) = (Weights::default(), Weights::default());
+        let (mut act_w, mut bck_w, mut first_w) =
+            (Weights::default(), Weights::default(), Weights::default());
         for s in self.servers().iter() {
             if s.is_usable() {
                 let (n, w) = if s.backup {
@@ -362,11 +366,22 @@ impl BackendRt {
                     (&mut act, &mut act_w)
                 };
                 *n += 1;
-                w.effective += s.eweight(dynamic);
-                w.user += s.weight.load(Relaxed);
+                let one = Weights {
+                    effective: s.eweight(dynamic),
+                    user: s.weight.load(Relaxed),
+                };
+                w.effective += one.effective;
+                w.user += one.user;
+                if s.backup && bck == 1 {
+                    first_w = one;
+                }
             }
         }
-        let mut used = if act > 0 { act_w } else { bck_w };
+        let mut used: Weights = match (act > 0, self.all_backups) {
+            (true, _) => act_w,
+            (false, true) => bck_w,
+            (false, false) => first_w,
+        };
         let scale = if dynamic { server::WEIGHT_SCALE } else { 1 };
         used.effective = used.effective.div_ceil(scale);
         (act, bck, used)
@@ -499,6 +514,7 @@ impl Model {
                 timeouts: p.timeouts.clone(),
                 retries: p.retries,
                 redispatch: p.redispatch,
+                all_backups: p.all_backups,
                 fullconn,
                 lb: Mutex::new(crate::proxy::balance::LbState::default()),
                 servers: RwLock::new(Arc::new(servers)),
@@ -519,7 +535,7 @@ impl Model {
             be.settle_state();
             // HAProxy builds its balancing trees before tracking is linked.
             if let Ok(mut lb) = be.lb.lock() {
-                lb.start(be.balance, &be.servers());
+                lb.start(be.balance, be.all_backups, &be.servers());
             }
             backends.push((p.name.clone(), be));
         }

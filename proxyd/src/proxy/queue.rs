@@ -4,8 +4,8 @@
 //! server can take it, a session waits in its backend's queue; when the balancing already named
 //! its server (a hash, or `leastconn` with `maxqueue` room), it waits in that server's own
 //! queue, as in HAProxy. A freed slot goes to the oldest waiter of its server's queue and of the
-//! backend's (the latter only while the server is usable); the backend's queue also takes any
-//! other free slot.
+//! backend's (the latter only while balancing may pick the server: never a backup while an
+//! active server is usable); the backend's queue also takes any other such free slot.
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
@@ -52,12 +52,14 @@ pub fn give_back(be: &BackendRt, srv: &ServerRt) {
 }
 
 /// Hand free slots to queued sessions: each server to its own waiters first (or the backend's
-/// when they are older), then the backend's waiters to any usable server with room and no
+/// when they are older), then the backend's waiters to any server in service with room and no
 /// waiters of its own.
 pub fn dispatch(be: &BackendRt) {
+    let mut serving = None;
     if be.server_waiters.load(Relaxed) > 0 {
+        let serving = serving.get_or_insert_with(|| balance::in_service(be));
         for srv in be.servers().iter() {
-            serve_own(be, srv);
+            serve_own(be, srv, serving.iter().any(|s| Arc::ptr_eq(s, srv)));
         }
     }
     let Ok(mut q) = be.queue.waiting.lock() else {
@@ -68,10 +70,10 @@ pub fn dispatch(be: &BackendRt) {
         if q.is_empty() {
             return;
         }
-        let Some(srv) = be
-            .servers()
+        let Some(srv) = serving
+            .get_or_insert_with(|| balance::in_service(be))
             .iter()
-            .filter(|s| s.is_usable() && s.counters.qcur.load(Relaxed) == 0)
+            .filter(|s| s.counters.qcur.load(Relaxed) == 0)
             .find(|s| try_reserve(be, s))
             .cloned()
         else {
@@ -87,8 +89,8 @@ pub fn dispatch(be: &BackendRt) {
 }
 
 /// `process_srv_queue`: while `srv` has room, its oldest waiter or, when older and `srv` is
-/// usable, the backend's.
-fn serve_own(be: &BackendRt, srv: &Arc<ServerRt>) {
+/// `in_service`, the backend's.
+fn serve_own(be: &BackendRt, srv: &Arc<ServerRt>, in_service: bool) {
     let Ok(mut own) = srv.queue.waiting.lock() else {
         return;
     };
@@ -97,7 +99,7 @@ fn serve_own(be: &BackendRt, srv: &Arc<ServerRt>) {
         if own.is_empty() || !try_reserve(be, srv) {
             return;
         }
-        let mut backend = match srv.is_usable() {
+        let mut backend = match in_service {
             true => be.queue.waiting.lock().ok(),
             false => None,
         };
@@ -182,16 +184,11 @@ pub fn redistribute(be: &BackendRt, srv: &ServerRt) -> u32 {
 }
 
 /// `pendconn_grab_from_px`: a server that comes up takes the backend's waiters while it has
-/// room (a backup only when no active server is usable). How many it took.
+/// room, if balancing may pick it. How many it took.
 pub fn grab_for(be: &BackendRt, srv: &ServerRt) -> u32 {
-    if !srv.is_usable() || (srv.backup && be.usable_counts().0 > 0) {
-        return 0;
-    }
-    let Some(srv) = be
-        .servers()
-        .iter()
+    let Some(srv) = balance::in_service(be)
+        .into_iter()
         .find(|s| std::ptr::eq(s.as_ref(), srv))
-        .cloned()
     else {
         return 0;
     };

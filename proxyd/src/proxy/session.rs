@@ -367,18 +367,17 @@ async fn choose(
         // A few attempts: another session may take the slot between pick and reserve.
         for _ in 0..8 {
             match balance::pick(be, peer.ip(), exclude) {
-                Pick::Server(s) => {
-                    let must_wait = s.current_maxconn() > 0
-                        && (s.counters.qcur.load(Relaxed) > 0 || !balance::has_free_slot(&s));
-                    if must_wait && balance::names_full_servers(be) {
-                        s.counters.lbtot.fetch_add(1, Relaxed);
-                        be.counters.lbtot.fetch_add(1, Relaxed);
-                        match wait_on_server(be, s, route).await? {
-                            Some(s) => return Ok(s),
-                            // Its server left and the backend redispatches: balance again.
-                            None => continue 'pick,
-                        }
+                // Full, or others already wait for it: join them.
+                Pick::Named(s) if !balance::has_free_slot(&s) => {
+                    s.counters.lbtot.fetch_add(1, Relaxed);
+                    be.counters.lbtot.fetch_add(1, Relaxed);
+                    match wait_on_server(be, s, route).await? {
+                        Some(s) => return Ok(s),
+                        // Its server left and the backend redispatches: balance again.
+                        None => continue 'pick,
                     }
+                }
+                Pick::Named(s) | Pick::Server(s) => {
                     if queue::try_reserve(be, &s) {
                         s.counters.lbtot.fetch_add(1, Relaxed);
                         be.counters.lbtot.fetch_add(1, Relaxed);

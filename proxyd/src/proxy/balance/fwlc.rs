@@ -2,7 +2,7 @@
 //! progress or waiting in the server's queue per unit of effective weight (`(n + 1) × 4096 /
 //! eweight`, 0 when idle). A server is
 //! moved to the end of its key's servers whenever its load changes, so idle servers take turns.
-//! Backups are not in the tree, as with `roundrobin`.
+//! Backups have a tree of their own, as with `roundrobin`.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering::Relaxed;
@@ -25,6 +25,14 @@ pub struct Fwlc {
 }
 
 impl Fwlc {
+    /// The backups' tree.
+    pub fn backups() -> Fwlc {
+        Fwlc {
+            roster: Roster::backups(),
+            ..Fwlc::default()
+        }
+    }
+
     fn key(&self, n: usize, eweight: i64) -> u32 {
         // Sessions on the server and those waiting in its own queue.
         let inflight = self.roster.server(n).map_or(0, |s| {

@@ -1,8 +1,8 @@
 //! HAProxy's `roundrobin` (`lb_fwrr.c`): each server waits in a tree keyed by the position at
 //! which it should next be picked, so weights interleave as HAProxy interleaves them (3:1 gives
 //! a,a,a,b) and servers that leave, come back or change weight are put back where HAProxy puts
-//! them. Backup servers are not in the trees: without `option allbackups` HAProxy uses the
-//! first usable one directly.
+//! them. Actives and backups have trees of their own; the backups' serve only with `option
+//! allbackups` (without it HAProxy uses the first usable backup directly).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -60,6 +60,14 @@ pub struct Fwrr {
 }
 
 impl Fwrr {
+    /// The backups' trees.
+    pub fn backups() -> Fwrr {
+        Fwrr {
+            roster: Roster::backups(),
+            ..Fwrr::default()
+        }
+    }
+
     fn init_tree(&self) -> Tree {
         if self.init_is_t1 {
             Tree::T1

@@ -3,6 +3,7 @@
 //! consistent` (`lb_chash.c`), and what `balance source` hashes.
 
 use std::net::IpAddr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use super::has_free_slot;
@@ -146,8 +147,13 @@ impl Ring {
     }
 
     /// `chash_get_server_hash`: the point nearest to `hash` (the one before it on a tie), then
-    /// onwards around the ring past any point of `avoid`.
-    pub fn lookup(&self, hash: u32, avoid: Option<usize>) -> Option<usize> {
+    /// onwards around the ring past any point of `avoid` or of a server `eligible` refuses.
+    pub fn lookup(
+        &self,
+        hash: u32,
+        avoid: Option<usize>,
+        eligible: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
         let n = self.points.len();
         if n == 0 {
             return None;
@@ -163,13 +169,54 @@ impl Ring {
         } else {
             next
         };
-        for _ in 0..n {
-            if Some(self.points[at].1) != avoid {
-                break;
+        // HAProxy gives up the second time it wraps around, keeping the last point it looked at.
+        let mut wraps = 0;
+        while Some(self.points[at].1) == avoid || !eligible(self.points[at].1) {
+            if at + 1 == n {
+                wraps += 1;
+                if wraps > 1 {
+                    break;
+                }
+                at = 0;
+            } else {
+                at += 1;
             }
-            at = (at + 1) % n;
         }
         Some(self.points[at].1)
+    }
+}
+
+/// `chash_server_is_eligible` for `hash-balance-factor` `factor` (percent): the backend's
+/// sessions plus the one being placed, times the factor, shared out as slots in proportion to
+/// the weights of `group` (whole slots per weight unit, the rest by each server's span of the
+/// cumulated weights, never less than one); a server is eligible while it serves fewer sessions
+/// than its slots.
+pub fn bounded_load(
+    servers: &[Arc<ServerRt>],
+    group: &[usize],
+    factor: u32,
+) -> impl Fn(usize) -> bool {
+    let scur: Vec<u64> = servers
+        .iter()
+        .map(|s| s.counters.scur.load(Relaxed))
+        .collect();
+    // (cumulated weight of the group's servers before it, its weight), per list position.
+    let mut span = vec![(0u64, 0u64); servers.len()];
+    let mut total = 0u64;
+    for &i in group {
+        let w = servers[i].eweight(true);
+        span[i] = (total, w);
+        total += w;
+    }
+    let slots_total = ((scur.iter().sum::<u64>() + 1) * u64::from(factor)).div_ceil(100);
+    move |i| {
+        if total == 0 {
+            return true;
+        }
+        let (per_weight, rest) = (slots_total / total, slots_total % total);
+        let (c, w) = span[i];
+        let slots = (w * per_weight + (c + w) * rest / total - c * rest / total).max(1);
+        scur[i] < slots
     }
 }
 

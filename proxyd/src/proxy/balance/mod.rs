@@ -5,11 +5,13 @@
 //! - `hash`: the server map (`static-rr`, `source` map-based) and the consistent-hash ring.
 //! - `roster`: what those structures last saw of each server's state and weight.
 //!
-//! Backups are considered only when no active server is usable, and then only the first usable
-//! backup (HAProxy without `option allbackups`). Full servers (at `maxconn`) are skipped, except
-//! by the algorithms that name a server (`source`, `leastconn` within `maxqueue`), whose
-//! connections then wait in that server's queue; when every candidate is full the caller queues
-//! the connection in the backend's.
+//! Backups are considered only when no active server is usable: then every usable backup,
+//! balanced in trees of their own, with `option allbackups`; without it the first usable one,
+//! which HAProxy's balancers hand out whether it has room or not (`static-rr` aside). Full
+//! servers (at `maxconn`) are skipped, except by the algorithms that name a server (`source`,
+//! `leastconn` within `maxqueue`, the first backup), whose connections then wait in that
+//! server's queue; when every candidate is full the caller queues the connection in the
+//! backend's.
 
 use std::net::IpAddr;
 use std::sync::atomic::Ordering::Relaxed;
@@ -20,7 +22,7 @@ use crate::model::server::ServerRt;
 use crate::model::BackendRt;
 use fwlc::Fwlc;
 use fwrr::Fwrr;
-use hash::{source_word, Ring, SlotMap};
+use hash::{bounded_load, source_word, Ring, SlotMap};
 
 mod fwlc;
 mod fwrr;
@@ -29,10 +31,12 @@ mod roster;
 
 #[derive(Debug)]
 pub struct LbState {
-    /// `roundrobin`'s trees.
+    /// `roundrobin`'s trees: actives', backups'.
     fwrr: Fwrr,
-    /// `leastconn`'s tree.
+    fwrr_bck: Fwrr,
+    /// `leastconn`'s trees: actives', backups'.
     fwlc: Fwlc,
+    fwlc_bck: Fwlc,
     rng: u64,
     /// `hash-type consistent`: the ring, rebuilt when its servers or weights change.
     ring: Ring,
@@ -48,7 +52,9 @@ impl Default for LbState {
             .unwrap_or(0x9e37_79b9_7f4a_7c15);
         LbState {
             fwrr: Fwrr::default(),
+            fwrr_bck: Fwrr::backups(),
             fwlc: Fwlc::default(),
+            fwlc_bck: Fwlc::backups(),
             rng: seed | 1,
             ring: Ring::default(),
             map: SlotMap::default(),
@@ -58,12 +64,36 @@ impl Default for LbState {
 
 impl LbState {
     /// Builds the backend's trees from its servers in their starting state, as HAProxy does
-    /// before anything can change them.
-    pub fn start(&mut self, balance: Balance, servers: &[Arc<ServerRt>]) {
+    /// before anything can change them. The backups' trees serve only with `option allbackups`.
+    pub fn start(&mut self, balance: Balance, all_backups: bool, servers: &[Arc<ServerRt>]) {
         match balance {
-            Balance::RoundRobin => self.fwrr.sync(servers),
-            Balance::LeastConn => self.fwlc.sync(servers),
+            Balance::RoundRobin => {
+                self.fwrr.sync(servers);
+                if all_backups {
+                    self.fwrr_bck.sync(servers);
+                }
+            }
+            Balance::LeastConn => {
+                self.fwlc.sync(servers);
+                if all_backups {
+                    self.fwlc_bck.sync(servers);
+                }
+            }
             _ => {}
+        }
+    }
+
+    fn fwrr(&mut self, backup: bool) -> &mut Fwrr {
+        match backup {
+            false => &mut self.fwrr,
+            true => &mut self.fwrr_bck,
+        }
+    }
+
+    fn fwlc(&mut self, backup: bool) -> &mut Fwlc {
+        match backup {
+            false => &mut self.fwlc,
+            true => &mut self.fwlc_bck,
         }
     }
 
@@ -80,7 +110,11 @@ impl LbState {
 
 #[derive(Debug)]
 pub enum Pick {
+    /// A server that had room when it was picked.
     Server(Arc<ServerRt>),
+    /// A server the balancing names whether it has room or not: when it has none, the
+    /// connection waits in its queue.
+    Named(Arc<ServerRt>),
     /// Usable servers exist but all are at their `maxconn`.
     Full,
     /// No server can take traffic.
@@ -92,16 +126,9 @@ pub enum Pick {
 pub fn sessions_changed(be: &BackendRt, srv: &ServerRt) {
     if be.balance == Balance::LeastConn {
         if let Ok(mut lb) = be.lb.lock() {
-            lb.fwlc.reposition(srv);
+            lb.fwlc(srv.backup).reposition(srv);
         }
     }
-}
-
-/// Whether the algorithm names servers that may be full, whose connections then wait in that
-/// server's own queue: hashes (the client belongs to the server) and `leastconn` within
-/// `maxqueue`.
-pub fn names_full_servers(be: &BackendRt) -> bool {
-    matches!(be.balance, Balance::Source(_) | Balance::LeastConn)
 }
 
 /// Room for a new connection now: under `maxconn`, nobody waiting in its own queue.
@@ -121,30 +148,52 @@ fn within_queue_room(s: &ServerRt) -> bool {
 /// Whether a server other than `srv` could take a new connection now (free slot or not).
 pub fn has_alternative(be: &BackendRt, srv: &Arc<ServerRt>) -> bool {
     let servers = be.servers();
-    candidates(&servers)
+    candidates(&servers, be.all_backups)
+        .0
         .iter()
         .any(|&i| !Arc::ptr_eq(&servers[i], srv))
 }
 
-/// Indices of the servers eligible right now: usable actives, else the first usable backup.
-fn candidates(servers: &[Arc<ServerRt>]) -> Vec<usize> {
-    let act: Vec<usize> = (0..servers.len())
-        .filter(|&i| !servers[i].backup && servers[i].is_usable())
-        .collect();
+/// The servers balancing may pick now, HAProxy's test before a server hands its free slots to
+/// the backend's waiters: a backup never serves them while an active server is usable (nor,
+/// without `option allbackups`, while another backup comes first).
+pub fn in_service(be: &BackendRt) -> Vec<Arc<ServerRt>> {
+    let servers = be.servers();
+    let (cands, _) = candidates(&servers, be.all_backups);
+    cands.into_iter().map(|i| servers[i].clone()).collect()
+}
+
+/// Which servers balancing picks from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Active,
+    /// No active server usable, `option allbackups`.
+    Backups,
+    /// No active server usable: HAProxy's `fbck`.
+    FirstBackup,
+}
+
+/// Indices of the servers eligible right now: usable actives, else the usable backups with
+/// `all_backups`, else the first usable backup.
+fn candidates(servers: &[Arc<ServerRt>], all_backups: bool) -> (Vec<usize>, Group) {
+    let usable = |backup: bool| {
+        (0..servers.len()).filter(move |&i| servers[i].backup == backup && servers[i].is_usable())
+    };
+    let act: Vec<usize> = usable(false).collect();
     if !act.is_empty() {
-        return act;
+        return (act, Group::Active);
     }
-    (0..servers.len())
-        .find(|&i| servers[i].backup && servers[i].is_usable())
-        .into_iter()
-        .collect()
+    if all_backups {
+        return (usable(true).collect(), Group::Backups);
+    }
+    (usable(true).take(1).collect(), Group::FirstBackup)
 }
 
 /// Pick a server for a new connection. `exclude` is the server a redispatch moves away from.
 pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> Pick {
     let list = be.servers();
     let servers = list.as_slice();
-    let mut cands = candidates(servers);
+    let (mut cands, kind) = candidates(servers, be.all_backups);
     // The hashes and rotations look at every eligible server and step over the avoided one
     // themselves, as HAProxy's do.
     let group = cands.clone();
@@ -165,20 +214,21 @@ pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> 
     let Ok(mut lb) = be.lb.lock() else {
         return Pick::NoServer;
     };
-    // The algorithms that may name a full server.
+    // The algorithms that may name a full server. HAProxy's balancers return the first backup
+    // without looking at its load; only `static-rr`'s map rotation passes over it when full.
     let named = match be.balance {
+        _ if kind == Group::FirstBackup && be.balance != Balance::StaticRr => Some(Some(group[0])),
         Balance::Source(hash) => Some(source_server(
             &mut lb, servers, &group, excluded, client, hash,
         )),
-        Balance::LeastConn if !servers[group[0]].backup => Some(lb.fwlc.next(
-            servers,
-            excluded,
-            |i| within_queue_room(&servers[i]),
-        )),
+        Balance::LeastConn => Some(
+            lb.fwlc(kind == Group::Backups)
+                .next(servers, excluded, |i| within_queue_room(&servers[i])),
+        ),
         _ => None,
     };
     match named {
-        Some(Some(i)) => return Pick::Server(servers[i].clone()),
+        Some(Some(i)) => return Pick::Named(servers[i].clone()),
         Some(None) => return Pick::Full,
         None => {}
     }
@@ -195,12 +245,11 @@ pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> 
             lb.map.update(servers, &group);
             lb.map.rotate(servers, excluded).unwrap_or(free[0])
         }
-        // Backups are not in the trees: the first usable one serves alone.
-        Balance::RoundRobin if servers[group[0]].backup => free[0],
         Balance::RoundRobin => lb
-            .fwrr
+            .fwrr(kind == Group::Backups)
             .next(servers, excluded, |i| has_free_slot(&servers[i]))
             .unwrap_or(free[0]),
+        // Named above.
         Balance::LeastConn => free[0],
         Balance::First => *free
             .iter()
@@ -237,14 +286,20 @@ fn source_server(
     };
     if hash.consistent {
         lb.ring.update(servers, group);
-        lb.ring.lookup(h, avoid)
+        match hash.balance_factor {
+            0 => lb.ring.lookup(h, avoid, |_| true),
+            factor => lb
+                .ring
+                .lookup(h, avoid, bounded_load(servers, group, factor)),
+        }
     } else {
         lb.map.update(servers, group);
         lb.map.slot(h)
     }
 }
 
-/// Power of `draws` choices: weighted random draws, keep the least loaded.
+/// Power of `draws` choices: weighted random draws, keeping the server with the fewest sessions
+/// per unit of weight (HAProxy's `get_server_rnd`; a tie goes to the later draw).
 fn random_pick(lb: &mut LbState, servers: &[Arc<ServerRt>], free: &[usize], draws: u32) -> usize {
     let total: u64 = free.iter().map(|&i| weight(&servers[i], true) as u64).sum();
     let mut best: Option<usize> = None;
@@ -264,13 +319,10 @@ fn random_pick(lb: &mut LbState, servers: &[Arc<ServerRt>], free: &[usize], draw
             }
             chosen
         };
+        let load = |k: usize| servers[k].counters.scur.load(Relaxed);
+        let w = |k: usize| weight(&servers[k], true).max(0) as u64;
         best = match best {
-            Some(b)
-                if servers[b].counters.scur.load(Relaxed)
-                    <= servers[i].counters.scur.load(Relaxed) =>
-            {
-                Some(b)
-            }
+            Some(b) if b != i && load(i) * w(b) > load(b) * w(i) => Some(b),
             _ => Some(i),
         };
     }

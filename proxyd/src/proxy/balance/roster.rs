@@ -49,6 +49,8 @@ pub enum Change {
 
 #[derive(Debug, Default)]
 pub struct Roster {
+    /// Which group this roster follows: active servers, or backups (`option allbackups`).
+    backup: bool,
     pub seen: Vec<Seen>,
     /// For each position in the list last looked at, its server's number.
     of_server: Vec<usize>,
@@ -57,7 +59,15 @@ pub struct Roster {
 }
 
 impl Roster {
-    /// Compares the active servers of `servers` with what was last seen.
+    /// A roster of the backup servers, for the trees `option allbackups` balances over.
+    pub fn backups() -> Roster {
+        Roster {
+            backup: true,
+            ..Roster::default()
+        }
+    }
+
+    /// Compares this roster's group of `servers` (actives or backups) with what was last seen.
     pub fn look(&mut self, servers: &[Arc<ServerRt>]) -> Change {
         let id = servers.as_ptr() as usize;
         let mut moved = Vec::new();
@@ -87,7 +97,7 @@ impl Roster {
             self.started = true;
             let mut start = Vec::new();
             for (s, &n) in servers.iter().zip(&self.of_server) {
-                if s.backup {
+                if s.backup != self.backup {
                     continue;
                 }
                 let seen = &mut self.seen[n];
@@ -100,7 +110,7 @@ impl Roster {
             return Change::Start(start);
         }
         for (s, &n) in servers.iter().zip(&self.of_server) {
-            if s.backup {
+            if s.backup != self.backup {
                 continue;
             }
             let (usable, eweight) = (s.is_usable(), s.eweight(true) as i64);
