@@ -780,15 +780,23 @@ fn all_backups_share_the_load_in_haproxys_order() {
 }
 
 /// Without `option allbackups` the first usable backup serves alone, and HAProxy's balancers
-/// hand it out full or not: its connections then wait in its own queue (`static-rr`'s map
-/// passes over it, so they wait in the backend's). A backup never takes the backend's waiters
+/// hand it out full or not: its connections then wait in its own queue (with `static-rr`, whose
+/// map passes over it, and `random`, which queues when its pick is full, in the backend's). A
+/// backup never takes the backend's waiters
 /// while an active server is up, even with free slots.
 #[test]
 fn the_first_backup_alone_takes_over_and_queues_its_own_waiters() {
     let names = ["a", "x", "y"];
     let servers: Vec<Backend> = names.iter().map(|n| traffic::tagged(n)).collect();
     let cols = ["qcur", "scur", "stot"];
-    for algo in ["roundrobin", "static-rr", "leastconn", "first", "source"] {
+    for algo in [
+        "roundrobin",
+        "static-rr",
+        "leastconn",
+        "first",
+        "source",
+        "random",
+    ] {
         let seen = on_both(|under| {
             let listen = ports::free_addr();
             let list = named_servers(
@@ -835,7 +843,10 @@ fn the_first_backup_alone_takes_over_and_queues_its_own_waiters() {
             let on_x = held(&daemon, listen, "x's only slot");
             let mut waiting =
                 client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("connect: {e}")));
-            let queue = if algo == "static-rr" { "BACKEND" } else { "x" };
+            let queue = match algo {
+                "static-rr" | "random" => "BACKEND",
+                _ => "x",
+            };
             queued(&daemon, queue);
             let mut now = snapshot(&daemon);
             now.extend(counters(&daemon, "be", "BACKEND", &["weight", "bck"]));

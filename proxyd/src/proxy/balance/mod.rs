@@ -7,7 +7,8 @@
 //!
 //! Backups are considered only when no active server is usable: then every usable backup,
 //! balanced in trees of their own, with `option allbackups`; without it the first usable one,
-//! which HAProxy's balancers hand out whether it has room or not (`static-rr` aside). Full
+//! which HAProxy's balancers hand out whether it has room or not (`static-rr` and `random`
+//! aside). Full
 //! servers (at `maxconn`) are skipped, except by the algorithms that name a server (`source`,
 //! `leastconn` within `maxqueue`, the first backup), whose connections then wait in that
 //! server's queue; when every candidate is full the caller queues the connection in the
@@ -215,9 +216,11 @@ pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> 
         return Pick::NoServer;
     };
     // The algorithms that may name a full server. HAProxy's balancers return the first backup
-    // without looking at its load; only `static-rr`'s map rotation passes over it when full.
+    // without looking at its load, except `static-rr`'s map rotation, which passes over it when
+    // full, and `random`, which then sends the connection to the backend's queue.
+    let fbck_named = !matches!(be.balance, Balance::StaticRr | Balance::Random { .. });
     let named = match be.balance {
-        _ if kind == Group::FirstBackup && be.balance != Balance::StaticRr => Some(Some(group[0])),
+        _ if kind == Group::FirstBackup && fbck_named => Some(Some(group[0])),
         Balance::Source(hash) => Some(source_server(
             &mut lb, servers, &group, excluded, client, hash,
         )),
