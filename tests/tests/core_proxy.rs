@@ -1306,6 +1306,84 @@ fn named_servers_keep_their_waiters_in_their_own_queue() {
     }
 }
 
+/// A client that closes while it waits in a queue: with `option abortonclose` it is dropped at
+/// once (`CQ`, what it sent counted in `bin`, on the server too when the hash named one); without
+/// it, it keeps its place and is connected to the server once a slot frees, as in HAProxy.
+#[test]
+fn a_client_closing_in_the_queue_is_dropped_only_with_abortonclose() {
+    let a = traffic::tagged("a");
+    for (algo, option) in [
+        ("roundrobin", ""),
+        ("roundrobin", "option abortonclose"),
+        ("source", "option abortonclose"),
+    ] {
+        let seen = on_both(|under| {
+            let listen = ports::free_addr();
+            let mut be = BackendSection::new("be")
+                .line(format!("balance {algo}"))
+                .line("timeout queue 10s")
+                .server("a", a.addr(), "maxconn 1");
+            if !option.is_empty() {
+                be = be.line(option);
+            }
+            let cfg = Config::new()
+                .log_to_stderr()
+                .section(frontend(listen, &["option tcplog"]))
+                .backend(be);
+            let daemon = under.start(cfg)?;
+            let holder = held(&daemon, listen, "a's only slot");
+            let queue = if algo == "source" { "a" } else { "BACKEND" };
+            let mut waiter =
+                client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("connect: {e}")));
+            waiter
+                .write_all(b"hello")
+                .unwrap_or_else(|e| daemon.fail(&format!("send: {e}")));
+            daemon.wait_until("the waiter queued", SOON, |d| {
+                d.stat("be", queue, "qcur") == "1"
+            });
+            drop(waiter);
+            // Without the option it stays queued: a second of polling finds it there throughout.
+            let dropped = socket::wait_for(Duration::from_secs(1), || {
+                daemon.stat("be", queue, "qcur") == "0"
+            });
+            let mut seen = vec![format!("dropped at once: {dropped}")];
+            holder.close();
+            daemon.wait_until("sessions ended", SOON, |d| {
+                d.stat("be", "BACKEND", "scur") == "0"
+            });
+            for sv in ["a", "BACKEND"] {
+                let c = counters(&daemon, "be", sv, &["stot", "bin", "econ", "cli_abrt"]);
+                seen.push(format!("{c:?}"));
+            }
+            seen.push(format!(
+                "{:?}",
+                counters(&daemon, "fe", "FRONTEND", &["bin"])
+            ));
+            daemon.wait_until("both sessions logged", SOON, |d| {
+                d.stderr().lines().filter(|l| l.contains(" fe be/")).count() == 2
+            });
+            let mut log: Vec<String> = daemon
+                .stderr()
+                .lines()
+                .filter(|l| l.contains(" fe be/"))
+                .map(tcplog_masked)
+                .collect();
+            log.sort();
+            seen.extend(log);
+            Some(seen)
+        });
+        eprintln!("{algo} {option:?}: {seen:#?}");
+        for (under, s) in &seen {
+            assert_eq!(
+                s[0],
+                format!("dropped at once: {}", !option.is_empty()),
+                "{under:?} {algo} {option:?}"
+            );
+        }
+        assert_same_as_haproxy(&format!("{algo} {option:?}"), &seen);
+    }
+}
+
 /// A server that goes into maintenance with connections waiting in its own queue: with `option
 /// redispatch` they are balanced again at once (`2 requeued` in its log line, `wredis` on it,
 /// `+` before the retries in their log lines); without, they stay in its queue (`2 remaining in

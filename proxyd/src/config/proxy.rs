@@ -35,6 +35,8 @@ pub struct ProxyDraft {
     pub redispatch: bool,
     /// `option allbackups`.
     pub all_backups: bool,
+    /// `option abortonclose`.
+    pub abort_on_close: bool,
     pub default_server: ServerParams,
     pub servers: Vec<ServerDraft>,
     pub stats: Option<StatsPage>,
@@ -70,6 +72,7 @@ impl ProxyDraft {
             retries: 3,
             redispatch: false,
             all_backups: false,
+            abort_on_close: false,
             default_server: ServerParams::default(),
             servers: Vec::new(),
             stats: None,
@@ -406,7 +409,6 @@ const OPTIONS_IGNORED: &[(&str, Option<bool>)] = &[
     ("splice-request", None),
     ("splice-response", None),
     ("contstats", None),
-    ("abortonclose", Some(false)),
     ("checkcache", Some(false)),
     ("independent-streams", None),
     ("log-health-checks", Some(false)),
@@ -463,6 +465,11 @@ pub fn option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
                 px.all_backups = true;
             }
         }
+        "abortonclose" => {
+            if option_cap_ok(px, l, r, name, false) {
+                px.abort_on_close = true;
+            }
+        }
         "httpchk" => {
             if option_cap_ok(px, l, r, name, false) {
                 super::httpchk::option_httpchk(px, l, r);
@@ -501,6 +508,7 @@ pub fn no_option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     match name {
         "redispatch" => px.redispatch = false,
         "allbackups" => px.all_backups = false,
+        "abortonclose" => px.abort_on_close = false,
         "httpchk" => px.httpchk = HttpChkDraft::default(),
         _ if OPTIONS_IGNORED.iter().any(|(o, _)| *o == name)
             || OPTIONS_UNSUPPORTED.contains(&name) => {}

@@ -267,6 +267,7 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         retries: p.retries,
         redispatch: p.redispatch,
         all_backups: p.all_backups,
+        abort_on_close: p.abort_on_close,
         servers,
         stats,
         http_check,

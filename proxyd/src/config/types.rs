@@ -214,6 +214,9 @@ pub struct Proxy {
     /// `option allbackups`: with no active server usable, every usable backup takes traffic
     /// (balanced), not only the first.
     pub all_backups: bool,
+    /// `option abortonclose`: a client that closes while it waits in a queue is dropped at
+    /// once rather than connected to a server later.
+    pub abort_on_close: bool,
     pub servers: Vec<Server>,
     /// `stats enable` and friends; None when the section serves no stats page.
     pub stats: Option<StatsPage>,

@@ -105,6 +105,8 @@ pub struct BackendRt {
     pub redispatch: bool,
     /// `option allbackups`.
     pub all_backups: bool,
+    /// `option abortonclose`.
+    pub abort_on_close: bool,
     pub fullconn: u32,
     /// Read through [`BackendRt::servers`]; `add server` / `del server` replace the list.
     servers: RwLock<Arc<Vec<Arc<ServerRt>>>>,
@@ -515,6 +517,7 @@ impl Model {
                 retries: p.retries,
                 redispatch: p.redispatch,
                 all_backups: p.all_backups,
+                abort_on_close: p.abort_on_close,
                 fullconn,
                 lb: Mutex::new(crate::proxy::balance::LbState::default()),
                 servers: RwLock::new(Arc::new(servers)),

@@ -12,6 +12,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::io::Interest;
+use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
 use super::balance;
@@ -218,15 +220,60 @@ pub struct Ticket {
     number: u64,
 }
 
+/// Why a waiter left its queue without a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Left {
+    TimedOut,
+    /// The client closed (`option abortonclose`).
+    ClientGone,
+}
+
 impl Ticket {
-    /// Waits up to `limit` for a server from `queue`, the queue this ticket was taken in. On
-    /// timeout, the position it reached for the logs (`%sq`, `%bq`): 1 plus the sessions served
-    /// before it while it waited. The caller then prunes the queue: this waiter is gone from it
-    /// by then.
-    pub async fn wait(mut self, limit: Duration, queue: &WaitQueue) -> Result<Handoff, u64> {
-        match tokio::time::timeout(limit, &mut self.rx).await {
-            Ok(Ok(h)) => Ok(h),
-            _ => Err(queue.served.load(Relaxed) + 1 - self.number),
+    /// Waits up to `limit` for a server from `queue`, the queue this ticket was taken in, or,
+    /// given `abort`, until that client closes. Leaving without a server, the position it
+    /// reached for the logs (`%sq`, `%bq`: 1 plus the sessions served before it while it
+    /// waited) and why. The caller then prunes the queue: this waiter is gone from it by then.
+    pub async fn wait(
+        mut self,
+        limit: Duration,
+        queue: &WaitQueue,
+        abort: Option<&TcpStream>,
+    ) -> Result<Handoff, (u64, Left)> {
+        let gone = async {
+            match abort {
+                Some(client) => client_closed(client).await,
+                None => std::future::pending().await,
+            }
+        };
+        let why = tokio::select! {
+            got = tokio::time::timeout(limit, &mut self.rx) => match got {
+                Ok(Ok(h)) => return Ok(h),
+                _ => Left::TimedOut,
+            },
+            () = gone => {
+                // A server handed over in the meantime goes back to the queues.
+                self.rx.close();
+                if let Ok(h) = self.rx.try_recv() {
+                    return Ok(h);
+                }
+                Left::ClientGone
+            }
+        };
+        Err((queue.served.load(Relaxed) + 1 - self.number, why))
+    }
+}
+
+/// Resolves once the peer has closed or reset `client`, without reading what it sent: a
+/// readiness that only announces data is cleared and waited on again.
+async fn client_closed(client: &TcpStream) {
+    loop {
+        match client.ready(Interest::READABLE).await {
+            Ok(r) if !r.is_read_closed() && !r.is_error() => {
+                let _ = client.try_io(Interest::READABLE, || {
+                    Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
+                });
+            }
+            _ => return,
         }
     }
 }

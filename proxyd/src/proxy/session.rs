@@ -11,7 +11,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::balance::{self, Pick};
 use super::forward::{self, Accounts, Timeouts};
-use super::queue;
+use super::queue::{self, Left};
 use crate::logging::{self, Logger, Severity};
 use crate::model::server::ServerRt;
 use crate::model::sessions::Registered;
@@ -44,9 +44,22 @@ enum Failure {
     NoServer,
     /// Waited `timeout queue` in the backend's queue, or in this server's own.
     QueueTimeout(Option<Arc<ServerRt>>),
+    /// The client closed while it waited in a queue, and the backend has `option abortonclose`.
+    ClientAborted(Option<Arc<ServerRt>>),
     /// The server the balancing named already had `maxqueue` connections waiting.
     QueueFull(Arc<ServerRt>),
     ConnectFailed(Arc<ServerRt>, u32),
+}
+
+impl Failure {
+    /// The server the session was assigned to when it failed.
+    fn server(&self) -> Option<&Arc<ServerRt>> {
+        match self {
+            Failure::NoServer => None,
+            Failure::QueueTimeout(srv) | Failure::ClientAborted(srv) => srv.as_ref(),
+            Failure::QueueFull(srv) | Failure::ConnectFailed(srv, _) => Some(srv),
+        }
+    }
 }
 
 /// What a session went through on its way to a server, for the log: its positions in the
@@ -168,7 +181,8 @@ pub async fn run(s: Session) {
             if unsent > 0 {
                 fe.counters.bin.fetch_add(unsent, Relaxed);
                 be.counters.bin.fetch_add(unsent, Relaxed);
-                if let Failure::ConnectFailed(srv, _) = &f {
+                // Counted on the server the session was assigned to, as HAProxy counts it.
+                if let Some(srv) = f.server() {
                     srv.counters.bin.fetch_add(unsent, Relaxed);
                 }
             }
@@ -177,6 +191,8 @@ pub async fn run(s: Session) {
                 Failure::NoServer => ("<NOSRV>".to_string(), "SC", 0, -1, -1),
                 Failure::QueueTimeout(None) => ("<NOSRV>".to_string(), "sQ", 0, waited, -1),
                 Failure::QueueTimeout(Some(srv)) => (srv.name.clone(), "sQ", 0, waited, -1),
+                Failure::ClientAborted(None) => ("<NOSRV>".to_string(), "CQ", 0, waited, -1),
+                Failure::ClientAborted(Some(srv)) => (srv.name.clone(), "CQ", 0, waited, -1),
                 Failure::QueueFull(srv) => (srv.name.clone(), "SQ", 0, -1, -1),
                 Failure::ConnectFailed(srv, retries) => (srv.name.clone(), "SC", *retries, 0, -1),
             };
@@ -244,8 +260,10 @@ async fn assign_and_connect(
 ) -> Result<Assigned, Failure> {
     let connect_timeout = be.timeouts.connect.unwrap_or(FALLBACK_CONNECT);
     let queue_started = Instant::now();
-    let mut srv = match choose(be, peer, None, route).await {
+    let abort = be.abort_on_close.then_some(client);
+    let mut srv = match choose(be, peer, None, abort, route).await {
         Ok(s) => s,
+        Err(f @ Failure::ClientAborted(_)) => return Err(f),
         Err(f) => {
             be.counters.econ.fetch_add(1, Relaxed);
             return Err(f);
@@ -301,7 +319,7 @@ async fn assign_and_connect(
             be.counters.wredis.fetch_add(1, Relaxed);
             route.redispatched = true;
             queue::release(be, &srv);
-            srv = match choose(be, peer, Some(&srv), route).await {
+            srv = match choose(be, peer, Some(&srv), abort, route).await {
                 Ok(other) => other,
                 Err(f) => {
                     be.counters.econ.fetch_add(1, Relaxed);
@@ -323,7 +341,7 @@ async fn assign_and_connect(
             // A server marked DOWN during that wait gets no retry: with `option redispatch`,
             // HAProxy moves the session to another server at once (back_handle_st_cer).
             if be.redispatch && !srv.is_usable() {
-                if let Ok(other) = choose(be, peer, Some(&srv), route).await {
+                if let Ok(other) = choose(be, peer, Some(&srv), abort, route).await {
                     if Arc::ptr_eq(&other, &srv) {
                         queue::release(be, &other);
                     } else {
@@ -361,6 +379,7 @@ async fn choose(
     be: &Arc<BackendRt>,
     peer: SocketAddr,
     exclude: Option<&Arc<ServerRt>>,
+    abort: Option<&TcpStream>,
     route: &mut Route,
 ) -> Result<Arc<ServerRt>, Failure> {
     'pick: loop {
@@ -371,7 +390,7 @@ async fn choose(
                 Pick::Named(s) if !balance::has_free_slot(&s) => {
                     s.counters.lbtot.fetch_add(1, Relaxed);
                     be.counters.lbtot.fetch_add(1, Relaxed);
-                    match wait_on_server(be, s, route).await? {
+                    match wait_on_server(be, s, abort, route).await? {
                         Some(s) => return Ok(s),
                         // Its server left and the backend redispatches: balance again.
                         None => continue 'pick,
@@ -393,15 +412,18 @@ async fn choose(
     let Some(ticket) = queue::enqueue(be) else {
         return Err(Failure::NoServer);
     };
-    match ticket.wait(queue_timeout(be), &be.queue).await {
+    match ticket.wait(queue_timeout(be), &be.queue, abort).await {
         Ok(h) => {
             route.backend_queue += h.position;
             h.server.ok_or(Failure::NoServer)
         }
-        Err(position) => {
+        Err((position, why)) => {
             route.backend_queue += position;
             queue::prune(be, None);
-            Err(Failure::QueueTimeout(None))
+            Err(match why {
+                Left::TimedOut => Failure::QueueTimeout(None),
+                Left::ClientGone => Failure::ClientAborted(None),
+            })
         }
     }
 }
@@ -420,13 +442,14 @@ fn queue_timeout(be: &BackendRt) -> Duration {
 async fn wait_on_server(
     be: &Arc<BackendRt>,
     srv: Arc<ServerRt>,
+    abort: Option<&TcpStream>,
     route: &mut Route,
 ) -> Result<Option<Arc<ServerRt>>, Failure> {
     let Some(ticket) = queue::enqueue_on(be, &srv) else {
         srv.counters.econ.fetch_add(1, Relaxed);
         return Err(Failure::QueueFull(srv));
     };
-    match ticket.wait(queue_timeout(be), &srv.queue).await {
+    match ticket.wait(queue_timeout(be), &srv.queue, abort).await {
         Ok(h) => {
             route.server_queue += h.position;
             if h.server.is_none() {
@@ -436,7 +459,12 @@ async fn wait_on_server(
             }
             Ok(h.server)
         }
-        Err(position) => {
+        Err((position, Left::ClientGone)) => {
+            route.server_queue += position;
+            queue::prune(be, Some(&srv));
+            Err(Failure::ClientAborted(Some(srv)))
+        }
+        Err((position, Left::TimedOut)) => {
             route.server_queue += position;
             queue::prune(be, Some(&srv));
             srv.counters.econ.fetch_add(1, Relaxed);
