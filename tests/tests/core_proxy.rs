@@ -1384,6 +1384,88 @@ fn a_client_closing_in_the_queue_is_dropped_only_with_abortonclose() {
     }
 }
 
+/// Established IPv4 connections of this host from `/proc/net/tcp`: local port, remote port, and
+/// whether the kernel runs a keep-alive timer on it (the `tr` column is 2).
+fn established_tcp() -> Vec<(u16, u16, bool)> {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let port = |addr: &str| {
+        addr.rsplit(':')
+            .next()
+            .and_then(|p| u16::from_str_radix(p, 16).ok())
+    };
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.get(3) != Some(&"01") {
+                return None;
+            }
+            Some((
+                port(f.get(1)?)?,
+                port(f.get(2)?)?,
+                f.get(5)?.starts_with("02:"),
+            ))
+        })
+        .collect()
+}
+
+/// `option tcpka` / `clitcpka` / `srvtcpka`: the proxy's sockets on the client side, the server
+/// side or both carry TCP keep-alive probes (seen as the kernel's keep-alive timer), each option
+/// on the side HAProxy 2.6 puts it.
+#[test]
+fn tcp_keepalive_options_arm_probes_on_their_side() {
+    let a = traffic::tagged("a");
+    for (fe_line, be_line) in [
+        ("", ""),
+        ("option tcpka", "option tcpka"),
+        ("option clitcpka", ""),
+        ("", "option srvtcpka"),
+    ] {
+        let seen = on_both(|under| {
+            let listen = ports::free_addr();
+            let fe_lines: Vec<&str> = [fe_line].into_iter().filter(|l| !l.is_empty()).collect();
+            let mut be = BackendSection::new("be").server("a", a.addr(), "");
+            if !be_line.is_empty() {
+                be = be.line(be_line);
+            }
+            let cfg = Config::new()
+                .section(frontend(listen, &fe_lines))
+                .backend(be);
+            let daemon = under.start(cfg)?;
+            let h = held(&daemon, listen, "a session kept open");
+            let client_port = h
+                .stream
+                .local_addr()
+                .unwrap_or_else(|e| daemon.fail(&format!("{e}")))
+                .port();
+            let conns = established_tcp();
+            let client_side = conns
+                .iter()
+                .find(|&&(l, r, _)| l == listen.port() && r == client_port)
+                .map(|c| c.2);
+            // The proxy's connection to the server: the only one open towards a's port.
+            let server_side = conns
+                .iter()
+                .find(|&&(_, r, _)| r == a.addr().port())
+                .map(|c| c.2);
+            h.close();
+            Some((client_side, server_side))
+        });
+        let expected = (
+            Some(fe_line.contains("tcpka")),
+            Some(be_line.contains("tcpka")),
+        );
+        for (under, sides) in &seen {
+            assert_eq!(
+                *sides, expected,
+                "{under:?} with {fe_line:?} / {be_line:?}: keep-alive on (client, server) side"
+            );
+        }
+        assert_same_as_haproxy(&format!("keep-alive with {fe_line:?} / {be_line:?}"), &seen);
+    }
+}
+
 /// A server that goes into maintenance with connections waiting in its own queue: with `option
 /// redispatch` they are balanced again at once (`2 requeued` in its log line, `wredis` on it,
 /// `+` before the retries in their log lines); without, they stay in its queue (`2 remaining in

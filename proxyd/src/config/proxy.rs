@@ -45,6 +45,9 @@ pub struct ProxyDraft {
     pub disabled: bool,
     /// `option tcplog`.
     pub tcplog: bool,
+    /// `option clitcpka` / `srvtcpka` (both with `tcpka`).
+    pub cli_tcpka: bool,
+    pub srv_tcpka: bool,
     /// `log global`: this proxy logs to the global targets.
     pub log_global: bool,
     /// `http-request use-service prometheus-exporter if { path <p> }`.
@@ -80,6 +83,8 @@ impl ProxyDraft {
             description: None,
             disabled: false,
             tcplog: false,
+            cli_tcpka: false,
+            srv_tcpka: false,
             log_global: false,
             prometheus_path: None,
             server_verify_required: verify,
@@ -384,7 +389,6 @@ const OPTIONS_IGNORED: &[(&str, Option<bool>)] = &[
     ("log-separate-errors", Some(true)),
     ("logasap", Some(true)),
     ("socket-stats", Some(true)),
-    ("clitcpka", Some(true)),
     ("http-ignore-probes", Some(true)),
     ("http-buffer-request", None),
     ("forwardfor", None),
@@ -403,8 +407,6 @@ const OPTIONS_IGNORED: &[(&str, Option<bool>)] = &[
     ("h1-case-adjust-bogus-server", Some(false)),
     ("disable-h2-upgrade", Some(true)),
     ("idle-close-on-response", Some(true)),
-    ("tcpka", None),
-    ("srvtcpka", Some(false)),
     ("splice-auto", None),
     ("splice-request", None),
     ("splice-response", None),
@@ -470,6 +472,20 @@ pub fn option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
                 px.abort_on_close = true;
             }
         }
+        "tcpka" => {
+            px.cli_tcpka = true;
+            px.srv_tcpka = true;
+        }
+        "clitcpka" => {
+            if option_cap_ok(px, l, r, name, true) {
+                px.cli_tcpka = true;
+            }
+        }
+        "srvtcpka" => {
+            if option_cap_ok(px, l, r, name, false) {
+                px.srv_tcpka = true;
+            }
+        }
         "httpchk" => {
             if option_cap_ok(px, l, r, name, false) {
                 super::httpchk::option_httpchk(px, l, r);
@@ -509,6 +525,12 @@ pub fn no_option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
         "redispatch" => px.redispatch = false,
         "allbackups" => px.all_backups = false,
         "abortonclose" => px.abort_on_close = false,
+        "tcpka" => {
+            px.cli_tcpka = false;
+            px.srv_tcpka = false;
+        }
+        "clitcpka" => px.cli_tcpka = false,
+        "srvtcpka" => px.srv_tcpka = false,
         "httpchk" => px.httpchk = HttpChkDraft::default(),
         _ if OPTIONS_IGNORED.iter().any(|(o, _)| *o == name)
             || OPTIONS_UNSUPPORTED.contains(&name) => {}

@@ -273,6 +273,8 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         http_check,
         description: p.description.clone(),
         tcplog: p.tcplog && p.log_global,
+        cli_tcpka: p.cli_tcpka,
+        srv_tcpka: p.srv_tcpka,
         server_verify_required: p.server_verify_required,
         file: p.file.as_ref().clone(),
         line: p.line,

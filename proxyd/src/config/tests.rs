@@ -1013,3 +1013,21 @@ fn hash_type_is_read_as_haproxy_reads_it() {
         ]
     );
 }
+
+#[test]
+fn tcp_keepalive_options_set_their_side() {
+    let c = ok(&with_timeouts(
+        "defaults\n  option tcpka\nfrontend f\n  bind 127.0.0.1:1\n  no option clitcpka\nbackend b\n  no option srvtcpka\nbackend c\n",
+    ))
+    .config;
+    let sides: Vec<(bool, bool)> = c
+        .proxies
+        .iter()
+        .map(|p| (p.cli_tcpka, p.srv_tcpka))
+        .collect();
+    assert_eq!(sides, [(false, true), (true, false), (true, true)]);
+    assert_has(
+        &with_timeouts("frontend f\n  bind 127.0.0.1:1\n  option srvtcpka\n"),
+        "'srvtcpka' ignored because frontend 'f' has no backend capability.",
+    );
+}

@@ -226,6 +226,10 @@ pub struct Proxy {
     pub description: Option<String>,
     /// `option tcplog` with `log global` and a global `log` target: one line per connection.
     pub tcplog: bool,
+    /// `option clitcpka` (or `tcpka`): TCP keep-alive probes on client connections.
+    pub cli_tcpka: bool,
+    /// `option srvtcpka` (or `tcpka`): TCP keep-alive probes on server connections.
+    pub srv_tcpka: bool,
     /// `ssl-server-verify` when the section was read: what `verify` defaults to, also for
     /// servers added at run time.
     pub server_verify_required: bool,

@@ -59,6 +59,8 @@ pub struct FrontendRt {
     pub stats: Option<StatsPage>,
     /// `option tcplog` with a `log` target: one line per connection.
     pub tcplog: bool,
+    /// `option clitcpka`: keep-alive probes on accepted connections.
+    pub tcpka: bool,
 }
 
 /// A connection waiting in a queue for a server slot.
@@ -107,6 +109,8 @@ pub struct BackendRt {
     pub all_backups: bool,
     /// `option abortonclose`.
     pub abort_on_close: bool,
+    /// `option srvtcpka`: keep-alive probes on server connections.
+    pub tcpka: bool,
     pub fullconn: u32,
     /// Read through [`BackendRt::servers`]; `add server` / `del server` replace the list.
     servers: RwLock<Arc<Vec<Arc<ServerRt>>>>,
@@ -518,6 +522,7 @@ impl Model {
                 redispatch: p.redispatch,
                 all_backups: p.all_backups,
                 abort_on_close: p.abort_on_close,
+                tcpka: p.srv_tcpka,
                 fullconn,
                 lb: Mutex::new(crate::proxy::balance::LbState::default()),
                 servers: RwLock::new(Arc::new(servers)),
@@ -601,6 +606,7 @@ impl Model {
                     timeouts: p.timeouts.clone(),
                     stats: p.stats.clone(),
                     tcplog: p.tcplog && !config.global.logs.is_empty(),
+                    tcpka: p.cli_tcpka,
                 }))
             } else {
                 None

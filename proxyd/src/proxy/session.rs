@@ -88,6 +88,9 @@ pub async fn run(s: Session) {
     fe.counters.session_started();
     s.global.counters.session_started();
     let _ = s.client.set_nodelay(true);
+    if fe.tcpka {
+        let _ = socket2::SockRef::from(&s.client).set_keepalive(true);
+    }
 
     let Some(be) = fe.backend.clone() else {
         fe.counters.session_ended();
@@ -105,6 +108,9 @@ pub async fn run(s: Session) {
         Ok(a) => {
             let srv = a.server.clone();
             let _ = a.stream.set_nodelay(true);
+            if be.tcpka {
+                let _ = socket2::SockRef::from(&a.stream).set_keepalive(true);
+            }
             let kill = forward::Kill {
                 server: srv.kill.subscribe(),
                 this: || registered.killed(),
