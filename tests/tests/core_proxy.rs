@@ -1178,6 +1178,22 @@ fn a_client_that_is_never_served_is_closed_with_a_fin_and_its_bytes_counted() {
 /// session counts masked (two queue timeouts due in the same millisecond may end in either
 /// order); kept: server, which timers are -1 (never reached), bytes, termination state, server
 /// sessions, retries and queue positions.
+/// Once `n` tcplog lines of backend `be` are on stderr: them, masked and sorted.
+fn tcplog_lines(daemon: &Daemon, n: usize) -> Vec<String> {
+    let ours = |l: &&str| l.contains(" fe be/");
+    daemon.wait_until("every session logged", SOON, |d| {
+        d.stderr().lines().filter(ours).count() == n
+    });
+    let mut log: Vec<String> = daemon
+        .stderr()
+        .lines()
+        .filter(ours)
+        .map(tcplog_masked)
+        .collect();
+    log.sort();
+    log
+}
+
 fn tcplog_masked(line: &str) -> String {
     let t: Vec<&str> = line.split(' ').collect();
     let field = |i: usize| t.get(i).copied().unwrap_or("");
@@ -1281,18 +1297,7 @@ fn named_servers_keep_their_waiters_in_their_own_queue() {
             ));
             drop(held_open);
             drop(waiting);
-            let lines = holds + waiters + 1;
-            daemon.wait_until("every session logged", SOON, |d| {
-                d.stderr().lines().filter(|l| l.contains(" fe be/")).count() == lines
-            });
-            let mut log: Vec<String> = daemon
-                .stderr()
-                .lines()
-                .filter(|l| l.contains(" fe be/"))
-                .map(tcplog_masked)
-                .collect();
-            log.sort();
-            seen.extend(log);
+            seen.extend(tcplog_lines(&daemon, holds + waiters + 1));
             Some(seen)
         });
         eprintln!("{algo}: {seen:#?}");
@@ -1359,17 +1364,7 @@ fn a_client_closing_in_the_queue_is_dropped_only_with_abortonclose() {
                 "{:?}",
                 counters(&daemon, "fe", "FRONTEND", &["bin"])
             ));
-            daemon.wait_until("both sessions logged", SOON, |d| {
-                d.stderr().lines().filter(|l| l.contains(" fe be/")).count() == 2
-            });
-            let mut log: Vec<String> = daemon
-                .stderr()
-                .lines()
-                .filter(|l| l.contains(" fe be/"))
-                .map(tcplog_masked)
-                .collect();
-            log.sort();
-            seen.extend(log);
+            seen.extend(tcplog_lines(&daemon, 2));
             Some(seen)
         });
         eprintln!("{algo} {option:?}: {seen:#?}");
@@ -1527,17 +1522,8 @@ fn waiters_of_a_server_leaving_are_requeued_only_with_redispatch() {
             first.close();
             seen.push(format!("{:?}", read_all(&mut waiting, SOON).1));
             drop(waiting);
-            daemon.wait_until("every session logged", SOON, |d| {
-                d.stderr().lines().filter(|l| l.contains(" fe be/")).count() == 3
-            });
+            seen.extend(tcplog_lines(&daemon, 3));
             let stderr = daemon.stderr();
-            let mut log: Vec<String> = stderr
-                .lines()
-                .filter(|l| l.contains(" fe be/"))
-                .map(tcplog_masked)
-                .collect();
-            log.sort();
-            seen.extend(log);
             let maint = stderr
                 .lines()
                 .find(|l| l.contains("going DOWN for maintenance"))
