@@ -454,38 +454,30 @@ fn option_cap_ok(px: &ProxyDraft, l: &Line, r: &mut Report, name: &str, frontend
     ok
 }
 
+/// Options that turn a flag on (`no option` turns it off), with the side they need as in
+/// [`OPTIONS_IGNORED`].
+type SetFlag = fn(&mut ProxyDraft, bool);
+const OPTION_FLAGS: &[(&str, Option<bool>, SetFlag)] = &[
+    ("redispatch", Some(false), |px, on| px.redispatch = on),
+    ("allbackups", Some(false), |px, on| px.all_backups = on),
+    ("abortonclose", Some(false), |px, on| px.abort_on_close = on),
+    ("tcpka", None, |px, on| {
+        px.cli_tcpka = on;
+        px.srv_tcpka = on;
+    }),
+    ("clitcpka", Some(true), |px, on| px.cli_tcpka = on),
+    ("srvtcpka", Some(false), |px, on| px.srv_tcpka = on),
+];
+
 pub fn option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     let name = l.arg(1);
+    if let Some(&(_, side, set)) = OPTION_FLAGS.iter().find(|(o, _, _)| *o == name) {
+        if side.is_none_or(|fe| option_cap_ok(px, l, r, name, fe)) {
+            set(px, true);
+        }
+        return;
+    }
     match name {
-        "redispatch" => {
-            if option_cap_ok(px, l, r, name, false) {
-                px.redispatch = true;
-            }
-        }
-        "allbackups" => {
-            if option_cap_ok(px, l, r, name, false) {
-                px.all_backups = true;
-            }
-        }
-        "abortonclose" => {
-            if option_cap_ok(px, l, r, name, false) {
-                px.abort_on_close = true;
-            }
-        }
-        "tcpka" => {
-            px.cli_tcpka = true;
-            px.srv_tcpka = true;
-        }
-        "clitcpka" => {
-            if option_cap_ok(px, l, r, name, true) {
-                px.cli_tcpka = true;
-            }
-        }
-        "srvtcpka" => {
-            if option_cap_ok(px, l, r, name, false) {
-                px.srv_tcpka = true;
-            }
-        }
         "httpchk" => {
             if option_cap_ok(px, l, r, name, false) {
                 super::httpchk::option_httpchk(px, l, r);
@@ -503,7 +495,7 @@ pub fn option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
         ),
         _ => match OPTIONS_IGNORED.iter().find(|(o, _)| *o == name) {
             Some((_, side)) => {
-                if side.is_none() || side.is_some_and(|fe| option_cap_ok(px, l, r, name, fe)) {
+                if side.is_none_or(|fe| option_cap_ok(px, l, r, name, fe)) {
                     r.ignored(l, &format!("option {name}"));
                 }
             }
@@ -521,16 +513,10 @@ pub fn no_option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
         );
     }
     let name = l.arg(2);
+    if let Some(&(_, _, set)) = OPTION_FLAGS.iter().find(|(o, _, _)| *o == name) {
+        return set(px, false);
+    }
     match name {
-        "redispatch" => px.redispatch = false,
-        "allbackups" => px.all_backups = false,
-        "abortonclose" => px.abort_on_close = false,
-        "tcpka" => {
-            px.cli_tcpka = false;
-            px.srv_tcpka = false;
-        }
-        "clitcpka" => px.cli_tcpka = false,
-        "srvtcpka" => px.srv_tcpka = false,
         "httpchk" => px.httpchk = HttpChkDraft::default(),
         _ if OPTIONS_IGNORED.iter().any(|(o, _)| *o == name)
             || OPTIONS_UNSUPPORTED.contains(&name) => {}
