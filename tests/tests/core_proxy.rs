@@ -1174,11 +1174,11 @@ fn a_client_that_is_never_served_is_closed_with_a_fin_and_its_bytes_counted() {
     assert_same_as_haproxy("bytes of clients never served", &seen);
 }
 
-/// A tcplog line with the client port, date, timer values and the process, frontend and backend
-/// session counts masked (two queue timeouts due in the same millisecond may end in either
-/// order); kept: server, which timers are -1 (never reached), bytes, termination state, server
-/// sessions, retries and queue positions.
 /// Once `n` tcplog lines of backend `be` are on stderr: them, masked and sorted.
+///
+/// The proxies run with `nbthread 1`: HAProxy hands a freed slot to a waiter before logging the
+/// session that freed it, and with more threads the waiter may connect on another thread before
+/// that line is written, making its `%sc` 1 instead of 0 at random.
 fn tcplog_lines(daemon: &Daemon, n: usize) -> Vec<String> {
     let ours = |l: &&str| l.contains(" fe be/");
     daemon.wait_until("every session logged", SOON, |d| {
@@ -1194,6 +1194,10 @@ fn tcplog_lines(daemon: &Daemon, n: usize) -> Vec<String> {
     log
 }
 
+/// A tcplog line with the client port, date, timer values and the process, frontend and backend
+/// session counts masked (two queue timeouts due in the same millisecond may end in either
+/// order); kept: server, which timers are -1 (never reached), bytes, termination state, server
+/// sessions, retries and queue positions.
 fn tcplog_masked(line: &str) -> String {
     let t: Vec<&str> = line.split(' ').collect();
     let field = |i: usize| t.get(i).copied().unwrap_or("");
@@ -1226,6 +1230,7 @@ fn named_servers_keep_their_waiters_in_their_own_queue() {
         let seen = on_both(|under| {
             let listen = ports::free_addr();
             let cfg = Config::new()
+                .global("nbthread 1")
                 .log_to_stderr()
                 .section(frontend(listen, &["option tcplog"]))
                 .backend(
@@ -1332,6 +1337,7 @@ fn a_client_closing_in_the_queue_is_dropped_only_with_abortonclose() {
                 be = be.line(option);
             }
             let cfg = Config::new()
+                .global("nbthread 1")
                 .log_to_stderr()
                 .section(frontend(listen, &["option tcplog"]))
                 .backend(be);
@@ -1480,6 +1486,7 @@ fn waiters_of_a_server_leaving_are_requeued_only_with_redispatch() {
                 be = be.line("option redispatch");
             }
             let cfg = Config::new()
+                .global("nbthread 1")
                 .log_to_stderr()
                 .section(frontend(listen, &["option tcplog"]))
                 .backend(be);
