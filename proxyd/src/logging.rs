@@ -2,17 +2,20 @@
 //!
 //! Alerts and warnings always go to stderr prefixed like HAProxy's (`[WARNING]  (pid) : `);
 //! traffic and state-change lines also go to every `log` target of the global section (stderr
-//! and stdout raw, Unix and UDP syslog in RFC 3164 form).
+//! and stdout raw, Unix and UDP syslog in RFC 3164 form) whose level takes them, at HAProxy's
+//! priority for each, which is not always the severity shown on stderr.
 
 use std::io::Write as _;
 use std::net::UdpSocket;
 use std::os::unix::net::UnixDatagram;
 use std::sync::{Arc, Mutex};
 
-use crate::config::LogTarget;
+use crate::config::{LogDest, LogTarget};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// Syslog only: the console says `[ALERT]` for what HAProxy logs at `emerg`.
+    Emerg = 0,
     Alert = 1,
     Warning = 4,
     Notice = 5,
@@ -22,7 +25,7 @@ pub enum Severity {
 impl Severity {
     fn tag(self) -> &'static str {
         match self {
-            Severity::Alert => "[ALERT]",
+            Severity::Emerg | Severity::Alert => "[ALERT]",
             Severity::Warning => "[WARNING]",
             Severity::Notice => "[NOTICE]",
             Severity::Info => "[INFO]",
@@ -101,17 +104,34 @@ pub mod startup {
     }
 }
 
-enum Sink {
+enum Out {
     Stderr,
     Stdout,
-    Unix(UnixDatagram, std::path::PathBuf, u8),
-    Udp(UdpSocket, std::net::SocketAddr, u8),
+    Unix(UnixDatagram, std::path::PathBuf),
+    Udp(UdpSocket, std::net::SocketAddr),
+}
+
+struct Sink {
+    out: Out,
+    facility: u8,
+    max_level: u8,
+    min_level: u8,
+}
+
+impl Sink {
+    /// The priority this target sends a message of severity `sev` at, if it takes it.
+    fn level_for(&self, sev: Severity) -> Option<u8> {
+        let level = sev as u8;
+        (level <= self.max_level).then_some(level.max(self.min_level))
+    }
 }
 
 /// The process's log targets. Cloning shares the sockets.
 #[derive(Clone, Default)]
 pub struct Logger {
     sinks: Arc<Mutex<Vec<Sink>>>,
+    /// The syslog header's program name.
+    tag: Arc<str>,
 }
 
 impl std::fmt::Debug for Logger {
@@ -130,33 +150,45 @@ fn facility_code(name: &str) -> u8 {
 }
 
 impl Logger {
-    pub fn new(targets: &[LogTarget]) -> Logger {
+    /// `tag` names the program in syslog headers (`log-tag`, else the program's own name).
+    pub fn new(targets: &[LogTarget], tag: Option<&str>) -> Logger {
         let mut sinks = Vec::new();
         for t in targets {
-            match t {
-                LogTarget::Stderr => sinks.push(Sink::Stderr),
-                LogTarget::Stdout => sinks.push(Sink::Stdout),
-                LogTarget::Unix { path, facility } => {
-                    if let Ok(sock) = UnixDatagram::unbound() {
+            let out = match &t.dest {
+                LogDest::Stderr => Out::Stderr,
+                LogDest::Stdout => Out::Stdout,
+                LogDest::Unix(path) => match UnixDatagram::unbound() {
+                    Ok(sock) => {
                         let _ = sock.set_nonblocking(true);
-                        sinks.push(Sink::Unix(sock, path.clone(), facility_code(facility)));
+                        Out::Unix(sock, path.clone())
                     }
-                }
-                LogTarget::Udp { addr, facility } => {
+                    Err(_) => continue,
+                },
+                LogDest::Udp(addr) => {
                     let bind = if addr.is_ipv4() {
                         "0.0.0.0:0"
                     } else {
                         "[::]:0"
                     };
-                    if let Ok(sock) = UdpSocket::bind(bind) {
-                        let _ = sock.set_nonblocking(true);
-                        sinks.push(Sink::Udp(sock, *addr, facility_code(facility)));
+                    match UdpSocket::bind(bind) {
+                        Ok(sock) => {
+                            let _ = sock.set_nonblocking(true);
+                            Out::Udp(sock, *addr)
+                        }
+                        Err(_) => continue,
                     }
                 }
-            }
+            };
+            sinks.push(Sink {
+                out,
+                facility: facility_code(&t.facility),
+                max_level: t.max_level,
+                min_level: t.min_level,
+            });
         }
         Logger {
             sinks: Arc::new(Mutex::new(sinks)),
+            tag: tag.map_or_else(program_name, str::to_string).into(),
         }
     }
 
@@ -164,35 +196,61 @@ impl Logger {
         self.sinks.lock().map(|s| !s.is_empty()).unwrap_or(false)
     }
 
-    /// Send one line to every target. Datagram sinks never block: a full socket drops the line,
-    /// as HAProxy does (it counts them in `DroppedLogs`).
+    /// Send one line to every target that takes its severity. Datagram sinks never block: a
+    /// full socket drops the line, as HAProxy does (it counts them in `DroppedLogs`).
     pub fn send(&self, sev: Severity, msg: &str) {
         let Ok(sinks) = self.sinks.lock() else {
             return;
         };
         for sink in sinks.iter() {
-            match sink {
-                Sink::Stderr => {
+            let Some(level) = sink.level_for(sev) else {
+                continue;
+            };
+            let syslog = || syslog_line(sink.facility, level, &self.tag, msg);
+            match &sink.out {
+                Out::Stderr => {
                     let _ = std::io::stderr().write_all(format!("{msg}\n").as_bytes());
                 }
-                Sink::Stdout => {
+                Out::Stdout => {
                     let _ = std::io::stdout().write_all(format!("{msg}\n").as_bytes());
                 }
-                Sink::Unix(sock, path, fac) => {
-                    count_drop(sock.send_to(syslog_line(*fac, sev, msg).as_bytes(), path));
-                }
-                Sink::Udp(sock, addr, fac) => {
-                    count_drop(sock.send_to(syslog_line(*fac, sev, msg).as_bytes(), addr));
-                }
+                Out::Unix(sock, path) => count_drop(sock.send_to(syslog().as_bytes(), path)),
+                Out::Udp(sock, addr) => count_drop(sock.send_to(syslog().as_bytes(), addr)),
             }
         }
     }
 
-    /// A server or backend state change: stderr always, and the log targets.
+    /// A message on stderr (always) and to the log targets, at the same severity.
     pub fn state_change(&self, sev: Severity, msg: &str) {
         console(sev, msg);
         self.send(sev, msg);
     }
+
+    /// A server's state change: a warning on stderr whatever the priority HAProxy logs it at
+    /// (`alert` for a server that stops serving, `notice` for the rest).
+    pub fn server_change(&self, priority: Severity, msg: &str) {
+        console(Severity::Warning, msg);
+        self.send(priority, msg);
+    }
+
+    /// A backend left without a server: an alert on stderr, an emergency in the logs, worded
+    /// slightly differently in each as HAProxy does.
+    pub fn backend_down(&self, console_msg: &str, log_msg: &str) {
+        console(Severity::Alert, console_msg);
+        self.send(Severity::Emerg, log_msg);
+    }
+}
+
+/// The name this program was started as, as HAProxy's default `log-tag`.
+fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "proxyd".to_string())
 }
 
 /// Log lines a full or absent syslog socket refused (`DroppedLogs` in `show info`).
@@ -208,10 +266,11 @@ fn count_drop(sent: std::io::Result<usize>) {
     }
 }
 
-fn syslog_line(facility: u8, sev: Severity, msg: &str) -> String {
-    let pri = facility as u32 * 8 + sev as u32;
+/// RFC 3164 without a host name, and a final newline, as HAProxy sends it.
+fn syslog_line(facility: u8, level: u8, tag: &str, msg: &str) -> String {
+    let pri = u32::from(facility) * 8 + u32::from(level);
     let ts = crate::logging::time::syslog_timestamp();
-    format!("<{pri}>{ts} proxyd[{}]: {msg}", std::process::id())
+    format!("<{pri}>{ts} {tag}[{}]: {msg}\n", std::process::id())
 }
 
 pub mod time {

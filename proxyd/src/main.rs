@@ -76,18 +76,36 @@ fn load(files: &[PathBuf], quiet: bool) -> Result<Config, String> {
             Ok(loaded.config)
         }
         Err(diags) => {
-            for d in &diags {
+            // As HAProxy: what parsing found and a line for each file that failed to parse; only
+            // when every file parsed, what the checks of the whole configuration found.
+            let (parsing, checking): (Vec<_>, Vec<_>) =
+                diags.iter().partition(|d| !d.after_parsing);
+            for d in &parsing {
                 logging::stderr_line(&d.to_string());
             }
-            Err(format!(
-                "Fatal errors found in configuration ({} error{}).",
-                diags.iter().filter(|d| d.is_alert()).count(),
-                if diags.iter().filter(|d| d.is_alert()).count() == 1 {
-                    ""
-                } else {
-                    "s"
+            let mut failed: Vec<&std::path::Path> = Vec::new();
+            for d in parsing
+                .iter()
+                .filter(|d| d.is_alert() && !d.file.as_os_str().is_empty())
+            {
+                if !failed.contains(&d.file.as_path()) {
+                    failed.push(&d.file);
                 }
-            ))
+            }
+            let parsed = failed.is_empty();
+            for file in failed {
+                logging::console(
+                    Severity::Alert,
+                    &format!(
+                        "config : Error(s) found in configuration file : {}",
+                        file.display()
+                    ),
+                );
+            }
+            for d in checking.iter().filter(|_| parsed) {
+                logging::stderr_line(&d.to_string());
+            }
+            Err("Fatal errors found in configuration.".to_string())
         }
     }
 }
@@ -126,7 +144,7 @@ fn main() -> ExitCode {
     let config = match load(&args.files, args.quiet) {
         Ok(c) => c,
         Err(e) => {
-            logging::console(Severity::Alert, &e);
+            logging::console(Severity::Alert, &format!("config : {e}"));
             return ExitCode::from(1);
         }
     };
@@ -196,7 +214,7 @@ async fn serve(
             return ExitCode::from(1);
         }
     };
-    let log = Logger::new(&config.global.logs);
+    let log = Logger::new(&config.global.logs, config.global.log_tag.as_deref());
     let (user, group, chroot) = (
         config.global.user.clone(),
         config.global.group.clone(),
@@ -388,7 +406,7 @@ async fn dev_start(quiet: bool) -> Result<(proxyd::dev::DevSetup, Daemon), Strin
     let mut last_error = String::new();
     for _ in 0..ATTEMPTS {
         let config = load(&files, quiet)?;
-        match Daemon::start(config, Logger::new(&[])) {
+        match Daemon::start(config, Logger::new(&[], None)) {
             Ok(d) => {
                 logging::startup::commit();
                 return Ok((setup, d));

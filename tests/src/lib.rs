@@ -9,10 +9,12 @@
 //! - [`config`]: HAProxy configuration text built from those backends.
 //! - [`daemon`]: runs `proxyd` or `haproxy` in the foreground on a config and reports loudly on
 //!   failure (config, command, stderr, socket transcript).
+//! - [`differential`]: a scenario run on HAProxy, then proxyd, and the comparison.
 //! - [`faults`]: a killable echo server recording accept times, byte-checked clients, and
 //!   `/proc` figures (fds, RSS, CPU time) of the daemon under test.
 //! - [`socket`]: one-shot stats socket queries, `show stat` parsed by header name, polling with a
 //!   deadline, and the `echo 'show stat' | nc -U | awk` monitoring pipeline.
+//! - [`syslog`]: a UDP syslog server; the lines a daemon logged, priority and tag kept.
 //! - [`topology`]: the stats-socket reference topology, identical for proxyd and HAProxy.
 //! - [`scenario`]: whole scenarios (config + backends + assertions) run against either daemon.
 //! - [`traffic`]: tagged servers, held connections, verifiable large streams, scripted backends.
@@ -28,9 +30,11 @@ pub mod certs;
 pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod differential;
 pub mod faults;
 pub mod ports;
 pub mod scenario;
 pub mod socket;
+pub mod syslog;
 pub mod topology;
 pub mod traffic;

@@ -15,38 +15,13 @@ use e2e::certs::Pki;
 use e2e::client;
 use e2e::config::{BackendSection, Config};
 use e2e::daemon::Daemon;
+use e2e::differential::{assert_same_as_haproxy, on_both, Under};
 use e2e::ports;
 use e2e::socket;
 use e2e::traffic::{self, Held, Pattern, Scripted, Waited};
 
 /// Generous bound for anything that should happen "soon" on a loaded 2-core machine.
 const SOON: Duration = Duration::from_secs(10);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Under {
-    Haproxy,
-    Proxyd,
-}
-
-impl Under {
-    fn start(self, config: Config) -> Option<Daemon> {
-        match self {
-            Under::Haproxy => Daemon::haproxy(config),
-            Under::Proxyd => Some(Daemon::proxyd(config)),
-        }
-    }
-}
-
-/// Runs `scenario` against HAProxy (when installed), then proxyd; returns what each observed.
-fn on_both<T: std::fmt::Debug>(scenario: impl Fn(Under) -> Option<T>) -> Vec<(Under, T)> {
-    let mut seen = Vec::new();
-    for under in [Under::Haproxy, Under::Proxyd] {
-        if let Some(v) = scenario(under) {
-            seen.push((under, v));
-        }
-    }
-    seen
-}
 
 /// `frontend fe` on `listen` with extra `lines`, forwarding to `be`.
 fn frontend(listen: SocketAddr, lines: &[&str]) -> String {
@@ -860,18 +835,6 @@ fn the_first_backup_alone_takes_over_and_queues_its_own_waiters() {
         });
         eprintln!("{algo}: {seen:?}");
         assert_same_as_haproxy(&format!("{algo}, first backup"), &seen);
-    }
-}
-
-/// Asserts that proxyd observed what HAProxy observed on the same scenario.
-fn assert_same_as_haproxy<T: std::fmt::Debug + PartialEq>(what: &str, seen: &[(Under, T)]) {
-    let haproxy = seen.iter().find(|(u, _)| *u == Under::Haproxy);
-    let proxyd = seen.iter().find(|(u, _)| *u == Under::Proxyd);
-    if let (Some((_, h)), Some((_, p))) = (haproxy, proxyd) {
-        assert_eq!(
-            p, h,
-            "{what}: proxyd (left) differs from HAProxy 2.6 (right)"
-        );
     }
 }
 
@@ -1884,11 +1847,15 @@ fn check_mode_accepts_good_files_and_reports_every_error_of_a_bad_one() {
         );
     }
     assert_eq!(code, 1, "exit code; stdout {stdout:?}, stderr:\n{stderr}");
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("[ALERT] : Fatal errors found in configuration")),
-        "no final verdict in:\n{stderr}"
+    // The verdict: the file that failed to parse, then the end.
+    let verdict = [
+        format!("[ALERT] : config : Error(s) found in configuration file : {path}"),
+        "[ALERT] : config : Fatal errors found in configuration.".to_string(),
+    ];
+    assert_eq!(
+        lines[lines.len().saturating_sub(2)..],
+        verdict,
+        "final verdict in:\n{stderr}"
     );
     // The lines for keywords HAProxy rejects the same way are HAProxy's own words.
     if let Some(haproxy) = e2e::bins::haproxy() {
@@ -1903,6 +1870,7 @@ fn check_mode_accepts_good_files_and_reports_every_error_of_a_bad_one() {
             .map(without_pid)
             .collect();
         assert_eq!(out.status.code(), Some(1));
+        assert_eq!(theirs[theirs.len().saturating_sub(2)..], verdict);
         for want in &expected[..2] {
             assert!(
                 theirs.contains(want),

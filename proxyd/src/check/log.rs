@@ -123,14 +123,18 @@ pub fn health_check_line(
     line
 }
 
-/// `backend 'be' has no server available!` (`proxy` for a listen section).
-pub fn no_server_line(kind: ProxyKind, name: &str) -> String {
+/// `backend 'be' has no server available!` on stderr and `backend be has no server available!`
+/// in the logs (`proxy` for a listen section), as HAProxy words them.
+pub fn no_server_lines(kind: ProxyKind, name: &str) -> (String, String) {
     let kind = match kind {
         ProxyKind::Listen => "proxy",
         ProxyKind::Frontend => "frontend",
         ProxyKind::Backend => "backend",
     };
-    format!("{kind} '{name}' has no server available!")
+    (
+        format!("{kind} '{name}' has no server available!"),
+        format!("{kind} {name} has no server available!"),
+    )
 }
 
 fn append_outcome(line: &mut String, outcome: &CheckOutcome) {
@@ -277,11 +281,14 @@ mod tests {
     #[test]
     fn no_server_and_escaping() {
         assert_eq!(
-            no_server_line(ProxyKind::Backend, "be"),
-            "backend 'be' has no server available!"
+            no_server_lines(ProxyKind::Backend, "be"),
+            (
+                "backend 'be' has no server available!".to_string(),
+                "backend be has no server available!".to_string()
+            )
         );
         assert_eq!(
-            no_server_line(ProxyKind::Listen, "li"),
+            no_server_lines(ProxyKind::Listen, "li").0,
             "proxy 'li' has no server available!"
         );
         assert_eq!(ascii_encode("a\"b\\c\r\u{1}"), "a\\\"b\\\\c\\r\\x01");

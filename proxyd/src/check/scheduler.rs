@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::log::{self as checklog, ServerRef};
 use super::{run_check_in_state, state, tls_client_config, CheckOutcome, OpState};
 use crate::logging::{self, Logger, Severity};
 use crate::model::events::{self, Cause};
@@ -140,15 +141,34 @@ async fn run_server(
                 o = run_check_in_state(&spec, srv.check_target().unwrap_or(spec.target), tls.as_ref(), running) => o,
                 _ = stop.changed() => return,
             };
-            let (transition, wait) = match srv.state.lock() {
+            let (transition, from, report, wait) = match srv.state.lock() {
                 Ok(mut st) => {
+                    let counted = st.check_enabled && !st.admin.maint();
+                    let from = st.health.state();
+                    let before = (st.health.health(), st.last_check.as_ref().map(|c| c.status));
                     let t = srv.apply_check(&mut st, outcome.clone());
-                    (t, st.health.next_interval(&spec))
+                    // HAProxy's `set_server_check_status`: a line when the health counter
+                    // moved or the check's status differs from the previous check's.
+                    let report = (be.log_health_checks
+                        && counted
+                        && (st.health.health() != before.0 || Some(outcome.status) != before.1))
+                        .then(|| {
+                            let who = ServerRef {
+                                backend: &be.name,
+                                server: &srv.name,
+                                backup: srv.backup,
+                            };
+                            checklog::health_check_line(who, &outcome, &st.health, st.uweight == 0)
+                        });
+                    (t, from, report, st.health.next_interval(&spec))
                 }
                 Err(_) => return,
             };
+            if let Some(line) = report {
+                log.server_change(Severity::Notice, &line);
+            }
             if let Some(t) = transition {
-                events::transition(&be, &srv, t, Cause::Check(&outcome), &log);
+                events::transition(&be, &srv, t, from, Cause::Check(&outcome), &log);
             }
             wait
         } else {

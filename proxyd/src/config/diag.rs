@@ -37,6 +37,9 @@ pub struct Diagnostic {
     /// The message, including HAProxy-style hints (`did you mean …`, `| …` lines).
     pub message: String,
     pub stage: Stage,
+    /// Found once every file was read, by the checks of the configuration as a whole: HAProxy
+    /// reports these after its "Error(s) found in configuration file" lines.
+    pub after_parsing: bool,
 }
 
 impl Diagnostic {
@@ -48,6 +51,7 @@ impl Diagnostic {
             keyword: keyword.to_string(),
             message: message.into(),
             stage: Stage::Parsing,
+            after_parsing: false,
         }
     }
 
@@ -67,6 +71,7 @@ impl Diagnostic {
             keyword: keyword.to_string(),
             message: message.into(),
             stage: Stage::Checking,
+            after_parsing: false,
         }
     }
 

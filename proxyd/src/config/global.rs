@@ -10,7 +10,7 @@ use runtime_api::level::Level;
 use super::diag::{did_you_mean, Diagnostic, Report};
 use super::keywords::{self, BIND_KEYWORDS};
 use super::lexer::Line;
-use super::types::{Global, ListenAddr, LogTarget, StatsSocket};
+use super::types::{Global, ListenAddr, LogDest, LogTarget, StatsSocket};
 use super::values;
 
 pub struct GlobalDraft {
@@ -45,6 +45,7 @@ impl Default for GlobalDraft {
                 group: None,
                 chroot: None,
                 logs: Vec::new(),
+                log_tag: None,
                 stats_sockets: Vec::new(),
                 stats_timeout: Duration::from_secs(10),
                 spread_checks: 0,
@@ -196,31 +197,31 @@ pub fn parse_log(l: &Line, r: &mut Report) -> Option<LogTarget> {
         r.alert(l, format!("unknown log facility '{facility}'"));
         return None;
     }
-    for level in [l.arg(i + 1), l.arg(i + 2)] {
-        if !level.is_empty() && !LEVELS.contains(&level) {
-            r.alert(l, format!("unknown optional log level '{level}'"));
-            return None;
+    let mut levels = [7u8, 0u8];
+    for (slot, level) in levels.iter_mut().zip([l.arg(i + 1), l.arg(i + 2)]) {
+        if level.is_empty() {
+            continue;
+        }
+        match LEVELS.iter().position(|n| *n == level) {
+            Some(n) => *slot = n as u8,
+            None => {
+                r.alert(l, format!("unknown optional log level '{level}'"));
+                return None;
+            }
         }
     }
-    let facility = facility.to_string();
-    match target {
-        "stderr" => Some(LogTarget::Stderr),
-        "stdout" => Some(LogTarget::Stdout),
-        t if t.starts_with('/') => Some(LogTarget::Unix {
-            path: PathBuf::from(t),
-            facility,
-        }),
-        t if t.starts_with("unix@") => Some(LogTarget::Unix {
-            path: PathBuf::from(&t["unix@".len()..]),
-            facility,
-        }),
+    let dest = match target {
+        "stderr" => LogDest::Stderr,
+        "stdout" => LogDest::Stdout,
+        t if t.starts_with('/') => LogDest::Unix(PathBuf::from(t)),
+        t if t.starts_with("unix@") => LogDest::Unix(PathBuf::from(&t["unix@".len()..])),
         t if t.starts_with("ring@") || t.starts_with("fd@") => {
             r.unsupported(
                 l,
                 &format!("log {t}"),
                 "only stdout, stderr, unix and UDP syslog targets are available",
             );
-            None
+            return None;
         }
         t => {
             let t = t.strip_prefix("udp@").unwrap_or(t);
@@ -242,16 +243,30 @@ pub fn parse_log(l: &Line, r: &mut Report) -> Option<LogTarget> {
                 host
             };
             match values::resolve_host(host, hp.family, port).and_then(|v| v.into_iter().next()) {
-                Some(addr) => Some(LogTarget::Udp { addr, facility }),
+                Some(addr) => LogDest::Udp(addr),
                 None => {
                     r.alert(
                         l,
                         format!("log : invalid address: '{host}' in '{}'", l.arg(1)),
                     );
-                    None
+                    return None;
                 }
             }
         }
+    };
+    Some(LogTarget {
+        dest,
+        facility: facility.to_string(),
+        max_level: levels[0],
+        min_level: levels[1],
+    })
+}
+
+/// `log-tag <string>`: the program name in the syslog header.
+pub fn log_tag(g: &mut GlobalDraft, l: &Line, r: &mut Report) {
+    match l.arg(1) {
+        "" => r.alert(l, "'log-tag' expects a tag for use in syslog."),
+        tag => g.global.log_tag = Some(tag.to_string()),
     }
 }
 

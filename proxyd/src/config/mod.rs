@@ -76,7 +76,11 @@ pub fn load_str(
 fn finish(mut walker: sections::Walker) -> Result<Loaded, Vec<Diagnostic>> {
     walker.close();
     let mut report = std::mem::take(&mut walker.report);
+    let parsed = report.list.len();
     let config = resolve::resolve(walker.global, walker.proxies, &mut report);
+    for d in report.list.iter_mut().skip(parsed) {
+        d.after_parsing = true;
+    }
     if report.has_alerts() {
         Err(report.list)
     } else {

@@ -37,6 +37,8 @@ pub struct ProxyDraft {
     pub all_backups: bool,
     /// `option abortonclose`.
     pub abort_on_close: bool,
+    /// `option log-health-checks`.
+    pub log_health_checks: bool,
     pub default_server: ServerParams,
     pub servers: Vec<ServerDraft>,
     pub stats: Option<StatsPage>,
@@ -76,6 +78,7 @@ impl ProxyDraft {
             redispatch: false,
             all_backups: false,
             abort_on_close: false,
+            log_health_checks: false,
             default_server: ServerParams::default(),
             servers: Vec::new(),
             stats: None,
@@ -413,7 +416,6 @@ const OPTIONS_IGNORED: &[(&str, Option<bool>)] = &[
     ("contstats", None),
     ("checkcache", Some(false)),
     ("independent-streams", None),
-    ("log-health-checks", Some(false)),
     ("nolinger", None),
     ("persist", Some(false)),
     ("prefer-last-server", Some(false)),
@@ -461,6 +463,9 @@ const OPTION_FLAGS: &[(&str, Option<bool>, SetFlag)] = &[
     ("redispatch", Some(false), |px, on| px.redispatch = on),
     ("allbackups", Some(false), |px, on| px.all_backups = on),
     ("abortonclose", Some(false), |px, on| px.abort_on_close = on),
+    ("log-health-checks", Some(false), |px, on| {
+        px.log_health_checks = on
+    }),
     ("tcpka", None, |px, on| {
         px.cli_tcpka = on;
         px.srv_tcpka = on;

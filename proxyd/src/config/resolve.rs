@@ -79,6 +79,15 @@ fn check_tracks(drafts: &[ProxyDraft], r: &mut Report) {
                         "unable to use {px}/{srv} for tracking as it does not have any check nor agent enabled."
                     )),
                     _ => {
+                        // Both sides must agree on what a 404 means, or a tracking server
+                        // could be stopping while its own backend has no such state. HAProxy
+                        // 2.6's words, its missing space included.
+                        let inconsistent = server(&px, &srv).is_some_and(|(q, _)| {
+                            q.name != p.name && q.httpchk.disable_on_404 != p.httpchk.disable_on_404
+                        });
+                        let message = format!(
+                            "unable to use {px}/{srv} fortracking: disable-on-404 option inconsistency."
+                        );
                         // A chain must end somewhere: one that comes back never reaches a check.
                         let mut seen = vec![(p.name.clone(), s.name.clone())];
                         let mut at = Some((px, srv));
@@ -96,7 +105,7 @@ fn check_tracks(drafts: &[ProxyDraft], r: &mut Report) {
                             });
                             seen.push(cur);
                         }
-                        looped
+                        looped.or_else(|| inconsistent.then_some(message))
                     }
                 },
             };
@@ -268,6 +277,7 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         redispatch: p.redispatch,
         all_backups: p.all_backups,
         abort_on_close: p.abort_on_close,
+        log_health_checks: p.log_health_checks,
         servers,
         stats,
         http_check,

@@ -266,7 +266,7 @@ fn ids_match_haproxy_with_a_stats_socket() {
 
 #[test]
 fn global_keywords() {
-    let c = ok("global\n  maxconn 500\n  nbthread 4\n  pidfile /run/p.pid\n  uid 0\n  gid 0\n  master-worker\n  hard-stop-after 30s\n  spread-checks 5\n  node n-1.x\n  description my  box\n  stats maxconn 20\n  stats timeout 1m\n  stats socket ipv4@127.0.0.1:9999 level user expose-fd listeners\n  stats socket /tmp/s mode 600 uid 0 gid 0\n  log stderr format raw local0\n  log stdout local0\n  log 127.0.0.1:514 local0 info\n  log 127.0.0.1 local1\n  log /dev/log local0 notice\n  log \"${HOST-127.0.0.1}:515\" local2\n  setenv PORTX 7000\n  tune.bufsize 16384\n  nbproc 1\n").config;
+    let c = ok("global\n  maxconn 500\n  nbthread 4\n  pidfile /run/p.pid\n  uid 0\n  gid 0\n  master-worker\n  hard-stop-after 30s\n  spread-checks 5\n  node n-1.x\n  description my  box\n  stats maxconn 20\n  stats timeout 1m\n  stats socket ipv4@127.0.0.1:9999 level user expose-fd listeners\n  stats socket /tmp/s mode 600 uid 0 gid 0\n  log stderr format raw local0\n  log stdout local0\n  log 127.0.0.1:514 local0 info\n  log 127.0.0.1 local1\n  log /dev/log local0 notice\n  log \"${HOST-127.0.0.1}:515\" local2\n  log 127.0.0.1:516 local3 info notice\n  log-tag lb\n  setenv PORTX 7000\n  tune.bufsize 16384\n  nbproc 1\n").config;
     let g = c.global;
     assert_eq!((g.maxconn, g.nbthread), (Some(500), Some(4)));
     assert_eq!((g.uid, g.gid, g.master_worker), (Some(0), Some(0), true));
@@ -281,22 +281,26 @@ fn global_keywords() {
     assert!(s0.expose_fd_listeners);
     let s1 = &g.stats_sockets[1];
     assert_eq!((s1.mode, s1.uid, s1.gid), (Some(0o600), Some(0), Some(0)));
-    assert_eq!(g.logs[0], LogTarget::Stderr);
-    assert_eq!(g.logs[1], LogTarget::Stdout);
-    let udp = |a: &str, f: &str| LogTarget::Udp {
-        addr: a.parse().unwrap(),
+    let target = |dest: LogDest, f: &str, max_level: u8| LogTarget {
+        dest,
         facility: f.into(),
+        max_level,
+        min_level: 0,
     };
-    assert_eq!(g.logs[2], udp("127.0.0.1:514", "local0"));
-    assert_eq!(g.logs[3], udp("127.0.0.1:514", "local1"));
-    assert_eq!(
-        g.logs[4],
-        LogTarget::Unix {
-            path: "/dev/log".into(),
-            facility: "local0".into()
-        }
-    );
-    assert_eq!(g.logs[5], udp("127.0.0.1:515", "local2"));
+    let udp = |a: &str| LogDest::Udp(a.parse().unwrap());
+    assert_eq!(g.logs[0], target(LogDest::Stderr, "local0", 7));
+    assert_eq!(g.logs[1], target(LogDest::Stdout, "local0", 7));
+    assert_eq!(g.logs[2], target(udp("127.0.0.1:514"), "local0", 6));
+    assert_eq!(g.logs[3], target(udp("127.0.0.1:514"), "local1", 7));
+    let unix = LogDest::Unix("/dev/log".into());
+    assert_eq!(g.logs[4], target(unix, "local0", 5));
+    assert_eq!(g.logs[5], target(udp("127.0.0.1:515"), "local2", 7));
+    let capped = LogTarget {
+        min_level: 5,
+        ..target(udp("127.0.0.1:516"), "local3", 6)
+    };
+    assert_eq!(g.logs[6], capped);
+    assert_eq!(g.log_tag.as_deref(), Some("lb"));
 }
 
 #[test]
@@ -851,6 +855,11 @@ fn track_needs_an_existing_checked_server_and_no_check_of_its_own() {
         "backend b\n  server a 127.0.0.1:1 track c\n  server c 127.0.0.1:1 track a\n",
     );
     assert_has(&looped, "the tracking chain loops.");
+    let d404 = "backend b1\n  option httpchk\n  http-check disable-on-404\n  server s1 127.0.0.1:1 check\nbackend b2\n  server t1 127.0.0.1:2 track b1/s1\n";
+    assert_has(
+        &with_timeouts(d404),
+        "[t.cfg:10] : 'server b2/t1' : unable to use b1/s1 fortracking: disable-on-404 option inconsistency.",
+    );
 }
 
 #[test]

@@ -26,6 +26,9 @@ pub struct Global {
     pub group: Option<String>,
     pub chroot: Option<PathBuf>,
     pub logs: Vec<LogTarget>,
+    /// `log-tag`: the program name in syslog headers; HAProxy's default is the name the
+    /// program was started as.
+    pub log_tag: Option<String>,
     pub stats_sockets: Vec<StatsSocket>,
     /// `stats timeout`, default 10s.
     pub stats_timeout: Duration,
@@ -48,21 +51,28 @@ pub struct Global {
     pub env: Vec<(String, Option<String>)>,
 }
 
+/// One `log` line: where to, the syslog facility, and which severities it takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LogTarget {
+pub struct LogTarget {
+    pub dest: LogDest,
+    /// `local0`…, by name.
+    pub facility: String,
+    /// `log … <facility> <level>`: less severe messages are not sent (7, `debug`, if absent).
+    pub max_level: u8,
+    /// `log … <facility> <level> <minlevel>`: more severe messages are sent at this level
+    /// instead (0, `emerg`, if absent), so an alert does not reach every terminal.
+    pub min_level: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogDest {
     /// `log stderr ...` / `log stdout ...`
     Stderr,
     Stdout,
-    /// `log /dev/log ...` (unix datagram) with facility.
-    Unix {
-        path: PathBuf,
-        facility: String,
-    },
-    /// `log 127.0.0.1:514 ...` (UDP) with facility.
-    Udp {
-        addr: SocketAddr,
-        facility: String,
-    },
+    /// `log /dev/log ...`: a Unix datagram socket.
+    Unix(PathBuf),
+    /// `log 127.0.0.1:514 ...`: UDP.
+    Udp(SocketAddr),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,6 +227,9 @@ pub struct Proxy {
     /// `option abortonclose`: a client that closes while it waits in a queue is dropped at
     /// once rather than connected to a server later.
     pub abort_on_close: bool,
+    /// `option log-health-checks`: a line for every check that moves the health counter or
+    /// changes the check's status.
+    pub log_health_checks: bool,
     pub servers: Vec<Server>,
     /// `stats enable` and friends; None when the section serves no stats page.
     pub stats: Option<StatsPage>,

@@ -64,24 +64,39 @@ fn server_ref<'a>(be: &'a BackendRt, srv: &'a ServerRt) -> ServerRef<'a> {
     }
 }
 
-/// Log and apply a transition caused by a check (or `set server health`).
-pub fn transition(be: &BackendRt, srv: &ServerRt, t: Transition, cause: Cause<'_>, log: &Logger) {
+/// The syslog priority of a server's state change: HAProxy alerts when a server that was
+/// running stops serving (down, or into maintenance); anything else, including a server that
+/// was only soft-stopping going down, is a notice.
+fn priority(stops_serving: bool, from: OpState) -> Severity {
+    if stops_serving && from == OpState::Running {
+        Severity::Alert
+    } else {
+        Severity::Notice
+    }
+}
+
+/// Log and apply a transition caused by a check (or `set server health`); `from` is the
+/// server's operational state before it.
+pub fn transition(
+    be: &BackendRt,
+    srv: &ServerRt,
+    t: Transition,
+    from: OpState,
+    cause: Cause<'_>,
+    log: &Logger,
+) {
     if t == Transition::Down && srv.shutdown_on_down {
         srv.kill_sessions(crate::model::server::Ended::ServerDown);
     }
     let c = counts(be, srv, requeue_for(t));
-    let line = match cause {
-        Cause::Check(outcome) => {
-            checklog::state_change_line(server_ref(be, srv), t, checklog::Cause::Check(outcome), &c)
-        }
-        _ => checklog::state_change_line(
-            server_ref(be, srv),
-            t,
-            checklog::Cause::Text("changed from CLI"),
-            &c,
-        ),
+    let why = match cause {
+        // `option log-health-checks` already told the check's result on its own line.
+        Cause::Check(_) if be.log_health_checks => checklog::Cause::Silent,
+        Cause::Check(outcome) => checklog::Cause::Check(outcome),
+        _ => checklog::Cause::Text("changed from CLI"),
     };
-    log.state_change(Severity::Warning, &line);
+    let line = checklog::state_change_line(server_ref(be, srv), t, why, &c);
+    log.server_change(priority(t == Transition::Down, from), &line);
     after_change(be, log);
     follow(be, srv, Some(log), Propagate::Health);
 }
@@ -89,14 +104,13 @@ pub fn transition(be: &BackendRt, srv: &ServerRt, t: Transition, cause: Cause<'_
 /// An administrative change (maintenance, drain).
 pub fn admin_change(be: &BackendRt, srv: &ServerRt, cause: Cause<'_>, log: &Logger) {
     let who = who(be, srv);
-    let (stopped, maint, drain) = srv
+    let (op, maint, drain) = srv
         .state
         .lock()
-        .map(|st| {
-            let stopped = st.health.state() == OpState::Stopped;
-            (stopped, st.admin.maint(), st.admin.drain())
-        })
-        .unwrap_or_default();
+        .map(|st| (st.health.state(), st.admin.maint(), st.admin.drain()))
+        .unwrap_or((OpState::Running, false, false));
+    let stopped = op == OpState::Stopped;
+    let mut level = Severity::Notice;
     let line = match cause {
         // Maintenance does not change the operational state: a server that was down says so.
         Cause::EnterMaint if stopped => format!("{who} was DOWN and now enters maintenance."),
@@ -104,6 +118,7 @@ pub fn admin_change(be: &BackendRt, srv: &ServerRt, cause: Cause<'_>, log: &Logg
             if srv.shutdown_on_down {
                 srv.kill_sessions(crate::model::server::Ended::ServerDown);
             }
+            level = priority(true, op);
             enter_maint_line(&who, None, &counts(be, srv, Requeue::Leaving))
         }
         Cause::LeaveMaint if maint => format!(
@@ -121,7 +136,7 @@ pub fn admin_change(be: &BackendRt, srv: &ServerRt, cause: Cause<'_>, log: &Logg
             return follow(be, srv, Some(log), Propagate::Health);
         }
     };
-    log.state_change(Severity::Warning, &line);
+    log.server_change(level, &line);
     after_change(be, log);
     follow(be, srv, Some(log), Propagate::Admin);
 }
@@ -194,12 +209,12 @@ pub fn follow(be: &BackendRt, srv: &ServerRt, log: Option<&Logger>, what: Propag
         };
         let Ok(mut st) = t.state.lock() else { continue };
         let was = Flags::of(&st);
-        let was_stopped = st.health.state() == OpState::Stopped;
+        let was_op = st.health.state();
         if what == Propagate::Admin && st.admin.imaint == maint && st.admin.idrain == drain {
             continue;
         }
         if what != Propagate::Health {
-            if maint && !was.maint && !was_stopped {
+            if maint && !was.maint && was_op != OpState::Stopped {
                 st.unchecked_health = 0;
             }
             st.admin.imaint = maint;
@@ -219,7 +234,7 @@ pub fn follow(be: &BackendRt, srv: &ServerRt, log: Option<&Logger>, what: Propag
             let change = Followed {
                 was,
                 now,
-                was_stopped,
+                was_op,
                 now_stopped,
                 moved,
             };
@@ -260,7 +275,7 @@ impl Flags {
 struct Followed {
     was: Flags,
     now: Flags,
-    was_stopped: bool,
+    was_op: OpState,
     now_stopped: bool,
     moved: Option<Transition>,
 }
@@ -271,10 +286,12 @@ fn follow_log(be: &BackendRt, srv: &ServerRt, via: &str, change: Followed, log: 
     let Followed {
         was,
         now,
-        was_stopped,
+        was_op,
         now_stopped,
         moved,
     } = change;
+    let was_stopped = was_op == OpState::Stopped;
+    let mut level = Severity::Notice;
     let (was_maint, now_maint, was_drain, now_drain) = (was.maint, now.maint, was.drain, now.drain);
     let line = if now_maint && !was_maint && was_stopped {
         Some(format!(
@@ -284,6 +301,7 @@ fn follow_log(be: &BackendRt, srv: &ServerRt, via: &str, change: Followed, log: 
         if srv.shutdown_on_down {
             srv.kill_sessions(crate::model::server::Ended::ServerDown);
         }
+        level = priority(true, was_op);
         Some(enter_maint_line(
             &who,
             Some(via),
@@ -302,6 +320,7 @@ fn follow_log(be: &BackendRt, srv: &ServerRt, via: &str, change: Followed, log: 
         if t == Transition::Down && srv.shutdown_on_down {
             srv.kill_sessions(crate::model::server::Ended::ServerDown);
         }
+        level = priority(t == Transition::Down, was_op);
         Some(checklog::state_change_line(
             server_ref(be, srv),
             t,
@@ -321,7 +340,7 @@ fn follow_log(be: &BackendRt, srv: &ServerRt, via: &str, change: Followed, log: 
         None
     };
     if let Some(line) = line {
-        log.state_change(Severity::Warning, &line);
+        log.server_change(level, &line);
     }
     after_change(be, log);
 }
@@ -329,10 +348,8 @@ fn follow_log(be: &BackendRt, srv: &ServerRt, via: &str, change: Followed, log: 
 /// Backend bookkeeping after any server change.
 pub fn after_change(be: &BackendRt, log: &Logger) {
     if be.refresh_state() {
-        log.state_change(
-            Severity::Alert,
-            &checklog::no_server_line(ProxyKind::Backend, &be.name),
-        );
+        let (console, logged) = checklog::no_server_lines(ProxyKind::Backend, &be.name);
+        log.backend_down(&console, &logged);
     }
     queue::dispatch(be);
 }

@@ -109,6 +109,8 @@ pub struct BackendRt {
     pub all_backups: bool,
     /// `option abortonclose`.
     pub abort_on_close: bool,
+    /// `option log-health-checks`.
+    pub log_health_checks: bool,
     /// `option srvtcpka`: keep-alive probes on server connections.
     pub tcpka: bool,
     pub fullconn: u32,
@@ -522,6 +524,7 @@ impl Model {
                 redispatch: p.redispatch,
                 all_backups: p.all_backups,
                 abort_on_close: p.abort_on_close,
+                log_health_checks: p.log_health_checks,
                 tcpka: p.srv_tcpka,
                 fullconn,
                 lb: Mutex::new(crate::proxy::balance::LbState::default()),

@@ -208,6 +208,7 @@ pub fn set_health(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, val: &str) -> Strin
     let Ok(mut st) = srv.state.lock() else {
         return String::new();
     };
+    let from = st.health.state();
     let t = st.health.force(forced);
     st.unchecked_health = match forced {
         ForcedHealth::Down => 0,
@@ -216,7 +217,7 @@ pub fn set_health(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, val: &str) -> Strin
     srv.publish(&mut st);
     drop(st);
     match t {
-        Some(t) => events::transition(be, srv, t, Cause::Cli, ctx.log()),
+        Some(t) => events::transition(be, srv, t, from, Cause::Cli, ctx.log()),
         None => events::after_change(be, ctx.log()),
     }
     String::new()

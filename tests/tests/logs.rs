@@ -1,0 +1,168 @@
+//! What reaches the log servers: the words, the syslog priority and the tag of every server
+//! state change, the `option log-health-checks` lines and the backend alerts, as HAProxy 2.6
+//! sends them, seen by a syslog server on loopback UDP.
+
+use std::time::Duration;
+
+use e2e::backends::Backend;
+use e2e::config::{BackendSection, Config};
+use e2e::daemon::Daemon;
+use e2e::differential::{assert_same_as_haproxy, on_both};
+use e2e::syslog::Syslog;
+
+const SOON: Duration = Duration::from_secs(10);
+
+/// `check duration: 12ms` → `check duration: Nms`: the only part that depends on timing.
+fn masked(line: &str) -> String {
+    let Some((head, tail)) = line.split_once("check duration: ") else {
+        return line.to_string();
+    };
+    let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+    format!("{head}check duration: N{}", &tail[digits..])
+}
+
+/// One server through every kind of change (checks passing, `disable-on-404`, failing, back,
+/// maintenance from DOWN and from UP, drain, health forced from the CLI) with a server of
+/// another backend tracking it: the lines, their order, priorities (`<129>` alert for a server
+/// going down from UP, `<133>` notice for the rest, `<128>` emergency for a backend left without
+/// servers) and the `log-tag`, identical to HAProxy's.
+#[test]
+fn state_changes_and_health_check_lines_reach_syslog_as_haproxys() {
+    let s1 = Backend::http(200);
+    let t1 = Backend::echo();
+    let seen = on_both(|under| {
+        s1.set_status(200);
+        let syslog = Syslog::start();
+        let cfg = Config::new()
+            .global(format!("log {} local0", syslog.addr()))
+            .global("log-tag lb")
+            .defaults("log global")
+            .backend(
+                BackendSection::new("be")
+                    .line("option httpchk GET /v1/status")
+                    .line("http-check disable-on-404")
+                    .line("option log-health-checks")
+                    .server("s1", s1.addr(), "check inter 100ms rise 2 fall 2"),
+            )
+            .backend(
+                // HAProxy refuses to track a server whose backend differs on disable-on-404.
+                BackendSection::new("bt")
+                    .line("option httpchk GET /v1/status")
+                    .line("http-check disable-on-404")
+                    .server("t1", t1.addr(), "track be/s1"),
+            );
+        let daemon = under.start(cfg)?;
+        let status = |d: &Daemon, want: &str| {
+            d.wait_until(&format!("be/s1 {want}"), SOON, |d| {
+                d.stat("be", "s1", "status") == want
+            })
+        };
+        let logged = |needle: &str| {
+            syslog.wait_for(SOON, |l| l.iter().any(|l| l.contains(needle)));
+        };
+        // The first check takes the server from health 2 (rise) to 3 (rise + fall - 1).
+        logged("Health check for server be/s1 succeeded");
+        s1.set_status(404);
+        status(&daemon, "NOLB");
+        s1.set_status(503);
+        status(&daemon, "DOWN");
+        s1.set_status(200);
+        status(&daemon, "UP");
+        s1.set_status(503);
+        status(&daemon, "DOWN");
+        daemon.query("disable server be/s1");
+        status(&daemon, "MAINT");
+        s1.set_status(200);
+        daemon.query("enable server be/s1");
+        status(&daemon, "UP");
+        // Leaving maintenance restarts at health 2; the next check logs the climb to 3.
+        logged("Server be/s1 is UP/READY (leaving forced maintenance).");
+        daemon.query("set server be/s1 state drain");
+        status(&daemon, "DRAIN");
+        daemon.query("set server be/s1 state ready");
+        status(&daemon, "UP");
+        daemon.query("disable server be/s1");
+        status(&daemon, "MAINT");
+        daemon.query("enable server be/s1");
+        status(&daemon, "UP");
+        daemon.query("disable health be/s1");
+        daemon.query("set server be/s1 health down");
+        status(&daemon, "DOWN");
+        daemon.query("set server be/s1 health up");
+        // Running with its checks disabled.
+        status(&daemon, "no check");
+        let last = "Server bt/t1 is UP via be/s1.";
+        let count = |l: &[String]| l.iter().filter(|l| l.contains(last)).count();
+        // t1 comes back up four times before the last: once with s1's checks, twice leaving
+        // maintenance (`is UP/READY`, not counted) and once forced.
+        let lines = syslog.wait_for(SOON, |l| count(l) == 3);
+        drop(daemon);
+        Some(lines.iter().map(|l| masked(l)).collect::<Vec<_>>())
+    });
+    for (under, lines) in &seen {
+        eprintln!("{under:?}:");
+        for l in lines {
+            eprintln!("  {l:?}");
+        }
+    }
+    assert_same_as_haproxy("state-change logs", &seen);
+}
+
+/// `log <addr> <facility> <level> [<minlevel>]`: a target set to `notice` gets no connection
+/// lines (`info`) but the alerts; one set to `info notice` gets both, the alerts lowered to
+/// `notice`; frontend changes are warnings. Facility, priorities and what each target got are
+/// HAProxy's.
+#[test]
+fn log_levels_filter_and_cap_what_each_target_gets() {
+    let s1 = e2e::traffic::tagged("s1");
+    let seen = on_both(|under| {
+        let (quiet, capped) = (Syslog::start(), Syslog::start());
+        let listen = e2e::ports::free_addr();
+        let dead = e2e::ports::closed_addr();
+        let cfg = Config::new()
+            .global(format!("log {} local0 notice", quiet.addr()))
+            .global(format!("log {} local1 info notice", capped.addr()))
+            .defaults("log global")
+            .section(format!(
+                "frontend fe\n    bind {listen}\n    option tcplog\n    default_backend be\n"
+            ))
+            .backend(
+                BackendSection::new("be")
+                    .server("s1", s1.addr(), "")
+                    .server("s2", dead, "check inter 100ms fall 1 rise 1"),
+            );
+        let daemon = under.start(cfg)?;
+        daemon.wait_until("s2 down", SOON, |d| d.stat("be", "s2", "status") == "DOWN");
+        let got = e2e::traffic::server_of_next_connection(listen)
+            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        capped.wait_for(SOON, |l| l.iter().any(|l| l.contains(" fe be/")));
+        daemon.query("disable frontend fe");
+        daemon.query("enable frontend fe");
+        let last = "Resumed frontend fe.";
+        let both = |s: &Syslog| s.wait_for(SOON, |l| l.iter().any(|l| l.contains(last)));
+        // Priority and message; the tag is the program's name (`haproxy`, `proxyd`). Of a
+        // connection line, only where it went.
+        let shown = |lines: Vec<String>| -> Vec<String> {
+            lines
+                .iter()
+                .map(|l| {
+                    let pri = l.split_once('>').map_or("", |(p, _)| p);
+                    let msg = l.split_once(": ").map_or(l.as_str(), |(_, m)| m);
+                    match msg.split_once(" fe be/") {
+                        Some((_, tail)) => {
+                            let srv = tail.split_whitespace().next().unwrap_or("");
+                            format!("{pri}> connection to be/{srv}")
+                        }
+                        None => format!("{pri}> {}", masked(msg)),
+                    }
+                })
+                .collect()
+        };
+        let q = shown(both(&quiet));
+        let c = shown(both(&capped));
+        drop(daemon);
+        Some((got, q, c))
+    });
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("log levels", &seen);
+}
