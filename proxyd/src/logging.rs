@@ -126,12 +126,17 @@ impl Sink {
     }
 }
 
-/// The process's log targets. Cloning shares the sockets.
+/// The process's log targets. Cloning shares them, and a reload's new targets with them.
 #[derive(Clone, Default)]
 pub struct Logger {
-    sinks: Arc<Mutex<Vec<Sink>>>,
+    targets: Arc<Mutex<Targets>>,
+}
+
+#[derive(Default)]
+struct Targets {
+    sinks: Vec<Sink>,
     /// The syslog header's program name.
-    tag: Arc<str>,
+    tag: String,
 }
 
 impl std::fmt::Debug for Logger {
@@ -152,6 +157,14 @@ fn facility_code(name: &str) -> u8 {
 impl Logger {
     /// `tag` names the program in syslog headers (`log-tag`, else the program's own name).
     pub fn new(targets: &[LogTarget], tag: Option<&str>) -> Logger {
+        let log = Logger::default();
+        log.reconfigure(targets, tag);
+        log
+    }
+
+    /// Send to `targets` from now on, in every clone of this logger: a reload's `log` lines
+    /// take effect as a new HAProxy process's would.
+    pub fn reconfigure(&self, targets: &[LogTarget], tag: Option<&str>) {
         let mut sinks = Vec::new();
         for t in targets {
             let out = match &t.dest {
@@ -186,27 +199,23 @@ impl Logger {
                 min_level: t.min_level,
             });
         }
-        Logger {
-            sinks: Arc::new(Mutex::new(sinks)),
-            tag: tag.map_or_else(program_name, str::to_string).into(),
+        let tag = tag.map_or_else(program_name, str::to_string);
+        if let Ok(mut t) = self.targets.lock() {
+            *t = Targets { sinks, tag };
         }
-    }
-
-    pub fn has_targets(&self) -> bool {
-        self.sinks.lock().map(|s| !s.is_empty()).unwrap_or(false)
     }
 
     /// Send one line to every target that takes its severity. Datagram sinks never block: a
     /// full socket drops the line, as HAProxy does (it counts them in `DroppedLogs`).
     pub fn send(&self, sev: Severity, msg: &str) {
-        let Ok(sinks) = self.sinks.lock() else {
+        let Ok(targets) = self.targets.lock() else {
             return;
         };
-        for sink in sinks.iter() {
+        for sink in targets.sinks.iter() {
             let Some(level) = sink.level_for(sev) else {
                 continue;
             };
-            let syslog = || syslog_line(sink.facility, level, &self.tag, msg);
+            let syslog = || syslog_line(sink.facility, level, &targets.tag, msg);
             match &sink.out {
                 Out::Stderr => {
                     let _ = std::io::stderr().write_all(format!("{msg}\n").as_bytes());

@@ -166,3 +166,40 @@ fn log_levels_filter_and_cap_what_each_target_gets() {
     eprintln!("{seen:#?}");
     assert_same_as_haproxy("log levels", &seen);
 }
+
+/// A reload that changes the `log` lines and `log-tag` sends what follows to the new targets
+/// only, as the new process of an HAProxy reload would.
+#[test]
+fn a_reload_sends_logs_to_the_new_targets() {
+    let s1 = Backend::echo();
+    let (before, after) = (Syslog::start(), Syslog::start());
+    let config = |target: &Syslog, tag: &str| {
+        Config::new()
+            .global(format!("log {} local0", target.addr()))
+            .global(format!("log-tag {tag}"))
+            .defaults("log global")
+            .backend(BackendSection::new("be").server("s1", s1.addr(), ""))
+    };
+    let daemon = Daemon::proxyd(config(&before, "first"));
+    daemon.query("disable server be/s1");
+    before.wait_for(SOON, |l| l.iter().any(|l| l.contains("maintenance")));
+    // Same sockets, other log lines.
+    let text = daemon
+        .config_text()
+        .replace(&before.addr().to_string(), &after.addr().to_string())
+        .replace("log-tag first", "log-tag second");
+    std::fs::write(daemon.config_path(), text).expect("write the new configuration");
+    e2e::faults::signal(daemon.pid(), "HUP");
+    daemon.wait_for_stderr("Reloading: new configuration is now active.", SOON);
+    daemon.query("enable server be/s1");
+    let want = "<133>second: Server be/s1 is UP/READY (leaving forced maintenance).\n";
+    let got = after.wait_for(SOON, |l| l.iter().any(|l| l == want));
+    assert!(got.iter().any(|l| l == want), "new target got {got:#?}");
+    let old = before.lines();
+    assert_eq!(
+        old,
+        ["<129>first: Server be/s1 is going DOWN for maintenance. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n".to_string(),
+         "<128>first: backend be has no server available!\n".to_string()],
+        "the old target got only what came before the reload"
+    );
+}

@@ -509,6 +509,28 @@ pub fn option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     }
 }
 
+/// The options HAProxy 2.6 parses apart from its table of flags, which refuse `no option`.
+const OPTIONS_NOT_NEGATABLE: &[&str] = &[
+    "tcplog",
+    "httplog",
+    "httpslog",
+    "httpchk",
+    "ssl-hello-chk",
+    "smtpchk",
+    "mysql-check",
+    "pgsql-check",
+    "redis-check",
+    "ldap-check",
+    "spop-check",
+    "tcp-check",
+    "external-check",
+    "forwardfor",
+    "originalto",
+    "http-restrict-req-hdr-names",
+    "tcpka",
+    "http-use-htx",
+];
+
 /// `no option <name>`: turns off an option a defaults section turned on.
 pub fn no_option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     if l.arg(1) != "option" {
@@ -518,11 +540,21 @@ pub fn no_option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
         );
     }
     let name = l.arg(2);
+    if OPTIONS_NOT_NEGATABLE.contains(&name) {
+        return r.push(
+            Diagnostic::alert(
+                l.file(),
+                l.number,
+                "no",
+                format!("negation/default is not supported for option '{name}'."),
+            )
+            .tight(),
+        );
+    }
     if let Some(&(_, _, set)) = OPTION_FLAGS.iter().find(|(o, _, _)| *o == name) {
         return set(px, false);
     }
     match name {
-        "httpchk" => px.httpchk = HttpChkDraft::default(),
         _ if OPTIONS_IGNORED.iter().any(|(o, _)| *o == name)
             || OPTIONS_UNSUPPORTED.contains(&name) => {}
         _ => r.alert(l, format!("unknown option '{name}'.")),

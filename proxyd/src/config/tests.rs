@@ -1039,4 +1039,16 @@ fn tcp_keepalive_options_set_their_side() {
         &with_timeouts("frontend f\n  bind 127.0.0.1:1\n  option srvtcpka\n"),
         "'srvtcpka' ignored because frontend 'f' has no backend capability.",
     );
+    // HAProxy 2.6 parses these apart from its flag table and refuses their negation.
+    let refused = with_timeouts(
+        "backend b\n  no option tcpka\n  no option tcplog\n  no option httpchk\n  no option log-health-checks\n",
+    );
+    for (line, name) in [(6, "tcpka"), (7, "tcplog"), (8, "httpchk")] {
+        assert_has(
+            &refused,
+            &format!(
+                "parsing [t.cfg:{line}]: negation/default is not supported for option '{name}'."
+            ),
+        );
+    }
 }
