@@ -436,6 +436,59 @@ fn random_keeps_the_least_loaded_server_per_unit_of_weight() {
     }
 }
 
+/// `balance random`: when the least loaded server drawn is full, the connection waits in the
+/// backend's queue, though another server has room, until a slot frees (HAProxy 2.6's
+/// `get_server_rnd`). `a` (weight 4, `maxconn 1`) and `b` (weight 1) hold one session each; a
+/// third connection draws `a` (1/4 against 1/1 per unit of weight), waits, and takes `b`'s slot
+/// when `b`'s session ends.
+#[test]
+fn random_queues_when_its_draw_is_full_though_another_server_has_room() {
+    let (a, b) = (traffic::tagged("a"), traffic::tagged("b"));
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = balance_config(
+            listen,
+            &["balance random(100)", "timeout queue 10s"],
+            &[
+                ("a", a.addr(), "weight 4 maxconn 1"),
+                ("b", b.addr(), "weight 1 maxconn 10"),
+            ],
+        );
+        let daemon = under.start(cfg)?;
+        let mut kept: Vec<Held> = (0..2)
+            .map(|i| held(&daemon, listen, &format!("session {i}")))
+            .collect();
+        kept.sort_by(|x, y| x.server.cmp(&y.server));
+        let mut seen = vec![format!(
+            "{:?}",
+            kept.iter().map(|h| &h.server).collect::<Vec<_>>()
+        )];
+        let mut waiter =
+            client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("connect: {e}")));
+        daemon.wait_until("the third connection queued", SOON, |d| {
+            d.stat("be", "BACKEND", "qcur") == "1"
+        });
+        // It stays queued while b has 9 free slots.
+        let got = traffic::wait_for_data(&mut waiter, Duration::from_millis(500))
+            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        seen.push(format!("while b has room: {got:?}"));
+        let on_b = kept.pop().unwrap_or_else(|| daemon.fail("no session on b"));
+        on_b.close();
+        let got = traffic::wait_for_data(&mut waiter, SOON)
+            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        seen.push(format!("once b freed a slot: {got:?}"));
+        for sv in ["a", "b", "BACKEND"] {
+            seen.push(format!(
+                "{:?}",
+                counters(&daemon, "be", sv, &["qmax", "scur", "lbtot"])
+            ));
+        }
+        Some(seen)
+    });
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("random with a full draw", &seen);
+}
+
 #[test]
 fn first_fills_the_first_server_up_to_maxconn_then_the_next() {
     let (a, b) = (traffic::tagged("a"), traffic::tagged("b"));

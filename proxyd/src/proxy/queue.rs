@@ -290,12 +290,15 @@ fn join(queue: &WaitQueue) -> (Ticket, Waiter) {
 }
 
 /// Join the backend queue.
-pub fn enqueue(be: &BackendRt) -> Option<Ticket> {
+/// Join the backend's queue. With `look_again`, a slot that freed while the caller was deciding
+/// to queue is taken at once; without, the waiter is served by the next slot to free.
+pub fn enqueue(be: &BackendRt, look_again: bool) -> Option<Ticket> {
     let (ticket, waiter) = join(&be.queue);
     be.queue.waiting.lock().ok()?.push_back(waiter);
     be.counters.queued();
-    // A slot may have freed while we were deciding to queue.
-    dispatch(be);
+    if look_again {
+        dispatch(be);
+    }
     Some(ticket)
 }
 

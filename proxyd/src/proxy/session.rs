@@ -388,6 +388,7 @@ async fn choose(
     abort: Option<&TcpStream>,
     route: &mut Route,
 ) -> Result<Arc<ServerRt>, Failure> {
+    let mut wait_for_a_freed_slot = false;
     'pick: loop {
         // A few attempts: another session may take the slot between pick and reserve.
         for _ in 0..8 {
@@ -411,11 +412,16 @@ async fn choose(
                 }
                 Pick::NoServer => return Err(Failure::NoServer),
                 Pick::Full => break 'pick,
+                // Not handed a free server at once: it waits for a slot to free, as in HAProxy.
+                Pick::DrawFull => {
+                    wait_for_a_freed_slot = true;
+                    break 'pick;
+                }
             }
         }
         break;
     }
-    let Some(ticket) = queue::enqueue(be) else {
+    let Some(ticket) = queue::enqueue(be, !wait_for_a_freed_slot) else {
         return Err(Failure::NoServer);
     };
     match ticket.wait(queue_timeout(be), &be.queue, abort).await {

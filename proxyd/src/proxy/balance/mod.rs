@@ -118,6 +118,9 @@ pub enum Pick {
     Named(Arc<ServerRt>),
     /// Usable servers exist but all are at their `maxconn`.
     Full,
+    /// `random`'s least loaded draw is full: wait in the backend's queue for a slot to free
+    /// (HAProxy's `get_server_rnd`), even while another server has room.
+    DrawFull,
     /// No server can take traffic.
     NoServer,
 }
@@ -235,6 +238,14 @@ pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> 
         Some(None) => return Pick::Full,
         None => {}
     }
+    if let Balance::Random { draws } = be.balance {
+        let i = random_pick(&mut lb, servers, &cands, draws);
+        return match has_free_slot(&servers[i]) {
+            true => Pick::Server(servers[i].clone()),
+            false if cands.iter().any(|&k| has_free_slot(&servers[k])) => Pick::DrawFull,
+            false => Pick::Full,
+        };
+    }
     let free: Vec<usize> = cands
         .iter()
         .copied()
@@ -260,7 +271,8 @@ pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> 
             .unwrap_or(&free[0]),
         // Named above.
         Balance::Source(_) => free[0],
-        Balance::Random { draws } => random_pick(&mut lb, servers, &free, draws),
+        // Drawn above.
+        Balance::Random { .. } => free[0],
     };
     Pick::Server(servers[idx].clone())
 }
@@ -301,18 +313,22 @@ fn source_server(
     }
 }
 
-/// Power of `draws` choices: weighted random draws, keeping the server with the fewest sessions
-/// per unit of weight (HAProxy's `get_server_rnd`; a tie goes to the later draw).
-fn random_pick(lb: &mut LbState, servers: &[Arc<ServerRt>], free: &[usize], draws: u32) -> usize {
-    let total: u64 = free.iter().map(|&i| weight(&servers[i], true) as u64).sum();
+/// Power of `draws` choices among `cands`, full or not: weighted random draws, keeping the server
+/// with the fewest sessions per unit of weight (HAProxy's `get_server_rnd`; a tie goes to the
+/// later draw).
+fn random_pick(lb: &mut LbState, servers: &[Arc<ServerRt>], cands: &[usize], draws: u32) -> usize {
+    let total: u64 = cands
+        .iter()
+        .map(|&i| weight(&servers[i], true) as u64)
+        .sum();
     let mut best: Option<usize> = None;
     for _ in 0..draws.max(1) {
         let i = if total == 0 {
-            free[(lb.random() % free.len() as u64) as usize]
+            cands[(lb.random() % cands.len() as u64) as usize]
         } else {
             let mut slot = lb.random() % total;
-            let mut chosen = free[0];
-            for &i in free {
+            let mut chosen = cands[0];
+            for &i in cands {
                 let w = weight(&servers[i], true) as u64;
                 if slot < w {
                     chosen = i;
@@ -329,5 +345,5 @@ fn random_pick(lb: &mut LbState, servers: &[Arc<ServerRt>], free: &[usize], draw
             _ => Some(i),
         };
     }
-    best.unwrap_or(free[0])
+    best.unwrap_or(cands[0])
 }
