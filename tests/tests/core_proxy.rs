@@ -1427,6 +1427,92 @@ fn established_tcp() -> Vec<(u16, u16, bool)> {
         .collect()
 }
 
+/// What a server connection saw: each read (bytes, end of stream or reset), then whether an
+/// answer could still be written.
+fn server_side_story(mut s: TcpStream, log: &std::sync::Mutex<Vec<String>>) {
+    let mut buf = [0u8; 64];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => {
+                traffic::note(log, "end of stream".into());
+                break;
+            }
+            Ok(n) => traffic::note(log, format!("read {n}")),
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                traffic::note(log, "reset".into());
+                break;
+            }
+            Err(e) => {
+                traffic::note(log, format!("read error {:?}", e.kind()));
+                break;
+            }
+        }
+    }
+    let wrote = s.write_all(b"reply\n").and_then(|()| s.flush());
+    traffic::note(log, format!("answer written: {}", wrote.is_ok()));
+}
+
+/// `option nolinger` in a backend: the proxy never half-closes the server's connection nor ends
+/// it with a FIN. A client's FIN ends the session (the server gets a reset, the client no
+/// answer, the log `--`), and a server timeout resets the server too; without the option the
+/// half-close goes through and the answer comes back. HAProxy 2.6's behaviour, seen from both
+/// ends, with its counters and log line.
+#[test]
+fn nolinger_resets_server_connections_instead_of_closing_them() {
+    for (nolinger, how) in [
+        (true, "half-close"),
+        (true, "timeout"),
+        (false, "half-close"),
+    ] {
+        let seen = on_both(|under| {
+            let server = Scripted::start(server_side_story);
+            let listen = ports::free_addr();
+            let mut be = BackendSection::new("be")
+                .line("timeout server 500ms")
+                .server("s", server.addr(), "");
+            if nolinger {
+                be = be.line("option nolinger");
+            }
+            let cfg = Config::new()
+                .global("nbthread 1")
+                .log_to_stderr()
+                .section(frontend(listen, &["option tcplog"]))
+                .backend(be);
+            let daemon = under.start(cfg)?;
+            let mut c =
+                client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("connect: {e}")));
+            c.write_all(b"x")
+                .unwrap_or_else(|e| daemon.fail(&format!("send: {e}")));
+            if !socket::wait_for(SOON, || server.log().first().is_some_and(|l| l == "read 1")) {
+                daemon.fail(&format!(
+                    "the server never read the byte: {:?}",
+                    server.log()
+                ));
+            }
+            if how == "half-close" {
+                c.shutdown(Shutdown::Write)
+                    .unwrap_or_else(|e| daemon.fail(&format!("shutdown: {e}")));
+            }
+            let got = traffic::wait_for_data(&mut c, SOON)
+                .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+            drop(c);
+            let mut seen = vec![format!("client got {got:?}")];
+            if !socket::wait_for(SOON, || server.log().len() >= 3) {
+                daemon.fail(&format!("the server's story is short: {:?}", server.log()));
+            }
+            seen.push(format!("server: {:?}", server.log()));
+            seen.extend(tcplog_lines(&daemon, 1));
+            for sv in ["s", "BACKEND"] {
+                let c = counters(&daemon, "be", sv, &["cli_abrt", "srv_abrt", "bin", "bout"]);
+                seen.push(format!("{c:?}"));
+            }
+            Some(seen)
+        });
+        eprintln!("nolinger {nolinger} {how}: {seen:#?}");
+        assert_same_as_haproxy(&format!("nolinger {nolinger}, {how}"), &seen);
+    }
+}
+
 /// `option tcpka` / `clitcpka` / `srvtcpka`: the proxy's sockets on the client side, the server
 /// side or both carry TCP keep-alive probes (seen as the kernel's keep-alive timer), each option
 /// on the side HAProxy 2.6 puts it.

@@ -39,6 +39,8 @@ pub struct ProxyDraft {
     pub abort_on_close: bool,
     /// `option log-health-checks`.
     pub log_health_checks: bool,
+    /// `option nolinger`, as it applies to server connections.
+    pub srv_nolinger: bool,
     pub default_server: ServerParams,
     pub servers: Vec<ServerDraft>,
     pub stats: Option<StatsPage>,
@@ -79,6 +81,7 @@ impl ProxyDraft {
             all_backups: false,
             abort_on_close: false,
             log_health_checks: false,
+            srv_nolinger: false,
             default_server: ServerParams::default(),
             servers: Vec::new(),
             stats: None,
@@ -416,7 +419,6 @@ const OPTIONS_IGNORED: &[(&str, Option<bool>)] = &[
     ("contstats", None),
     ("checkcache", Some(false)),
     ("independent-streams", None),
-    ("nolinger", None),
     ("persist", Some(false)),
     ("prefer-last-server", Some(false)),
     ("transparent", Some(false)),
@@ -488,6 +490,14 @@ pub fn option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
                 super::httpchk::option_httpchk(px, l, r);
             }
         }
+        // On the client side HAProxy 2.6 still closes with a FIN wherever this was tried (its
+        // linger risk is cleared by every clean shutdown): only server connections change.
+        "nolinger" if !px.is_backend() => r.warn(
+            l,
+            "'option nolinger' is ignored by proxyd in a frontend: client connections end as \
+             without it (with a FIN, as HAProxy's do whenever they end cleanly).",
+        ),
+        "nolinger" => px.srv_nolinger = true,
         "tcplog" => {
             if option_cap_ok(px, l, r, name, true) {
                 px.tcplog = true;
@@ -555,6 +565,7 @@ pub fn no_option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
         return set(px, false);
     }
     match name {
+        "nolinger" => px.srv_nolinger = false,
         _ if OPTIONS_IGNORED.iter().any(|(o, _)| *o == name)
             || OPTIONS_UNSUPPORTED.contains(&name) => {}
         _ => r.alert(l, format!("unknown option '{name}'.")),

@@ -278,6 +278,7 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         all_backups: p.all_backups,
         abort_on_close: p.abort_on_close,
         log_health_checks: p.log_health_checks,
+        nolinger: p.srv_nolinger,
         servers,
         stats,
         http_check,

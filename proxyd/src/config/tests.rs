@@ -1039,6 +1039,16 @@ fn tcp_keepalive_options_set_their_side() {
         &with_timeouts("frontend f\n  bind 127.0.0.1:1\n  option srvtcpka\n"),
         "'srvtcpka' ignored because frontend 'f' has no backend capability.",
     );
+    let c = ok(&with_timeouts(
+        "defaults\n  option nolinger\nbackend b\n  no option nolinger\nbackend c\n",
+    ))
+    .config;
+    let nolinger: Vec<bool> = c.proxies.iter().map(|p| p.nolinger).collect();
+    assert_eq!(nolinger, [false, true]);
+    assert_has(
+        &with_timeouts("frontend f\n  bind 127.0.0.1:1\n  option nolinger\n"),
+        "'option nolinger' is ignored by proxyd in a frontend",
+    );
     // HAProxy 2.6 parses these apart from its flag table and refuses their negation.
     let refused = with_timeouts(
         "backend b\n  no option tcpka\n  no option tcplog\n  no option httpchk\n  no option log-health-checks\n",

@@ -230,6 +230,9 @@ pub struct Proxy {
     /// `option log-health-checks`: a line for every check that moves the health counter or
     /// changes the check's status.
     pub log_health_checks: bool,
+    /// `option nolinger`: server connections end with a reset, and a client's FIN ends the
+    /// session rather than half-closing the server's side.
+    pub nolinger: bool,
     pub servers: Vec<Server>,
     /// `stats enable` and friends; None when the section serves no stats page.
     pub stats: Option<StatsPage>,

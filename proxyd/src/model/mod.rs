@@ -111,6 +111,8 @@ pub struct BackendRt {
     pub abort_on_close: bool,
     /// `option log-health-checks`.
     pub log_health_checks: bool,
+    /// `option nolinger`: server connections are reset, never half-closed.
+    pub nolinger: bool,
     /// `option srvtcpka`: keep-alive probes on server connections.
     pub tcpka: bool,
     pub fullconn: u32,
@@ -525,6 +527,7 @@ impl Model {
                 all_backups: p.all_backups,
                 abort_on_close: p.abort_on_close,
                 log_health_checks: p.log_health_checks,
+                nolinger: p.nolinger,
                 tcpka: p.srv_tcpka,
                 fullconn,
                 lb: Mutex::new(crate::proxy::balance::LbState::default()),

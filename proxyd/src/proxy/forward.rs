@@ -90,6 +90,8 @@ struct Direction<'a, R, W> {
     clock: &'a Clock,
     /// Directions of this session that reached end of stream.
     eofs: &'a AtomicU8,
+    /// An end of stream here ends the session instead of being passed on as a half-close.
+    ends_session: bool,
     count_read: R,
     count_written: W,
 }
@@ -174,7 +176,7 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
     /// `shutdown` needed.
     async fn eof(&mut self) -> bool {
         self.from_activity.store(self.clock.now(), Relaxed);
-        let last = self.eofs.fetch_add(1, Relaxed) != 0;
+        let last = self.eofs.fetch_add(1, Relaxed) != 0 || self.ends_session;
         if !last {
             let _ = self.to.shutdown().await;
         }
@@ -251,14 +253,19 @@ fn unsupported(e: &io::Error) -> bool {
 
 /// Not an `async fn` wrapping [`forward_with`]: that would keep a second copy of the arguments
 /// in every session's state, about 180 bytes per connection.
+///
+/// With `reset_server` (`option nolinger` in the backend) the server's connection is never
+/// half-closed nor closed with a FIN: a client's FIN ends the session, and the server gets a
+/// reset whenever the session ends, as HAProxy closes it with a zero linger time.
 pub fn forward<'a, F: Fn() -> bool + 'a>(
     client: TcpStream,
     server: TcpStream,
     t: Timeouts,
     acc: Accounts<'a>,
     kill: Kill<F>,
+    reset_server: bool,
 ) -> impl std::future::Future<Output = Outcome> + 'a {
-    forward_with(client, server, t, acc, kill, true)
+    forward_with(client, server, t, acc, kill, true, reset_server)
 }
 
 /// [`forward`], with `splice` false to copy every byte through user space (what happens when
@@ -270,6 +277,7 @@ async fn forward_with<F: Fn() -> bool>(
     acc: Accounts<'_>,
     kill: Kill<F>,
     splice: bool,
+    reset_server: bool,
 ) -> Outcome {
     let Kill {
         server: mut kill,
@@ -281,6 +289,7 @@ async fn forward_with<F: Fn() -> bool>(
     };
     let cli_act = AtomicU64::new(0);
     let srv_act = AtomicU64::new(0);
+    let server_fd = std::os::fd::AsRawFd::as_raw_fd(&server);
     let (cr, cw) = client.into_split();
     let (sr, sw) = server.into_split();
     let bytes_in = AtomicU64::new(0);
@@ -294,6 +303,7 @@ async fn forward_with<F: Fn() -> bool>(
         to_activity: &srv_act,
         clock: &clock,
         eofs: &eofs,
+        ends_session: reset_server,
         count_read: |n| {
             bytes_in.fetch_add(n, Relaxed);
             for c in acc.list {
@@ -315,6 +325,7 @@ async fn forward_with<F: Fn() -> bool>(
         to_activity: &cli_act,
         clock: &clock,
         eofs: &eofs,
+        ends_session: false,
         count_read: |n| {
             bytes_out.fetch_add(n, Relaxed);
             for c in acc.list {
@@ -371,6 +382,7 @@ async fn forward_with<F: Fn() -> bool>(
                 match e {
                     End::ReadErr => { out.client_abort = true; out.term = *b"CD"; break; }
                     End::WriteErr => { out.server_abort = true; out.term = *b"SD"; break; }
+                    End::Eof if reset_server => break,
                     End::Eof => {}
                 }
             }
@@ -414,9 +426,31 @@ async fn forward_with<F: Fn() -> bool>(
             }
         }
     }
+    if reset_server {
+        reset(server_fd);
+    }
     out.bytes_in = bytes_in.load(Relaxed);
     out.bytes_out = bytes_out.load(Relaxed);
     out
+}
+
+/// Abort the connection on `fd` now with a reset, before its write half, dropped with the
+/// session, could send a FIN. A TCP socket connected to `AF_UNSPEC` is disconnected the way a
+/// close with zero linger would; the descriptor stays open until its owner closes it.
+fn reset(fd: std::os::fd::RawFd) {
+    let unspec = libc::sockaddr {
+        sa_family: libc::AF_UNSPEC as libc::sa_family_t,
+        sa_data: [0; 14],
+    };
+    // SAFETY: `fd` is the server socket, still owned (and open) by the halves this function's
+    // caller holds; `unspec` is a valid `sockaddr` of the length given.
+    unsafe {
+        libc::connect(
+            fd,
+            &unspec,
+            std::mem::size_of::<libc::sockaddr>() as libc::socklen_t,
+        );
+    }
 }
 
 #[cfg(test)]

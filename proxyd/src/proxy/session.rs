@@ -129,6 +129,7 @@ pub async fn run(s: Session) {
                     global: &s.global.counters,
                 },
                 kill,
+                be.nolinger,
             );
             // `shutdown session` may have come while the session was connecting.
             let outcome = if registered.killed() {

@@ -80,6 +80,7 @@ fn run_transfer(splice: bool) -> (usize, u64, Outcome) {
                 this: || false,
             },
             splice,
+            false,
         )
         .await;
         let ticks_seen = ticks.load(Relaxed);
@@ -150,7 +151,14 @@ fn forwarding_state_per_connection_stays_small() {
             server: kill_rx,
             this: || false,
         };
-        let fut = forward(client, server, idle_timeouts(None), accounts(&c), kill);
+        let fut = forward(
+            client,
+            server,
+            idle_timeouts(None),
+            accounts(&c),
+            kill,
+            false,
+        );
         let size = std::mem::size_of_val(&fut);
         assert!(
             size <= 1_650,
