@@ -65,6 +65,11 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn load(files: &[PathBuf], quiet: bool) -> Result<Config, String> {
+    load_warned(files, quiet).map(|(config, _)| config)
+}
+
+/// [`load`], and whether there were warnings.
+fn load_warned(files: &[PathBuf], quiet: bool) -> Result<(Config, bool), String> {
     let env = |k: &str| std::env::var(k).ok();
     match config::load(files, &env) {
         Ok(loaded) => {
@@ -73,7 +78,7 @@ fn load(files: &[PathBuf], quiet: bool) -> Result<Config, String> {
                     logging::stderr_line(&w.to_string());
                 }
             }
-            Ok(loaded.config)
+            Ok((loaded.config, !loaded.warnings.is_empty()))
         }
         Err(diags) => {
             // As HAProxy: what parsing found and a line for each file that failed to parse; only
@@ -141,7 +146,7 @@ fn main() -> ExitCode {
     std::env::set_var("HAPROXY_LOCALPEER", proxyd::model::hostname());
     let files: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
     std::env::set_var("HAPROXY_CFGFILES", files.join(";"));
-    let config = match load(&args.files, args.quiet) {
+    let (config, warned) = match load_warned(&args.files, args.quiet) {
         Ok(c) => c,
         Err(e) => {
             logging::console(Severity::Alert, &format!("config : {e}"));
@@ -150,6 +155,9 @@ fn main() -> ExitCode {
     };
     if args.check_only {
         if !args.quiet {
+            if warned {
+                println!("Warnings were found.");
+            }
             println!("Configuration file is valid");
         }
         return ExitCode::SUCCESS;

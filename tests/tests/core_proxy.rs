@@ -1427,6 +1427,67 @@ fn established_tcp() -> Vec<(u16, u16, bool)> {
         .collect()
 }
 
+/// The keep-alive timer of the established connection from local port `local` to remote port
+/// `remote`, in whole seconds left (`/proc/net/tcp` counts in hundredths), if one is armed.
+fn keepalive_left(local: Option<u16>, remote: u16) -> Option<u64> {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let port = |addr: &str| {
+        addr.rsplit(':')
+            .next()
+            .and_then(|p| u16::from_str_radix(p, 16).ok())
+    };
+    table.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let ours = f.get(3) == Some(&"01")
+            && local.is_none_or(|l| f.get(1).and_then(|a| port(a)) == Some(l))
+            && f.get(2).and_then(|a| port(a)) == Some(remote);
+        let left = f.get(5)?.strip_prefix("02:")?;
+        ours.then(|| u64::from_str_radix(left, 16).ok().map(|t| t / 100))?
+    })
+}
+
+/// `clitcpka-idle` / `srvtcpka-idle`: the first probe of each side comes after the idle time
+/// configured for it (seen as the kernel's keep-alive timer), the kernel's two hours otherwise.
+#[test]
+fn tcp_keepalive_timing_follows_the_tuning_keywords() {
+    let a = traffic::tagged("a");
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = Config::new()
+            .defaults("option tcpka")
+            .defaults("clitcpka-idle 100")
+            .defaults("clitcpka-intvl 5s")
+            .defaults("clitcpka-cnt 3")
+            .section(frontend(listen, &[]))
+            .backend(
+                BackendSection::new("be")
+                    .line("srvtcpka-idle 1m")
+                    .server("a", a.addr(), ""),
+            );
+        let daemon = under.start(cfg)?;
+        let h = held(&daemon, listen, "a session kept open");
+        let client_port = h
+            .stream
+            .local_addr()
+            .unwrap_or_else(|e| daemon.fail(&format!("{e}")))
+            .port();
+        let client_side = keepalive_left(Some(listen.port()), client_port);
+        let server_side = keepalive_left(None, a.addr().port());
+        h.close();
+        // Seconds left, rounded to tens: the timer runs while it is read.
+        let tens = |s: Option<u64>| s.map(|s| s.div_ceil(10) * 10);
+        Some((tens(client_side), tens(server_side)))
+    });
+    for (under, sides) in &seen {
+        assert_eq!(
+            *sides,
+            (Some(100), Some(60)),
+            "{under:?}: seconds before the first probe"
+        );
+    }
+    assert_same_as_haproxy("keep-alive timing", &seen);
+}
+
 /// What a server connection saw: each read (bytes, end of stream or reset), then whether an
 /// answer could still be written.
 fn server_side_story(mut s: TcpStream, log: &std::sync::Mutex<Vec<String>>) {
@@ -2051,9 +2112,10 @@ listen stats :9000
     let path = dir.path().join("blog.cfg");
     std::fs::write(&path, blog).expect("write blog.cfg");
     let (code, stdout, stderr) = run_check(&[&path]);
+    // HAProxy's verdict after warnings.
     assert_eq!(
         (code, stdout.as_str()),
-        (0, "Configuration file is valid\n"),
+        (0, "Warnings were found.\nConfiguration file is valid\n"),
         "stderr:\n{stderr}"
     );
     assert!(
@@ -2063,11 +2125,12 @@ listen stats :9000
     let debian = std::path::Path::new("/etc/haproxy/haproxy.cfg");
     if debian.is_file() {
         let (code, stdout, stderr) = run_check(&[debian]);
-        assert_eq!(
-            (code, stdout.as_str()),
-            (0, "Configuration file is valid\n"),
-            "stderr:\n{stderr}"
-        );
+        // Its `errorfile` and HTTP options are ignored with warnings.
+        let verdict = match stderr.contains("[WARNING]") {
+            true => "Warnings were found.\nConfiguration file is valid\n",
+            false => "Configuration file is valid\n",
+        };
+        assert_eq!((code, stdout.as_str()), (0, verdict), "stderr:\n{stderr}");
     } else {
         eprintln!(
             "note: {} absent, Debian's stock file not checked",

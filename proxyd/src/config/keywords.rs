@@ -157,6 +157,13 @@ pub const PROXY: &[(&str, Caps, ProxyParser)] = &[
     ("default_backend", FE, p::default_backend),
     ("use_backend", FE_ONLY, p::use_backend),
     ("balance", BE, p::balance),
+    // Their capability is checked with HAProxy's own wording for them.
+    ("clitcpka-idle", ALL, p::tcpka_tuning),
+    ("clitcpka-intvl", ALL, p::tcpka_tuning),
+    ("clitcpka-cnt", ALL, p::tcpka_tuning),
+    ("srvtcpka-idle", ALL, p::tcpka_tuning),
+    ("srvtcpka-intvl", ALL, p::tcpka_tuning),
+    ("srvtcpka-cnt", ALL, p::tcpka_tuning),
     ("hash-type", BE, p::hash_type),
     ("hash-balance-factor", ALL, p::hash_balance_factor),
     ("server", BE_ONLY, server::server),

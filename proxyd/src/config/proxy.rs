@@ -9,7 +9,9 @@ use super::httpchk::HttpChkDraft;
 use super::keywords::bind_keyword_arity;
 use super::lexer::Line;
 use super::server::{ServerDraft, ServerParams};
-use super::types::{AdminCond, Balance, Bind, HashType, Mode, ProxyKind, StatsPage, Timeouts};
+use super::types::{
+    AdminCond, Balance, Bind, HashType, KeepAliveTuning, Mode, ProxyKind, StatsPage, Timeouts,
+};
 use super::values;
 
 pub type ProxyParser = fn(&mut ProxyDraft, &Line, &mut Report);
@@ -52,6 +54,8 @@ pub struct ProxyDraft {
     /// `option clitcpka` / `srvtcpka` (both with `tcpka`).
     pub cli_tcpka: bool,
     pub srv_tcpka: bool,
+    pub cli_ka: KeepAliveTuning,
+    pub srv_ka: KeepAliveTuning,
     /// `log global`: this proxy logs to the global targets.
     pub log_global: bool,
     /// `http-request use-service prometheus-exporter if { path <p> }`.
@@ -91,6 +95,8 @@ impl ProxyDraft {
             tcplog: false,
             cli_tcpka: false,
             srv_tcpka: false,
+            cli_ka: KeepAliveTuning::default(),
+            srv_ka: KeepAliveTuning::default(),
             log_global: false,
             prometheus_path: None,
             server_verify_required: verify,
@@ -344,6 +350,65 @@ pub fn fullconn(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     match values::uint(l.arg(1)) {
         Some(n) => px.fullconn = Some(n),
         None => r.alert(l, format!("'{}' expects an integer argument.", l.arg(0))),
+    }
+}
+
+/// `clitcpka-idle|intvl|cnt` and `srvtcpka-…`: the keep-alive timing of one side's sockets, used
+/// where `option clitcpka`/`srvtcpka`/`tcpka` turn keep-alive on. Times default to seconds.
+pub fn tcpka_tuning(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    let kw = l.arg(0);
+    let client = kw.starts_with("cli");
+    let (capable, cap) = match client {
+        true => (px.is_frontend(), "frontend"),
+        false => (px.is_backend(), "backend"),
+    };
+    if !capable {
+        // HAProxy's `warnifnotcap` wording, which differs from the keyword table's.
+        r.warn(
+            l,
+            format!(
+                "{kw} will be ignored because {} '{}' has no {cap} capability",
+                px.section_name(),
+                px.name
+            ),
+        );
+    }
+    let arg = l.arg(1);
+    if arg.is_empty() {
+        return r.alert(l, format!("'{kw}' expects an integer value"));
+    }
+    let tune = if client {
+        &mut px.cli_ka
+    } else {
+        &mut px.srv_ka
+    };
+    if kw.ends_with("-cnt") {
+        // HAProxy reads the count with atol().
+        let digits = arg.len() - arg.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        tune.cnt = arg[..digits].parse().ok().filter(|&n| n > 0);
+        return;
+    }
+    let parsed = match arg.bytes().all(|b| b.is_ascii_digit()) {
+        true => arg
+            .parse::<u64>()
+            .map(std::time::Duration::from_secs)
+            .map_err(|_| values::TimeError::Overflow),
+        false => values::time(arg),
+    };
+    match parsed {
+        Ok(d) => {
+            let d = (!d.is_zero()).then_some(d);
+            if kw.ends_with("-idle") {
+                tune.idle = d;
+            } else {
+                tune.intvl = d;
+            }
+        }
+        Err(values::TimeError::Unexpected(c)) => r.alert(
+            l,
+            format!("unexpected character '{c}' in argument to <{kw}>."),
+        ),
+        Err(e) => r.alert(l, e.describe(kw, arg)),
     }
 }
 

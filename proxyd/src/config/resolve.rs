@@ -286,6 +286,8 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         tcplog: p.tcplog && p.log_global,
         cli_tcpka: p.cli_tcpka,
         srv_tcpka: p.srv_tcpka,
+        cli_ka: p.cli_ka,
+        srv_ka: p.srv_ka,
         server_verify_required: p.server_verify_required,
         file: p.file.as_ref().clone(),
         line: p.line,

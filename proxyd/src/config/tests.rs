@@ -1040,6 +1040,21 @@ fn tcp_keepalive_options_set_their_side() {
         "'srvtcpka' ignored because frontend 'f' has no backend capability.",
     );
     let c = ok(&with_timeouts(
+        "defaults\n  clitcpka-idle 100\n  clitcpka-intvl 2m\n  clitcpka-cnt 3\n  srvtcpka-intvl 5\nbackend b\n",
+    ))
+    .config;
+    let p = &c.proxies[0];
+    let secs = |d: Option<Duration>| d.map(|d| d.as_secs());
+    assert_eq!(
+        (secs(p.cli_ka.idle), secs(p.cli_ka.intvl), p.cli_ka.cnt),
+        (Some(100), Some(120), Some(3))
+    );
+    assert_eq!((secs(p.srv_ka.intvl), p.srv_ka.idle), (Some(5), None));
+    assert_has(
+        &with_timeouts("backend b\n  srvtcpka-idle 5x\n"),
+        "parsing [t.cfg:6] : unexpected character 'x' in argument to <srvtcpka-idle>.",
+    );
+    let c = ok(&with_timeouts(
         "defaults\n  option nolinger\nbackend b\n  no option nolinger\nbackend c\n",
     ))
     .config;

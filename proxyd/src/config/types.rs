@@ -51,6 +51,18 @@ pub struct Global {
     pub env: Vec<(String, Option<String>)>,
 }
 
+/// TCP keep-alive timing of one side's sockets; what is not set keeps the kernel's default
+/// (`net.ipv4.tcp_keepalive_*`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeepAliveTuning {
+    /// Idle time before the first probe (`TCP_KEEPIDLE`).
+    pub idle: Option<Duration>,
+    /// Time between probes (`TCP_KEEPINTVL`).
+    pub intvl: Option<Duration>,
+    /// Probes without an answer before the connection is dropped (`TCP_KEEPCNT`).
+    pub cnt: Option<u32>,
+}
+
 /// One `log` line: where to, the syslog facility, and which severities it takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogTarget {
@@ -246,6 +258,10 @@ pub struct Proxy {
     pub cli_tcpka: bool,
     /// `option srvtcpka` (or `tcpka`): TCP keep-alive probes on server connections.
     pub srv_tcpka: bool,
+    /// `clitcpka-idle`, `-intvl`, `-cnt`: the probes' timing on client connections.
+    pub cli_ka: KeepAliveTuning,
+    /// `srvtcpka-idle`, `-intvl`, `-cnt`: the probes' timing on server connections.
+    pub srv_ka: KeepAliveTuning,
     /// `ssl-server-verify` when the section was read: what `verify` defaults to, also for
     /// servers added at run time.
     pub server_verify_required: bool,

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, watch, Semaphore};
 
-use crate::config::{self, Balance, Config, Mode, ProxyKind, StatsPage, Timeouts};
+use crate::config::{self, Balance, Config, KeepAliveTuning, Mode, ProxyKind, StatsPage, Timeouts};
 use counters::Counters;
 use server::ServerRt;
 
@@ -59,8 +59,8 @@ pub struct FrontendRt {
     pub stats: Option<StatsPage>,
     /// `option tcplog` with a `log` target: one line per connection.
     pub tcplog: bool,
-    /// `option clitcpka`: keep-alive probes on accepted connections.
-    pub tcpka: bool,
+    /// `option clitcpka`: keep-alive probes on accepted connections, with their timing.
+    pub tcpka: Option<KeepAliveTuning>,
 }
 
 /// A connection waiting in a queue for a server slot.
@@ -113,8 +113,8 @@ pub struct BackendRt {
     pub log_health_checks: bool,
     /// `option nolinger`: server connections are reset, never half-closed.
     pub nolinger: bool,
-    /// `option srvtcpka`: keep-alive probes on server connections.
-    pub tcpka: bool,
+    /// `option srvtcpka`: keep-alive probes on server connections, with their timing.
+    pub tcpka: Option<KeepAliveTuning>,
     pub fullconn: u32,
     /// Read through [`BackendRt::servers`]; `add server` / `del server` replace the list.
     servers: RwLock<Arc<Vec<Arc<ServerRt>>>>,
@@ -528,7 +528,7 @@ impl Model {
                 abort_on_close: p.abort_on_close,
                 log_health_checks: p.log_health_checks,
                 nolinger: p.nolinger,
-                tcpka: p.srv_tcpka,
+                tcpka: p.srv_tcpka.then_some(p.srv_ka),
                 fullconn,
                 lb: Mutex::new(crate::proxy::balance::LbState::default()),
                 servers: RwLock::new(Arc::new(servers)),
@@ -612,7 +612,7 @@ impl Model {
                     timeouts: p.timeouts.clone(),
                     stats: p.stats.clone(),
                     tcplog: p.tcplog && !config.global.logs.is_empty(),
-                    tcpka: p.cli_tcpka,
+                    tcpka: p.cli_tcpka.then_some(p.cli_ka),
                 }))
             } else {
                 None

@@ -12,6 +12,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use super::balance::{self, Pick};
 use super::forward::{self, Accounts, Timeouts};
 use super::queue::{self, Left};
+use crate::config::KeepAliveTuning;
 use crate::logging::{self, Logger, Severity};
 use crate::model::server::ServerRt;
 use crate::model::sessions::Registered;
@@ -88,8 +89,8 @@ pub async fn run(s: Session) {
     fe.counters.session_started();
     s.global.counters.session_started();
     let _ = s.client.set_nodelay(true);
-    if fe.tcpka {
-        let _ = socket2::SockRef::from(&s.client).set_keepalive(true);
+    if let Some(tune) = &fe.tcpka {
+        keep_alive(&s.client, tune);
     }
 
     let Some(be) = fe.backend.clone() else {
@@ -108,8 +109,8 @@ pub async fn run(s: Session) {
         Ok(a) => {
             let srv = a.server.clone();
             let _ = a.stream.set_nodelay(true);
-            if be.tcpka {
-                let _ = socket2::SockRef::from(&a.stream).set_keepalive(true);
+            if let Some(tune) = &be.tcpka {
+                keep_alive(&a.stream, tune);
             }
             let kill = forward::Kill {
                 server: srv.kill.subscribe(),
@@ -224,6 +225,22 @@ pub async fn run(s: Session) {
     fe.counters.session_ended();
     s.global.counters.session_ended();
     drop(s.permits);
+}
+
+/// TCP keep-alive probes on `stream`, with the timing the configuration sets (the kernel's
+/// defaults for the rest).
+fn keep_alive(stream: &TcpStream, tune: &KeepAliveTuning) {
+    let mut ka = socket2::TcpKeepalive::new();
+    if let Some(idle) = tune.idle {
+        ka = ka.with_time(idle);
+    }
+    if let Some(intvl) = tune.intvl {
+        ka = ka.with_interval(intvl);
+    }
+    if let Some(cnt) = tune.cnt {
+        ka = ka.with_retries(cnt);
+    }
+    let _ = socket2::SockRef::from(stream).set_tcp_keepalive(&ka);
 }
 
 /// What the client sent while it waited for a server that never came. HAProxy has read it into
