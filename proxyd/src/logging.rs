@@ -229,7 +229,49 @@ impl Logger {
         }
     }
 
-    /// A message on stderr (always) and to the log targets, at the same severity.
+    /// The targets a proxy logs to: these (the global ones) with `log global`, and its own.
+    pub fn of<'a>(&'a self, proxy: &'a ProxyLogs) -> ProxyLog<'a> {
+        ProxyLog {
+            global: proxy.global.then_some(self),
+            own: proxy.own.as_ref(),
+        }
+    }
+}
+
+/// Where one proxy's lines go, as HAProxy's per-proxy `log` lines decide: the global targets
+/// (`log global`), the proxy's own (`log ADDR FACILITY…`), both, or none (then only stderr
+/// hears of its servers).
+#[derive(Clone, Default)]
+pub struct ProxyLogs {
+    pub global: bool,
+    pub own: Option<Logger>,
+}
+
+impl std::fmt::Debug for ProxyLogs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ProxyLogs(global: {}, own: {})",
+            self.global,
+            self.own.is_some()
+        )
+    }
+}
+
+/// A proxy's targets, for the messages about it.
+pub struct ProxyLog<'a> {
+    global: Option<&'a Logger>,
+    own: Option<&'a Logger>,
+}
+
+impl ProxyLog<'_> {
+    pub fn send(&self, sev: Severity, msg: &str) {
+        for log in [self.global, self.own].into_iter().flatten() {
+            log.send(sev, msg);
+        }
+    }
+
+    /// A message on stderr (always) and to the proxy's targets, at the same severity.
     pub fn state_change(&self, sev: Severity, msg: &str) {
         console(sev, msg);
         self.send(sev, msg);

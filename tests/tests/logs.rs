@@ -203,3 +203,67 @@ fn a_reload_sends_logs_to_the_new_targets() {
         "the old target got only what came before the reload"
     );
 }
+
+/// Per-proxy `log` lines: a backend with `log global` logs its servers' changes to the global
+/// targets, one with a target of its own to that one (with its facility), one with neither
+/// nowhere but stderr; a frontend's connection lines go to its own target. What each syslog
+/// server gets is HAProxy's.
+#[test]
+fn each_proxy_logs_where_its_own_log_lines_say() {
+    let s1 = e2e::traffic::tagged("s1");
+    let seen = on_both(|under| {
+        let (global, own) = (Syslog::start(), Syslog::start());
+        let listen = e2e::ports::free_addr();
+        let dead = || e2e::ports::closed_addr();
+        let checked = "check inter 100ms fall 1 rise 1";
+        let cfg = Config::new()
+            .global(format!("log {} local0", global.addr()))
+            .section(format!(
+                "frontend fe\n    bind {listen}\n    log {} local4\n    option tcplog\n    default_backend withlog\n",
+                own.addr()
+            ))
+            .backend(
+                BackendSection::new("withlog")
+                    .line("log global")
+                    .server("up", s1.addr(), "")
+                    .server("w", dead(), checked),
+            )
+            .backend(BackendSection::new("nolog").server("n", dead(), checked))
+            .backend(
+                BackendSection::new("own")
+                    .line(format!("log {} local3", own.addr()))
+                    .server("o", dead(), checked),
+            );
+        let daemon = under.start(cfg)?;
+        for (be, sv) in [("withlog", "w"), ("nolog", "n"), ("own", "o")] {
+            daemon.wait_until(&format!("{be}/{sv} down"), SOON, |d| {
+                d.stat(be, sv, "status") == "DOWN"
+            });
+        }
+        e2e::traffic::server_of_next_connection(listen)
+            .unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        own.wait_for(SOON, |l| l.iter().any(|l| l.contains(" fe withlog/")));
+        global.wait_for(SOON, |l| l.iter().any(|l| l.contains("withlog/w")));
+        // Priority and the start of the message: enough to tell which line went where.
+        let shown = |s: &Syslog| -> Vec<String> {
+            let mut v: Vec<String> = s
+                .lines()
+                .iter()
+                .map(|l| {
+                    let pri = l.split_once('>').map_or("", |(p, _)| p);
+                    let msg = l.split_once(": ").map_or(l.as_str(), |(_, m)| m);
+                    let head = match msg.split_once(" fe withlog/") {
+                        Some(_) => "connection line",
+                        None => msg.split(", reason").next().unwrap_or(msg),
+                    };
+                    format!("{pri}> {}", head.trim_end())
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        Some((shown(&global), shown(&own)))
+    });
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("per-proxy logs", &seen);
+}

@@ -165,7 +165,7 @@ async fn run_server(
                 Err(_) => return,
             };
             if let Some(line) = report {
-                log.server_change(Severity::Notice, &line);
+                log.of(&be.logs).server_change(Severity::Notice, &line);
             }
             if let Some(t) = transition {
                 events::transition(&be, &srv, t, from, Cause::Check(&outcome), &log);

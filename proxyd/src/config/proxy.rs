@@ -10,7 +10,8 @@ use super::keywords::bind_keyword_arity;
 use super::lexer::Line;
 use super::server::{ServerDraft, ServerParams};
 use super::types::{
-    AdminCond, Balance, Bind, HashType, KeepAliveTuning, Mode, ProxyKind, StatsPage, Timeouts,
+    AdminCond, Balance, Bind, HashType, KeepAliveTuning, LogTarget, Mode, ProxyKind, StatsPage,
+    Timeouts,
 };
 use super::values;
 
@@ -58,6 +59,8 @@ pub struct ProxyDraft {
     pub srv_ka: KeepAliveTuning,
     /// `log global`: this proxy logs to the global targets.
     pub log_global: bool,
+    /// `log ADDR FACILITY…` lines of the proxy (or of its defaults).
+    pub logs: Vec<LogTarget>,
     /// `http-request use-service prometheus-exporter if { path <p> }`.
     pub prometheus_path: Option<String>,
     /// Copied from `ssl-server-verify` when the section opens: the default of `verify`.
@@ -98,6 +101,7 @@ impl ProxyDraft {
             cli_ka: KeepAliveTuning::default(),
             srv_ka: KeepAliveTuning::default(),
             log_global: false,
+            logs: Vec::new(),
             prometheus_path: None,
             server_verify_required: verify,
         }
@@ -608,10 +612,31 @@ const OPTIONS_NOT_NEGATABLE: &[&str] = &[
 
 /// `no option <name>`: turns off an option a defaults section turned on.
 pub fn no_option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    // `no log`: nothing inherited from the defaults section is logged.
+    if l.arg(1) == "log" {
+        px.log_global = false;
+        px.logs.clear();
+        return;
+    }
     if l.arg(1) != "option" {
+        // HAProxy's two messages: the negation, then the keyword it could not place.
+        r.push(
+            Diagnostic::alert(
+                l.file(),
+                l.number,
+                "no",
+                "negation/default currently supported only for options, log, busy-polling, \
+                 set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
+            )
+            .tight(),
+        );
         return r.alert(
             l,
-            format!("'no' only supports 'option' (got '{}').", l.arg(1)),
+            format!(
+                "unknown keyword '{}' in '{}' section",
+                l.arg(1),
+                px.section_name()
+            ),
         );
     }
     let name = l.arg(2);
@@ -666,16 +691,13 @@ pub fn description(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     px.description = Some(l.words[1..].join(" "));
 }
 
-/// Proxies only accept `log global` meaningfully: per-proxy log targets are not kept.
+/// `log global` (the global targets) or a target of the proxy's own; several add up.
 pub fn log(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     match l.arg(1) {
         "global" => px.log_global = true,
         _ => {
-            if super::global::parse_log(l, r).is_some() {
-                r.warn(
-                    l,
-                    "per-proxy 'log' targets are ignored by proxyd; use 'log global'.",
-                );
+            if let Some(t) = super::global::parse_log(l, r) {
+                px.logs.push(t);
             }
         }
     }

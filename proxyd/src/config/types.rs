@@ -252,8 +252,12 @@ pub struct Proxy {
     pub http_check: Option<Arc<HttpCheck>>,
     /// `description`.
     pub description: Option<String>,
-    /// `option tcplog` with `log global` and a global `log` target: one line per connection.
+    /// `option tcplog`: one line per connection, to this proxy's log targets.
     pub tcplog: bool,
+    /// `log global`: this proxy's lines go to the global targets.
+    pub log_global: bool,
+    /// The proxy's own `log` lines (after those of its defaults section, which it inherits).
+    pub logs: Vec<LogTarget>,
     /// `option clitcpka` (or `tcpka`): TCP keep-alive probes on client connections.
     pub cli_tcpka: bool,
     /// `option srvtcpka` (or `tcpka`): TCP keep-alive probes on server connections.

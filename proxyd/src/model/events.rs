@@ -96,7 +96,8 @@ pub fn transition(
         _ => checklog::Cause::Text("changed from CLI"),
     };
     let line = checklog::state_change_line(server_ref(be, srv), t, why, &c);
-    log.server_change(priority(t == Transition::Down, from), &line);
+    log.of(&be.logs)
+        .server_change(priority(t == Transition::Down, from), &line);
     after_change(be, log);
     follow(be, srv, Some(log), Propagate::Health);
 }
@@ -136,7 +137,7 @@ pub fn admin_change(be: &BackendRt, srv: &ServerRt, cause: Cause<'_>, log: &Logg
             return follow(be, srv, Some(log), Propagate::Health);
         }
     };
-    log.server_change(level, &line);
+    log.of(&be.logs).server_change(level, &line);
     after_change(be, log);
     follow(be, srv, Some(log), Propagate::Admin);
 }
@@ -340,7 +341,7 @@ fn follow_log(be: &BackendRt, srv: &ServerRt, via: &str, change: Followed, log: 
         None
     };
     if let Some(line) = line {
-        log.server_change(level, &line);
+        log.of(&be.logs).server_change(level, &line);
     }
     after_change(be, log);
 }
@@ -349,7 +350,7 @@ fn follow_log(be: &BackendRt, srv: &ServerRt, via: &str, change: Followed, log: 
 pub fn after_change(be: &BackendRt, log: &Logger) {
     if be.refresh_state() {
         let (console, logged) = checklog::no_server_lines(ProxyKind::Backend, &be.name);
-        log.backend_down(&console, &logged);
+        log.of(&be.logs).backend_down(&console, &logged);
     }
     queue::dispatch(be);
 }

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch, Semaphore};
 
 use crate::config::{self, Balance, Config, KeepAliveTuning, Mode, ProxyKind, StatsPage, Timeouts};
+use crate::logging::{Logger, ProxyLogs};
 use counters::Counters;
 use server::ServerRt;
 
@@ -61,6 +62,8 @@ pub struct FrontendRt {
     pub tcplog: bool,
     /// `option clitcpka`: keep-alive probes on accepted connections, with their timing.
     pub tcpka: Option<KeepAliveTuning>,
+    /// Where its connection lines and changes are logged.
+    pub logs: ProxyLogs,
 }
 
 /// A connection waiting in a queue for a server slot.
@@ -115,6 +118,8 @@ pub struct BackendRt {
     pub nolinger: bool,
     /// `option srvtcpka`: keep-alive probes on server connections, with their timing.
     pub tcpka: Option<KeepAliveTuning>,
+    /// Where its servers' state changes are logged.
+    pub logs: ProxyLogs,
     pub fullconn: u32,
     /// Read through [`BackendRt::servers`]; `add server` / `del server` replace the list.
     servers: RwLock<Arc<Vec<Arc<ServerRt>>>>,
@@ -261,6 +266,15 @@ pub struct Model {
     /// Ends the check tasks of this model's servers (on reload and on exit), those of servers
     /// added at run time included.
     pub checks_stop: watch::Sender<bool>,
+}
+
+/// A proxy's log targets: the global ones with `log global`, and sockets of its own for its
+/// own `log` lines (a listen section's frontend and backend each hold one; they send alike).
+fn proxy_logs(config: &Config, p: &config::Proxy) -> ProxyLogs {
+    ProxyLogs {
+        global: p.log_global,
+        own: (!p.logs.is_empty()).then(|| Logger::new(&p.logs, config.global.log_tag.as_deref())),
+    }
 }
 
 impl Model {
@@ -487,6 +501,7 @@ impl Model {
 
         let mut backends: Vec<(String, Arc<BackendRt>)> = Vec::new();
         for p in config.proxies.iter().filter(|p| p.kind.is_backend()) {
+            let logs = proxy_logs(&config, p);
             let prev_be = previous.and_then(|m| m.backend(&p.name)).cloned();
             let servers: Vec<Arc<ServerRt>> = p
                 .servers
@@ -529,6 +544,7 @@ impl Model {
                 log_health_checks: p.log_health_checks,
                 nolinger: p.nolinger,
                 tcpka: p.srv_tcpka.then_some(p.srv_ka),
+                logs: logs.clone(),
                 fullconn,
                 lb: Mutex::new(crate::proxy::balance::LbState::default()),
                 servers: RwLock::new(Arc::new(servers)),
@@ -611,8 +627,10 @@ impl Model {
                     sockets: Mutex::new(Vec::new()),
                     timeouts: p.timeouts.clone(),
                     stats: p.stats.clone(),
-                    tcplog: p.tcplog && !config.global.logs.is_empty(),
+                    tcplog: p.tcplog
+                        && ((p.log_global && !config.global.logs.is_empty()) || !p.logs.is_empty()),
                     tcpka: p.cli_tcpka.then_some(p.cli_ka),
+                    logs: proxy_logs(&config, p),
                 }))
             } else {
                 None

@@ -81,17 +81,27 @@ impl Clock {
     }
 }
 
+/// What the two directions of a session share: one reference to it in each keeps every
+/// connection's state small.
+struct Both {
+    clock: Clock,
+    /// Last activity on the client's and the server's side, in ms of `clock`.
+    cli_act: AtomicU64,
+    srv_act: AtomicU64,
+    /// Directions of this session that reached end of stream.
+    eofs: AtomicU8,
+    /// `option nolinger`: the client's end of stream ends the session instead of being passed
+    /// on as a half-close.
+    client_eof_ends: bool,
+}
+
 /// One direction of a session: where bytes come from and go to, and what to tell about them.
 struct Direction<'a, R, W> {
     from: OwnedReadHalf,
     to: OwnedWriteHalf,
-    from_activity: &'a AtomicU64,
-    to_activity: &'a AtomicU64,
-    clock: &'a Clock,
-    /// Directions of this session that reached end of stream.
-    eofs: &'a AtomicU8,
-    /// An end of stream here ends the session instead of being passed on as a half-close.
-    ends_session: bool,
+    both: &'a Both,
+    /// Client to server.
+    request: bool,
     count_read: R,
     count_written: W,
 }
@@ -106,6 +116,20 @@ enum Burst {
 }
 
 impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
+    fn read_side_activity(&self) -> &AtomicU64 {
+        match self.request {
+            true => &self.both.cli_act,
+            false => &self.both.srv_act,
+        }
+    }
+
+    fn write_side_activity(&self) -> &AtomicU64 {
+        match self.request {
+            true => &self.both.srv_act,
+            false => &self.both.cli_act,
+        }
+    }
+
     async fn pump(mut self, mut splice_ok: bool) -> End {
         loop {
             // Readiness waits do not spend the task's cooperative budget but reads do: once the
@@ -145,14 +169,14 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
                 Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Some(Err(_)) => return End::ReadErr,
             };
-            self.from_activity.store(self.clock.now(), Relaxed);
+            self.read_side_activity().store(self.both.clock.now(), Relaxed);
             (self.count_read)(n as u64);
             if self.to.write_all(&buf[..n]).await.is_err() {
                 return End::WriteErr;
             }
             give_back_buf(buf);
             (self.count_written)(n as u64);
-            self.to_activity.store(self.clock.now(), Relaxed);
+            self.write_side_activity().store(self.both.clock.now(), Relaxed);
             if fin_seen && n < BUF_SIZE {
                 let last = self.eof().await;
                 return self.finish(last);
@@ -175,8 +199,9 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
     /// sockets are then about to be closed with nothing left unread, which sends the FIN: no
     /// `shutdown` needed.
     async fn eof(&mut self) -> bool {
-        self.from_activity.store(self.clock.now(), Relaxed);
-        let last = self.eofs.fetch_add(1, Relaxed) != 0 || self.ends_session;
+        self.read_side_activity().store(self.both.clock.now(), Relaxed);
+        let last =
+            self.both.eofs.fetch_add(1, Relaxed) != 0 || self.request && self.both.client_eof_ends;
         if !last {
             let _ = self.to.shutdown().await;
         }
@@ -222,7 +247,7 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
                 }
                 Err(_) => return Burst::Ended(End::ReadErr),
             };
-            self.from_activity.store(self.clock.now(), Relaxed);
+            self.read_side_activity().store(self.both.clock.now(), Relaxed);
             (self.count_read)(n as u64);
             let mut left = n;
             while left > 0 {
@@ -234,7 +259,7 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
                     Ok(m) => {
                         left -= m;
                         (self.count_written)(m as u64);
-                        self.to_activity.store(self.clock.now(), Relaxed);
+                        self.write_side_activity().store(self.both.clock.now(), Relaxed);
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -284,26 +309,28 @@ async fn forward_with<F: Fn() -> bool>(
         this: killed,
     } = kill;
     let generation = *kill.borrow();
-    let clock = Clock {
-        origin: Instant::now(),
+    let both = Both {
+        clock: Clock {
+            origin: Instant::now(),
+        },
+        cli_act: AtomicU64::new(0),
+        srv_act: AtomicU64::new(0),
+        eofs: AtomicU8::new(0),
+        client_eof_ends: reset_server,
     };
-    let cli_act = AtomicU64::new(0);
-    let srv_act = AtomicU64::new(0);
-    let server_fd = std::os::fd::AsRawFd::as_raw_fd(&server);
+    // The socket to reset when the session ends (`reset_server`): known before the halves
+    // move into their directions.
+    let reset_fd = reset_server.then(|| std::os::fd::AsRawFd::as_raw_fd(&server));
     let (cr, cw) = client.into_split();
     let (sr, sw) = server.into_split();
     let bytes_in = AtomicU64::new(0);
-    let eofs = AtomicU8::new(0);
     let bytes_out = AtomicU64::new(0);
 
     let req = Direction {
         from: cr,
         to: sw,
-        from_activity: &cli_act,
-        to_activity: &srv_act,
-        clock: &clock,
-        eofs: &eofs,
-        ends_session: reset_server,
+        both: &both,
+        request: true,
         count_read: |n| {
             bytes_in.fetch_add(n, Relaxed);
             for c in acc.list {
@@ -321,11 +348,8 @@ async fn forward_with<F: Fn() -> bool>(
     let res = Direction {
         from: sr,
         to: cw,
-        from_activity: &srv_act,
-        to_activity: &cli_act,
-        clock: &clock,
-        eofs: &eofs,
-        ends_session: false,
+        both: &both,
+        request: false,
         count_read: |n| {
             bytes_out.fetch_add(n, Relaxed);
             for c in acc.list {
@@ -366,9 +390,9 @@ async fn forward_with<F: Fn() -> bool>(
         } else {
             t.server
         };
-        let now = clock.now();
-        let cli_deadline = cli_to.map(|d| cli_act.load(Relaxed) + d.as_millis() as u64);
-        let srv_deadline = srv_to.map(|d| srv_act.load(Relaxed) + d.as_millis() as u64);
+        let now = both.clock.now();
+        let cli_deadline = cli_to.map(|d| both.cli_act.load(Relaxed) + d.as_millis() as u64);
+        let srv_deadline = srv_to.map(|d| both.srv_act.load(Relaxed) + d.as_millis() as u64);
         let next = match (cli_deadline, srv_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -382,7 +406,7 @@ async fn forward_with<F: Fn() -> bool>(
                 match e {
                     End::ReadErr => { out.client_abort = true; out.term = *b"CD"; break; }
                     End::WriteErr => { out.server_abort = true; out.term = *b"SD"; break; }
-                    End::Eof if reset_server => break,
+                    End::Eof if reset_fd.is_some() => break,
                     End::Eof => {}
                 }
             }
@@ -395,7 +419,7 @@ async fn forward_with<F: Fn() -> bool>(
                 }
             }
             _ = sleep => {
-                let now = clock.now();
+                let now = both.clock.now();
                 if cli_deadline.is_some_and(|d| now >= d) {
                     out.client_abort = true;
                     out.term = *b"cD";
@@ -426,8 +450,8 @@ async fn forward_with<F: Fn() -> bool>(
             }
         }
     }
-    if reset_server {
-        reset(server_fd);
+    if let Some(fd) = reset_fd {
+        reset(fd);
     }
     out.bytes_in = bytes_in.load(Relaxed);
     out.bytes_out = bytes_out.load(Relaxed);

@@ -552,5 +552,5 @@ fn tcplog(
         route.server_queue,
         route.backend_queue
     );
-    s.log.send(Severity::Info, &line);
+    s.log.of(&fe.logs).send(Severity::Info, &line);
 }

@@ -461,7 +461,9 @@ fn frontend_cmd(ctx: &Ctx, args: &[String], new_state: u8) -> String {
             )
         }
     };
-    ctx.log().state_change(Severity::Warning, &line);
+    ctx.log()
+        .of(&fe.logs)
+        .state_change(Severity::Warning, &line);
     String::new()
 }
 
