@@ -1054,6 +1054,10 @@ fn tcp_keepalive_options_set_their_side() {
         &with_timeouts("backend b\n  srvtcpka-idle 5x\n"),
         "parsing [t.cfg:6] : unexpected character 'x' in argument to <srvtcpka-idle>.",
     );
+}
+
+#[test]
+fn negations_and_per_proxy_lines_read_as_haproxy_reads_them() {
     let c = ok(&with_timeouts(
         "defaults\n  option nolinger\nbackend b\n  no option nolinger\nbackend c\n",
     ))
@@ -1063,6 +1067,25 @@ fn tcp_keepalive_options_set_their_side() {
     assert_has(
         &with_timeouts("frontend f\n  bind 127.0.0.1:1\n  option nolinger\n"),
         "'option nolinger' is ignored by proxyd in a frontend",
+    );
+    let c = ok(&with_timeouts(
+        "defaults\n  log global\n  log 127.0.0.1:514 local1\nbackend b\n  no log\nbackend c\n",
+    ))
+    .config;
+    let logs: Vec<(bool, usize)> = c
+        .proxies
+        .iter()
+        .map(|p| (p.log_global, p.logs.len()))
+        .collect();
+    assert_eq!(logs, [(false, 0), (true, 1)]);
+    let no_foo = with_timeouts("backend b\n  no foo\n");
+    assert_has(
+        &no_foo,
+        "parsing [t.cfg:6]: negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
+    );
+    assert_has(
+        &no_foo,
+        "parsing [t.cfg:6] : unknown keyword 'foo' in 'backend' section",
     );
     // HAProxy 2.6 parses these apart from its flag table and refuses their negation.
     let refused = with_timeouts(

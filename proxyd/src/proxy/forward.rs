@@ -169,14 +169,16 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
                 Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Some(Err(_)) => return End::ReadErr,
             };
-            self.read_side_activity().store(self.both.clock.now(), Relaxed);
+            self.read_side_activity()
+                .store(self.both.clock.now(), Relaxed);
             (self.count_read)(n as u64);
             if self.to.write_all(&buf[..n]).await.is_err() {
                 return End::WriteErr;
             }
             give_back_buf(buf);
             (self.count_written)(n as u64);
-            self.write_side_activity().store(self.both.clock.now(), Relaxed);
+            self.write_side_activity()
+                .store(self.both.clock.now(), Relaxed);
             if fin_seen && n < BUF_SIZE {
                 let last = self.eof().await;
                 return self.finish(last);
@@ -199,7 +201,8 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
     /// sockets are then about to be closed with nothing left unread, which sends the FIN: no
     /// `shutdown` needed.
     async fn eof(&mut self) -> bool {
-        self.read_side_activity().store(self.both.clock.now(), Relaxed);
+        self.read_side_activity()
+            .store(self.both.clock.now(), Relaxed);
         let last =
             self.both.eofs.fetch_add(1, Relaxed) != 0 || self.request && self.both.client_eof_ends;
         if !last {
@@ -247,7 +250,8 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
                 }
                 Err(_) => return Burst::Ended(End::ReadErr),
             };
-            self.read_side_activity().store(self.both.clock.now(), Relaxed);
+            self.read_side_activity()
+                .store(self.both.clock.now(), Relaxed);
             (self.count_read)(n as u64);
             let mut left = n;
             while left > 0 {
@@ -259,7 +263,8 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
                     Ok(m) => {
                         left -= m;
                         (self.count_written)(m as u64);
-                        self.write_side_activity().store(self.both.clock.now(), Relaxed);
+                        self.write_side_activity()
+                            .store(self.both.clock.now(), Relaxed);
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
