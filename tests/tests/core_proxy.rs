@@ -1190,6 +1190,16 @@ fn a_client_that_is_never_served_is_closed_with_a_fin_and_its_bytes_counted() {
     assert_same_as_haproxy("bytes of clients never served", &seen);
 }
 
+/// `frontend fe` on `listen` with `option tcplog`, logging to stderr, in front of `be`, both
+/// proxies on one thread (see [`tcplog_lines`]).
+fn tcplog_config(listen: SocketAddr, be: BackendSection) -> Config {
+    Config::new()
+        .global("nbthread 1")
+        .log_to_stderr()
+        .section(frontend(listen, &["option tcplog"]))
+        .backend(be)
+}
+
 /// Once `n` tcplog lines of backend `be` are on stderr: them, masked and sorted.
 ///
 /// The proxies run with `nbthread 1`: HAProxy hands a freed slot to a waiter before logging the
@@ -1245,17 +1255,14 @@ fn named_servers_keep_their_waiters_in_their_own_queue() {
     for (algo, holds, waiters) in [("source", 1, 2), ("leastconn", 2, 3)] {
         let seen = on_both(|under| {
             let listen = ports::free_addr();
-            let cfg = Config::new()
-                .global("nbthread 1")
-                .log_to_stderr()
-                .section(frontend(listen, &["option tcplog"]))
-                .backend(
-                    BackendSection::new("be")
-                        .line(format!("balance {algo}"))
-                        .line("timeout queue 1s")
-                        .server("a", a.addr(), "maxconn 1 maxqueue 1")
-                        .server("b", b.addr(), "maxconn 1 maxqueue 1"),
-                );
+            let cfg = tcplog_config(
+                listen,
+                BackendSection::new("be")
+                    .line(format!("balance {algo}"))
+                    .line("timeout queue 1s")
+                    .server("a", a.addr(), "maxconn 1 maxqueue 1")
+                    .server("b", b.addr(), "maxconn 1 maxqueue 1"),
+            );
             let daemon = under.start(cfg)?;
             let sessions = |d: &Daemon, n: usize| {
                 d.wait_until("sessions counted", SOON, |d| {
@@ -1352,11 +1359,7 @@ fn a_client_closing_in_the_queue_is_dropped_only_with_abortonclose() {
             if !option.is_empty() {
                 be = be.line(option);
             }
-            let cfg = Config::new()
-                .global("nbthread 1")
-                .log_to_stderr()
-                .section(frontend(listen, &["option tcplog"]))
-                .backend(be);
+            let cfg = tcplog_config(listen, be);
             let daemon = under.start(cfg)?;
             let holder = held(&daemon, listen, "a's only slot");
             let queue = if algo == "source" { "a" } else { "BACKEND" };
@@ -1534,11 +1537,7 @@ fn nolinger_resets_server_connections_instead_of_closing_them() {
             if nolinger {
                 be = be.line("option nolinger");
             }
-            let cfg = Config::new()
-                .global("nbthread 1")
-                .log_to_stderr()
-                .section(frontend(listen, &["option tcplog"]))
-                .backend(be);
+            let cfg = tcplog_config(listen, be);
             let daemon = under.start(cfg)?;
             let mut c =
                 client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("connect: {e}")));
@@ -1648,11 +1647,7 @@ fn waiters_of_a_server_leaving_are_requeued_only_with_redispatch() {
             if redispatch {
                 be = be.line("option redispatch");
             }
-            let cfg = Config::new()
-                .global("nbthread 1")
-                .log_to_stderr()
-                .section(frontend(listen, &["option tcplog"]))
-                .backend(be);
+            let cfg = tcplog_config(listen, be);
             let daemon = under.start(cfg)?;
             let first = held(&daemon, listen, "the session holding its server");
             let named = first.server.clone();
