@@ -88,10 +88,8 @@ impl Daemon {
             .store(self.listeners.count(), Relaxed);
         model.global.reloads.fetch_add(1, Relaxed);
         self.shared.set_model(model.clone());
-        log.reconfigure(
-            &model.config.global.logs,
-            model.config.global.log_tag.as_deref(),
-        );
+        let g = &model.config.global;
+        log.reconfigure(&g.logs, g.log_tag.as_deref(), g.log_hostname.as_deref());
 
         let wanted: Vec<ListenAddr> = model
             .config

@@ -44,7 +44,7 @@ fn socket_shared() -> Option<&'static Arc<Shared>> {
         .get_or_init(|| {
             let loaded = config::load_str(Path::new("fuzz.cfg"), SOCKET_MODEL, &|_| None).ok()?;
             let model = Arc::new(Model::build(loaded.config, None));
-            Some(Arc::new(Shared::new(model, Logger::new(&[], None))))
+            Some(Arc::new(Shared::new(model, Logger::new(&[], None, None))))
         })
         .as_ref()
 }

@@ -137,6 +137,8 @@ struct Targets {
     sinks: Vec<Sink>,
     /// The syslog header's program name.
     tag: String,
+    /// `log-send-hostname`: the host name in the header.
+    host: Option<String>,
 }
 
 impl std::fmt::Debug for Logger {
@@ -155,16 +157,17 @@ fn facility_code(name: &str) -> u8 {
 }
 
 impl Logger {
-    /// `tag` names the program in syslog headers (`log-tag`, else the program's own name).
-    pub fn new(targets: &[LogTarget], tag: Option<&str>) -> Logger {
+    /// `tag` names the program in syslog headers (`log-tag`, else the program's own name);
+    /// `host` is `log-send-hostname`'s name, if any.
+    pub fn new(targets: &[LogTarget], tag: Option<&str>, host: Option<&str>) -> Logger {
         let log = Logger::default();
-        log.reconfigure(targets, tag);
+        log.reconfigure(targets, tag, host);
         log
     }
 
     /// Send to `targets` from now on, in every clone of this logger: a reload's `log` lines
     /// take effect as a new HAProxy process's would.
-    pub fn reconfigure(&self, targets: &[LogTarget], tag: Option<&str>) {
+    pub fn reconfigure(&self, targets: &[LogTarget], tag: Option<&str>, host: Option<&str>) {
         let mut sinks = Vec::new();
         for t in targets {
             let out = match &t.dest {
@@ -201,21 +204,32 @@ impl Logger {
         }
         let tag = tag.map_or_else(program_name, str::to_string);
         if let Ok(mut t) = self.targets.lock() {
-            *t = Targets { sinks, tag };
+            *t = Targets {
+                sinks,
+                tag,
+                host: host.map(str::to_string),
+            };
         }
     }
 
     /// Send one line to every target that takes its severity. Datagram sinks never block: a
     /// full socket drops the line, as HAProxy does (it counts them in `DroppedLogs`).
     pub fn send(&self, sev: Severity, msg: &str) {
+        self.send_tagged(sev, msg, None);
+    }
+
+    /// [`Self::send`], with a proxy's own `log-tag` in place of the process's.
+    fn send_tagged(&self, sev: Severity, msg: &str, tag: Option<&str>) {
         let Ok(targets) = self.targets.lock() else {
             return;
         };
+        let tag = tag.unwrap_or(&targets.tag);
+        let host = targets.host.as_deref();
         for sink in targets.sinks.iter() {
             let Some(level) = sink.level_for(sev) else {
                 continue;
             };
-            let syslog = || syslog_line(sink.facility, level, &targets.tag, msg);
+            let syslog = || syslog_line(sink.facility, level, host, tag, msg);
             match &sink.out {
                 Out::Stderr => {
                     let _ = std::io::stderr().write_all(format!("{msg}\n").as_bytes());
@@ -234,6 +248,7 @@ impl Logger {
         ProxyLog {
             global: proxy.global.then_some(self),
             own: proxy.own.as_ref(),
+            tag: proxy.tag.as_deref(),
         }
     }
 }
@@ -245,6 +260,8 @@ impl Logger {
 pub struct ProxyLogs {
     pub global: bool,
     pub own: Option<Logger>,
+    /// The proxy's `log-tag`, on its lines to every target.
+    pub tag: Option<String>,
 }
 
 impl std::fmt::Debug for ProxyLogs {
@@ -262,12 +279,13 @@ impl std::fmt::Debug for ProxyLogs {
 pub struct ProxyLog<'a> {
     global: Option<&'a Logger>,
     own: Option<&'a Logger>,
+    tag: Option<&'a str>,
 }
 
 impl ProxyLog<'_> {
     pub fn send(&self, sev: Severity, msg: &str) {
         for log in [self.global, self.own].into_iter().flatten() {
-            log.send(sev, msg);
+            log.send_tagged(sev, msg, self.tag);
         }
     }
 
@@ -317,11 +335,13 @@ fn count_drop(sent: std::io::Result<usize>) {
     }
 }
 
-/// RFC 3164 without a host name, and a final newline, as HAProxy sends it.
-fn syslog_line(facility: u8, level: u8, tag: &str, msg: &str) -> String {
+/// RFC 3164 (the host name only with `log-send-hostname`), and a final newline, as HAProxy
+/// sends it.
+fn syslog_line(facility: u8, level: u8, host: Option<&str>, tag: &str, msg: &str) -> String {
     let pri = u32::from(facility) * 8 + u32::from(level);
     let ts = crate::logging::time::syslog_timestamp();
-    format!("<{pri}>{ts} {tag}[{}]: {msg}\n", std::process::id())
+    let host = host.map(|h| format!("{h} ")).unwrap_or_default();
+    format!("<{pri}>{ts} {host}{tag}[{}]: {msg}\n", std::process::id())
 }
 
 pub mod time {

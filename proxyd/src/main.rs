@@ -222,7 +222,11 @@ async fn serve(
             return ExitCode::from(1);
         }
     };
-    let log = Logger::new(&config.global.logs, config.global.log_tag.as_deref());
+    let log = Logger::new(
+        &config.global.logs,
+        config.global.log_tag.as_deref(),
+        config.global.log_hostname.as_deref(),
+    );
     let (user, group, chroot) = (
         config.global.user.clone(),
         config.global.group.clone(),
@@ -414,7 +418,7 @@ async fn dev_start(quiet: bool) -> Result<(proxyd::dev::DevSetup, Daemon), Strin
     let mut last_error = String::new();
     for _ in 0..ATTEMPTS {
         let config = load(&files, quiet)?;
-        match Daemon::start(config, Logger::new(&[], None)) {
+        match Daemon::start(config, Logger::new(&[], None, None)) {
             Ok(d) => {
                 logging::startup::commit();
                 return Ok((setup, d));

@@ -112,7 +112,7 @@ impl Page {
         }
         be.refresh_state();
         let fe = model.frontend("stats").unwrap().clone();
-        let shared = Arc::new(Shared::new(model, Logger::new(&[], None)));
+        let shared = Arc::new(Shared::new(model, Logger::new(&[], None, None)));
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -267,3 +267,48 @@ fn each_proxy_logs_where_its_own_log_lines_say() {
     eprintln!("{seen:#?}");
     assert_same_as_haproxy("per-proxy logs", &seen);
 }
+
+/// `log-send-hostname NAME` puts the host name in every syslog header, and a proxy's own
+/// `log-tag` replaces the global one on its lines (to the global targets too), as in HAProxy.
+#[test]
+fn syslog_headers_carry_the_host_name_and_each_proxys_tag() {
+    let seen = on_both(|under| {
+        let syslog = Syslog::start();
+        let checked = "check inter 100ms fall 1 rise 1";
+        let cfg = Config::new()
+            .global(format!("log {} local0", syslog.addr()))
+            .global("log-send-hostname myhost")
+            .global("log-tag gtag")
+            .defaults("log global")
+            .backend(BackendSection::new("be").line("log-tag betag").server(
+                "s1",
+                e2e::ports::closed_addr(),
+                checked,
+            ))
+            .backend(BackendSection::new("be2").server("s2", e2e::ports::closed_addr(), checked));
+        let daemon = under.start(cfg)?;
+        let lines = syslog.wait_for(SOON, |l| l.len() >= 4);
+        drop(daemon);
+        let mut shown: Vec<String> = lines
+            .iter()
+            .map(|l| {
+                l.split(", reason")
+                    .next()
+                    .unwrap_or(l)
+                    .trim_end()
+                    .to_string()
+            })
+            .collect();
+        shown.sort();
+        Some(shown)
+    });
+    for (under, lines) in &seen {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("<129>myhost betag: Server be/s1 is DOWN")),
+            "{under:?}: {lines:#?}"
+        );
+    }
+    assert_same_as_haproxy("host name and tags", &seen);
+}

@@ -46,6 +46,7 @@ impl Default for GlobalDraft {
                 chroot: None,
                 logs: Vec::new(),
                 log_tag: None,
+                log_hostname: None,
                 stats_sockets: Vec::new(),
                 stats_timeout: Duration::from_secs(10),
                 spread_checks: 0,
@@ -268,6 +269,14 @@ pub fn log_tag(g: &mut GlobalDraft, l: &Line, r: &mut Report) {
         "" => r.alert(l, "'log-tag' expects a tag for use in syslog."),
         tag => g.global.log_tag = Some(tag.to_string()),
     }
+}
+
+/// `log-send-hostname [<string>]`: syslog headers carry this name, or the system's.
+pub fn log_send_hostname(g: &mut GlobalDraft, l: &Line, _: &mut Report) {
+    g.global.log_hostname = Some(match l.arg(1) {
+        "" => crate::model::hostname(),
+        name => name.to_string(),
+    });
 }
 
 pub fn log(g: &mut GlobalDraft, l: &Line, r: &mut Report) {

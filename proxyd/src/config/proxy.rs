@@ -61,6 +61,8 @@ pub struct ProxyDraft {
     pub log_global: bool,
     /// `log ADDR FACILITY…` lines of the proxy (or of its defaults).
     pub logs: Vec<LogTarget>,
+    /// `log-tag` of the proxy: its lines carry this tag instead of the global one.
+    pub log_tag: Option<String>,
     /// `http-request use-service prometheus-exporter if { path <p> }`.
     pub prometheus_path: Option<String>,
     /// Copied from `ssl-server-verify` when the section opens: the default of `verify`.
@@ -102,6 +104,7 @@ impl ProxyDraft {
             srv_ka: KeepAliveTuning::default(),
             log_global: false,
             logs: Vec::new(),
+            log_tag: None,
             prometheus_path: None,
             server_verify_required: verify,
         }
@@ -689,6 +692,14 @@ pub fn description(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
         return r.alert(l, "'description' expects a string argument.");
     }
     px.description = Some(l.words[1..].join(" "));
+}
+
+/// `log-tag <string>` in a proxy: the tag of the lines it logs, to every target.
+pub fn log_tag(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    match l.arg(1) {
+        "" => r.alert(l, "'log-tag' expects a tag for use in syslog."),
+        tag => px.log_tag = Some(tag.to_string()),
+    }
 }
 
 /// `log global` (the global targets) or a target of the proxy's own; several add up.

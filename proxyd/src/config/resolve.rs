@@ -286,6 +286,7 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         tcplog: p.tcplog,
         log_global: p.log_global,
         logs: p.logs.clone(),
+        log_tag: p.log_tag.clone(),
         cli_tcpka: p.cli_tcpka,
         srv_tcpka: p.srv_tcpka,
         cli_ka: p.cli_ka,

@@ -266,7 +266,7 @@ fn ids_match_haproxy_with_a_stats_socket() {
 
 #[test]
 fn global_keywords() {
-    let c = ok("global\n  maxconn 500\n  nbthread 4\n  pidfile /run/p.pid\n  uid 0\n  gid 0\n  master-worker\n  hard-stop-after 30s\n  spread-checks 5\n  node n-1.x\n  description my  box\n  stats maxconn 20\n  stats timeout 1m\n  stats socket ipv4@127.0.0.1:9999 level user expose-fd listeners\n  stats socket /tmp/s mode 600 uid 0 gid 0\n  log stderr format raw local0\n  log stdout local0\n  log 127.0.0.1:514 local0 info\n  log 127.0.0.1 local1\n  log /dev/log local0 notice\n  log \"${HOST-127.0.0.1}:515\" local2\n  log 127.0.0.1:516 local3 info notice\n  log-tag lb\n  setenv PORTX 7000\n  tune.bufsize 16384\n  nbproc 1\n").config;
+    let c = ok("global\n  maxconn 500\n  nbthread 4\n  pidfile /run/p.pid\n  uid 0\n  gid 0\n  master-worker\n  hard-stop-after 30s\n  spread-checks 5\n  node n-1.x\n  description my  box\n  stats maxconn 20\n  stats timeout 1m\n  stats socket ipv4@127.0.0.1:9999 level user expose-fd listeners\n  stats socket /tmp/s mode 600 uid 0 gid 0\n  log stderr format raw local0\n  log stdout local0\n  log 127.0.0.1:514 local0 info\n  log 127.0.0.1 local1\n  log /dev/log local0 notice\n  log \"${HOST-127.0.0.1}:515\" local2\n  log 127.0.0.1:516 local3 info notice\n  log-tag lb\n  log-send-hostname myhost\n  setenv PORTX 7000\n  tune.bufsize 16384\n  nbproc 1\n").config;
     let g = c.global;
     assert_eq!((g.maxconn, g.nbthread), (Some(500), Some(4)));
     assert_eq!((g.uid, g.gid, g.master_worker), (Some(0), Some(0), true));
@@ -301,6 +301,7 @@ fn global_keywords() {
     };
     assert_eq!(g.logs[6], capped);
     assert_eq!(g.log_tag.as_deref(), Some("lb"));
+    assert_eq!(g.log_hostname.as_deref(), Some("myhost"));
 }
 
 #[test]
@@ -1069,9 +1070,11 @@ fn negations_and_per_proxy_lines_read_as_haproxy_reads_them() {
         "'option nolinger' is ignored by proxyd in a frontend",
     );
     let c = ok(&with_timeouts(
-        "defaults\n  log global\n  log 127.0.0.1:514 local1\nbackend b\n  no log\nbackend c\n",
+        "defaults\n  log global\n  log 127.0.0.1:514 local1\n  log-tag d\nbackend b\n  no log\n  log-tag b\nbackend c\n",
     ))
     .config;
+    let tags: Vec<Option<&str>> = c.proxies.iter().map(|p| p.log_tag.as_deref()).collect();
+    assert_eq!(tags, [Some("b"), Some("d")]);
     let logs: Vec<(bool, usize)> = c
         .proxies
         .iter()

@@ -29,6 +29,8 @@ pub struct Global {
     /// `log-tag`: the program name in syslog headers; HAProxy's default is the name the
     /// program was started as.
     pub log_tag: Option<String>,
+    /// `log-send-hostname [NAME]`: the host name syslog headers carry (none without it).
+    pub log_hostname: Option<String>,
     pub stats_sockets: Vec<StatsSocket>,
     /// `stats timeout`, default 10s.
     pub stats_timeout: Duration,
@@ -258,6 +260,8 @@ pub struct Proxy {
     pub log_global: bool,
     /// The proxy's own `log` lines (after those of its defaults section, which it inherits).
     pub logs: Vec<LogTarget>,
+    /// The proxy's `log-tag`, replacing the global one on its lines.
+    pub log_tag: Option<String>,
     /// `option clitcpka` (or `tcpka`): TCP keep-alive probes on client connections.
     pub cli_tcpka: bool,
     /// `option srvtcpka` (or `tcpka`): TCP keep-alive probes on server connections.

@@ -271,9 +271,12 @@ pub struct Model {
 /// A proxy's log targets: the global ones with `log global`, and sockets of its own for its
 /// own `log` lines (a listen section's frontend and backend each hold one; they send alike).
 fn proxy_logs(config: &Config, p: &config::Proxy) -> ProxyLogs {
+    let g = &config.global;
     ProxyLogs {
         global: p.log_global,
-        own: (!p.logs.is_empty()).then(|| Logger::new(&p.logs, config.global.log_tag.as_deref())),
+        own: (!p.logs.is_empty())
+            .then(|| Logger::new(&p.logs, g.log_tag.as_deref(), g.log_hostname.as_deref())),
+        tag: p.log_tag.clone(),
     }
 }
 
