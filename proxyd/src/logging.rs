@@ -10,7 +10,7 @@ use std::net::UdpSocket;
 use std::os::unix::net::UnixDatagram;
 use std::sync::{Arc, Mutex};
 
-use crate::config::{LogDest, LogTarget};
+use crate::config::{LogDest, LogFormat, LogTarget};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -116,6 +116,7 @@ struct Sink {
     facility: u8,
     max_level: u8,
     min_level: u8,
+    format: LogFormat,
 }
 
 impl Sink {
@@ -200,6 +201,7 @@ impl Logger {
                 facility: facility_code(&t.facility),
                 max_level: t.max_level,
                 min_level: t.min_level,
+                format: t.format,
             });
         }
         let tag = tag.map_or_else(program_name, str::to_string);
@@ -229,16 +231,22 @@ impl Logger {
             let Some(level) = sink.level_for(sev) else {
                 continue;
             };
-            let syslog = || syslog_line(sink.facility, level, host, tag, msg);
+            let header = Header {
+                facility: sink.facility,
+                level,
+                host,
+                tag,
+            };
+            let line = log_line(sink.format, &header, msg);
             match &sink.out {
                 Out::Stderr => {
-                    let _ = std::io::stderr().write_all(format!("{msg}\n").as_bytes());
+                    let _ = std::io::stderr().write_all(line.as_bytes());
                 }
                 Out::Stdout => {
-                    let _ = std::io::stdout().write_all(format!("{msg}\n").as_bytes());
+                    let _ = std::io::stdout().write_all(line.as_bytes());
                 }
-                Out::Unix(sock, path) => count_drop(sock.send_to(syslog().as_bytes(), path)),
-                Out::Udp(sock, addr) => count_drop(sock.send_to(syslog().as_bytes(), addr)),
+                Out::Unix(sock, path) => count_drop(sock.send_to(line.as_bytes(), path)),
+                Out::Udp(sock, addr) => count_drop(sock.send_to(line.as_bytes(), addr)),
             }
         }
     }
@@ -335,13 +343,44 @@ fn count_drop(sent: std::io::Result<usize>) {
     }
 }
 
-/// RFC 3164 (the host name only with `log-send-hostname`), and a final newline, as HAProxy
-/// sends it.
-fn syslog_line(facility: u8, level: u8, host: Option<&str>, tag: &str, msg: &str) -> String {
-    let pri = u32::from(facility) * 8 + u32::from(level);
-    let ts = crate::logging::time::syslog_timestamp();
-    let host = host.map(|h| format!("{h} ")).unwrap_or_default();
-    format!("<{pri}>{ts} {host}{tag}[{}]: {msg}\n", std::process::id())
+/// What a log line's header may say.
+struct Header<'a> {
+    facility: u8,
+    level: u8,
+    /// `log-send-hostname`.
+    host: Option<&'a str>,
+    tag: &'a str,
+}
+
+/// One line in the target's `format`, ending with a newline as HAProxy's do.
+fn log_line(format: LogFormat, h: &Header<'_>, msg: &str) -> String {
+    use self::time::{iso_now, syslog_timestamp};
+    let pri = u32::from(h.facility) * 8 + u32::from(h.level);
+    let pid = std::process::id();
+    match format {
+        LogFormat::Rfc3164 | LogFormat::Local => {
+            let host = match (format, h.host) {
+                (LogFormat::Rfc3164, Some(host)) => format!("{host} "),
+                _ => String::new(),
+            };
+            format!(
+                "<{pri}>{} {host}{}[{pid}]: {msg}\n",
+                syslog_timestamp(),
+                h.tag
+            )
+        }
+        LogFormat::Rfc5424 => format!(
+            "<{pri}>1 {} {} {} {pid} - - {msg}\n",
+            iso_now(),
+            h.host.unwrap_or("-"),
+            h.tag
+        ),
+        LogFormat::Priority => format!("<{pri}>{msg}\n"),
+        LogFormat::Short => format!("<{}>{msg}\n", h.level),
+        LogFormat::Timed => format!("<{}>{} {msg}\n", h.level, iso_now()),
+        LogFormat::Iso => format!("{} {msg}\n", iso_now()),
+        LogFormat::Raw => format!("{msg}\n"),
+    }
 }
 
 pub mod time {
@@ -357,6 +396,13 @@ pub mod time {
     pub fn now_parts() -> (i64, u32, u32, u32, u32, u32, u32) {
         let (y, m, d, h, mi, s, us) = parts(SystemTime::now());
         (y, m, d, h, mi, s, us / 1000)
+    }
+
+    /// `2026-11-25T08:38:18.757228+00:00`: the ISO 8601 date of the `rfc5424`, `timed` and
+    /// `iso` log formats (in UTC, as every proxyd date).
+    pub fn iso_now() -> String {
+        let (y, m, d, h, mi, s, us) = parts(SystemTime::now());
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}+00:00")
     }
 
     /// `24/Nov/2026:15:22:22.123`, HAProxy's `%t` in tcplog; with `micros`,

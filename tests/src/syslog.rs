@@ -40,6 +40,23 @@ impl Syslog {
         got.iter().map(|d| without_time_and_pid(d)).collect()
     }
 
+    /// Every datagram so far, as it arrived.
+    pub fn raw(&self) -> Vec<String> {
+        self.received.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    /// Polls until `cond` holds for the datagrams received, or `timeout` passes; them then.
+    pub fn wait_for_raw(&self, timeout: Duration, cond: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let got = self.raw();
+            if cond(&got) || std::time::Instant::now() >= deadline {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Forgets what arrived so far.
     pub fn clear(&self) {
         if let Ok(mut v) = self.received.lock() {

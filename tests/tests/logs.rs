@@ -312,3 +312,76 @@ fn syslog_headers_carry_the_host_name_and_each_proxys_tag() {
     }
     assert_same_as_haproxy("host name and tags", &seen);
 }
+
+/// `line` with its dates and process id masked and its priority (`<PRI>` first) kept: each
+/// digit of a short number becomes `N`, a run of four digits or more one `N…`, whose length
+/// (a process id's) may differ between two runs.
+fn mask_digits(line: &str) -> String {
+    let (kept, rest) = match line.strip_prefix('<').and_then(|r| r.split_once('>')) {
+        Some((pri, rest)) => (format!("<{pri}>"), rest),
+        None => (String::new(), line),
+    };
+    let mut out = kept;
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        match run.len() {
+            0 => {}
+            1..=3 => out.push_str(&"N".repeat(run.len())),
+            _ => out.push_str("N…"),
+        }
+        run.clear();
+    };
+    for c in rest.chars() {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+/// `log … format F`: each of HAProxy's eight formats frames the same line as HAProxy frames it
+/// (digits masked: dates and the process id differ between the two runs).
+#[test]
+fn each_log_format_frames_lines_as_haproxys() {
+    const FORMATS: [&str; 8] = [
+        "rfc3164", "local", "rfc5424", "priority", "short", "timed", "iso", "raw",
+    ];
+    let seen = on_both(|under| {
+        let servers: Vec<Syslog> = FORMATS.iter().map(|_| Syslog::start()).collect();
+        let mut cfg = Config::new()
+            .global("log-send-hostname myhost")
+            .global("log-tag lb")
+            .defaults("log global");
+        for (f, s) in FORMATS.iter().zip(&servers) {
+            cfg = cfg.global(format!("log {} format {f} local2", s.addr()));
+        }
+        let cfg = cfg.backend(BackendSection::new("be").server(
+            "s1",
+            e2e::ports::closed_addr(),
+            "check inter 100ms fall 1 rise 1",
+        ));
+        let daemon = under.start(cfg)?;
+        let mut framed = Vec::new();
+        for (f, s) in FORMATS.iter().zip(&servers) {
+            let raw = s.wait_for_raw(SOON, |l| l.iter().any(|l| l.contains("is DOWN")));
+            let line = raw
+                .iter()
+                .find(|l| l.contains("is DOWN"))
+                .cloned()
+                .unwrap_or_default();
+            let masked = mask_digits(line.split(", reason").next().unwrap_or(""));
+            framed.push(format!(
+                "{f}: {masked:?} ends with a newline: {}",
+                line.ends_with('\n')
+            ));
+        }
+        drop(daemon);
+        Some(framed)
+    });
+    eprintln!("{seen:#?}");
+    assert_same_as_haproxy("log formats", &seen);
+}

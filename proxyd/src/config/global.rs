@@ -10,7 +10,7 @@ use runtime_api::level::Level;
 use super::diag::{did_you_mean, Diagnostic, Report};
 use super::keywords::{self, BIND_KEYWORDS};
 use super::lexer::Line;
-use super::types::{Global, ListenAddr, LogDest, LogTarget, StatsSocket};
+use super::types::{Global, ListenAddr, LogDest, LogFormat, LogTarget, StatsSocket};
 use super::values;
 
 pub struct GlobalDraft {
@@ -186,7 +186,18 @@ const LEVELS: [&str; 8] = [
 pub fn parse_log(l: &Line, r: &mut Report) -> Option<LogTarget> {
     let target = l.arg(1);
     let mut i = 2;
+    let mut format = LogFormat::default();
     while matches!(l.arg(i), "len" | "format" | "sample") {
+        if l.arg(i) == "format" {
+            let name = l.arg(i + 1);
+            match LogFormat::parse(name) {
+                Some(f) => format = f,
+                None => {
+                    r.alert(l, format!("log : unknown log format '{name}'"));
+                    return None;
+                }
+            }
+        }
         i += 2;
     }
     let facility = l.arg(i);
@@ -260,6 +271,7 @@ pub fn parse_log(l: &Line, r: &mut Report) -> Option<LogTarget> {
         facility: facility.to_string(),
         max_level: levels[0],
         min_level: levels[1],
+        format,
     })
 }
 

@@ -286,9 +286,14 @@ fn global_keywords() {
         facility: f.into(),
         max_level,
         min_level: 0,
+        format: LogFormat::default(),
     };
     let udp = |a: &str| LogDest::Udp(a.parse().unwrap());
-    assert_eq!(g.logs[0], target(LogDest::Stderr, "local0", 7));
+    let raw = |dest| LogTarget {
+        format: LogFormat::Raw,
+        ..target(dest, "local0", 7)
+    };
+    assert_eq!(g.logs[0], raw(LogDest::Stderr));
     assert_eq!(g.logs[1], target(LogDest::Stdout, "local0", 7));
     assert_eq!(g.logs[2], target(udp("127.0.0.1:514"), "local0", 6));
     assert_eq!(g.logs[3], target(udp("127.0.0.1:514"), "local1", 7));

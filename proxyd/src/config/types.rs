@@ -76,6 +76,46 @@ pub struct LogTarget {
     /// `log … <facility> <level> <minlevel>`: more severe messages are sent at this level
     /// instead (0, `emerg`, if absent), so an alert does not reach every terminal.
     pub min_level: u8,
+    /// `log … format <f>`: the header each line carries.
+    pub format: LogFormat,
+}
+
+/// HAProxy's `log … format` names: what precedes the message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// `<PRI>Mmm dd hh:mm:ss [host ]tag[pid]: `
+    #[default]
+    Rfc3164,
+    /// As `rfc3164`, never with the host name.
+    Local,
+    /// `<PRI>1 ISO-8601 host|- tag pid - - `
+    Rfc5424,
+    /// `<PRI>`
+    Priority,
+    /// `<LEVEL>`
+    Short,
+    /// `<LEVEL>ISO-8601 `
+    Timed,
+    /// `ISO-8601 `
+    Iso,
+    /// Nothing.
+    Raw,
+}
+
+impl LogFormat {
+    pub fn parse(name: &str) -> Option<LogFormat> {
+        Some(match name {
+            "rfc3164" => LogFormat::Rfc3164,
+            "local" => LogFormat::Local,
+            "rfc5424" => LogFormat::Rfc5424,
+            "priority" => LogFormat::Priority,
+            "short" => LogFormat::Short,
+            "timed" => LogFormat::Timed,
+            "iso" => LogFormat::Iso,
+            "raw" => LogFormat::Raw,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
