@@ -36,8 +36,12 @@ impl Syslog {
     /// Every datagram so far as `<PRI>TAG: message` (message bytes as sent, trailing newline
     /// included): the RFC 3164 header's timestamp and `[pid]` removed.
     pub fn lines(&self) -> Vec<String> {
-        let got = self.received.lock().map(|v| v.clone()).unwrap_or_default();
-        got.iter().map(|d| without_time_and_pid(d)).collect()
+        self.raw().iter().map(|d| without_time_and_pid(d)).collect()
+    }
+
+    /// Polls until `cond` holds for the lines received, or `timeout` passes; the lines then.
+    pub fn wait_for(&self, timeout: Duration, cond: impl Fn(&[String]) -> bool) -> Vec<String> {
+        poll(timeout, || self.lines(), cond)
     }
 
     /// Every datagram so far, as it arrived.
@@ -47,33 +51,23 @@ impl Syslog {
 
     /// Polls until `cond` holds for the datagrams received, or `timeout` passes; them then.
     pub fn wait_for_raw(&self, timeout: Duration, cond: impl Fn(&[String]) -> bool) -> Vec<String> {
-        let deadline = std::time::Instant::now() + timeout;
-        loop {
-            let got = self.raw();
-            if cond(&got) || std::time::Instant::now() >= deadline {
-                return got;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        poll(timeout, || self.raw(), cond)
     }
+}
 
-    /// Forgets what arrived so far.
-    pub fn clear(&self) {
-        if let Ok(mut v) = self.received.lock() {
-            v.clear();
+/// What `get` returns once `cond` holds for it, or when `timeout` has passed.
+fn poll(
+    timeout: Duration,
+    get: impl Fn() -> Vec<String>,
+    cond: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let got = get();
+        if cond(&got) || std::time::Instant::now() >= deadline {
+            return got;
         }
-    }
-
-    /// Polls until `cond` holds for the lines received, or `timeout` passes; the lines then.
-    pub fn wait_for(&self, timeout: Duration, cond: impl Fn(&[String]) -> bool) -> Vec<String> {
-        let deadline = std::time::Instant::now() + timeout;
-        loop {
-            let lines = self.lines();
-            if cond(&lines) || std::time::Instant::now() >= deadline {
-                return lines;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
