@@ -17,6 +17,8 @@ pub enum Severity {
     /// Syslog only: the console says `[ALERT]` for what HAProxy logs at `emerg`.
     Emerg = 0,
     Alert = 1,
+    /// Syslog only: connections that ended in error under `option log-separate-errors`.
+    Err = 3,
     Warning = 4,
     Notice = 5,
     Info = 6,
@@ -25,7 +27,7 @@ pub enum Severity {
 impl Severity {
     fn tag(self) -> &'static str {
         match self {
-            Severity::Emerg | Severity::Alert => "[ALERT]",
+            Severity::Emerg | Severity::Alert | Severity::Err => "[ALERT]",
             Severity::Warning => "[WARNING]",
             Severity::Notice => "[NOTICE]",
             Severity::Info => "[INFO]",

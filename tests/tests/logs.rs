@@ -385,3 +385,92 @@ fn each_log_format_frames_lines_as_haproxys() {
     eprintln!("{seen:#?}");
     assert_same_as_haproxy("log formats", &seen);
 }
+
+/// `option dontlognull`, `dontlog-normal` and `log-separate-errors` in a frontend: which of a
+/// connection that sends nothing, a normal exchange and one whose server refuses it are logged,
+/// and at which priority (`info`, or `err` for the failure), as HAProxy decides.
+#[test]
+fn log_options_choose_which_connection_lines_are_written() {
+    use std::io::{Read, Write};
+    let echo = Backend::echo();
+    for option in [
+        "",
+        "option dontlognull",
+        "option dontlog-normal",
+        "option log-separate-errors",
+    ] {
+        let seen = on_both(|under| {
+            let syslog = Syslog::start();
+            let (good, bad, mark) = (
+                e2e::ports::free_addr(),
+                e2e::ports::free_addr(),
+                e2e::ports::free_addr(),
+            );
+            let section = |name: &str, listen, be: &str| {
+                format!(
+                    "frontend {name}\n    bind {listen}\n    option tcplog\n    {option}\n    default_backend {be}\n"
+                )
+            };
+            let cfg = Config::new()
+                .global(format!("log {} local0", syslog.addr()))
+                .defaults("log global")
+                .defaults("retries 0")
+                .section(section("fgood", good, "good"))
+                .section(section("fbad", bad, "bad"))
+                .section(format!(
+                    "frontend fmark\n    bind {mark}\n    option tcplog\n    default_backend good\n"
+                ))
+                .backend(BackendSection::new("good").server("s", echo.addr(), ""))
+                .backend(BackendSection::new("bad").server("s", e2e::ports::closed_addr(), ""));
+            let daemon = under.start(cfg)?;
+            // Nothing sent: the client closes at once.
+            drop(e2e::client::connect(good).unwrap_or_else(|e| daemon.fail(&format!("{e}"))));
+            // A normal exchange.
+            let mut c = e2e::client::connect(good).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+            let mut back = [0u8; 5];
+            c.write_all(b"hello")
+                .and_then(|()| c.read_exact(&mut back))
+                .unwrap_or_else(|e| daemon.fail(&format!("echo: {e}")));
+            drop(c);
+            // Refused by its server after the client sent something.
+            let mut c = e2e::client::connect(bad).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+            let _ = c.write_all(b"hello");
+            let _ = c.read(&mut back);
+            drop(c);
+            // Sessions are counted out after their line is written.
+            daemon.wait_until("the three sessions ended", SOON, |d| {
+                let st = d.show_stat();
+                let get = |px: &str, c: &str| st.get(px, "FRONTEND", c).unwrap_or("").to_string();
+                (
+                    get("fgood", "scur"),
+                    get("fgood", "stot"),
+                    get("fbad", "scur"),
+                    get("fbad", "stot"),
+                ) == ("0".into(), "2".into(), "0".into(), "1".into())
+            });
+            // A last exchange through a frontend that logs everything marks the end: what was
+            // sent before it has reached the syslog server once its line has.
+            let mut c = e2e::client::connect(mark).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+            c.write_all(b"mark")
+                .and_then(|()| c.read_exact(&mut back[..4]))
+                .unwrap_or_else(|e| daemon.fail(&format!("marker: {e}")));
+            drop(c);
+            syslog.wait_for(SOON, |l| l.iter().any(|l| l.contains(" fmark ")));
+            let mut lines: Vec<String> = syslog
+                .lines()
+                .iter()
+                .filter(|l| !l.contains(" fmark "))
+                .filter_map(|l| {
+                    let pri = l.split_once('>').map(|(p, _)| p.to_string())?;
+                    let f: Vec<&str> = l.split(' ').collect();
+                    // frontend, backend/server, termination state
+                    Some(format!("{pri}> {} {} {}", f.get(3)?, f.get(4)?, f.get(7)?))
+                })
+                .collect();
+            lines.sort();
+            Some(lines)
+        });
+        eprintln!("{option:?}: {seen:#?}");
+        assert_same_as_haproxy(&format!("connection lines with {option:?}"), &seen);
+    }
+}

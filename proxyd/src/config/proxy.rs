@@ -10,8 +10,8 @@ use super::keywords::bind_keyword_arity;
 use super::lexer::Line;
 use super::server::{ServerDraft, ServerParams};
 use super::types::{
-    AdminCond, Balance, Bind, HashType, KeepAliveTuning, LogTarget, Mode, ProxyKind, StatsPage,
-    Timeouts,
+    AdminCond, Balance, Bind, ConnLogFilter, HashType, KeepAliveTuning, LogTarget, Mode, ProxyKind,
+    StatsPage, Timeouts,
 };
 use super::values;
 
@@ -63,6 +63,7 @@ pub struct ProxyDraft {
     pub logs: Vec<LogTarget>,
     /// `log-tag` of the proxy: its lines carry this tag instead of the global one.
     pub log_tag: Option<String>,
+    pub log_filter: ConnLogFilter,
     /// `http-request use-service prometheus-exporter if { path <p> }`.
     pub prometheus_path: Option<String>,
     /// Copied from `ssl-server-verify` when the section opens: the default of `verify`.
@@ -105,6 +106,7 @@ impl ProxyDraft {
             log_global: false,
             logs: Vec::new(),
             log_tag: None,
+            log_filter: ConnLogFilter::default(),
             prometheus_path: None,
             server_verify_required: verify,
         }
@@ -462,9 +464,6 @@ pub fn timeout(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
 /// their capability is checked like HAProxy's `warnifnotcap`.
 const OPTIONS_IGNORED: &[(&str, Option<bool>)] = &[
     ("httplog", Some(true)),
-    ("dontlognull", Some(true)),
-    ("dontlog-normal", Some(true)),
-    ("log-separate-errors", Some(true)),
     ("logasap", Some(true)),
     ("socket-stats", Some(true)),
     ("http-ignore-probes", Some(true)),
@@ -537,6 +536,15 @@ const OPTION_FLAGS: &[(&str, Option<bool>, SetFlag)] = &[
     ("redispatch", Some(false), |px, on| px.redispatch = on),
     ("allbackups", Some(false), |px, on| px.all_backups = on),
     ("abortonclose", Some(false), |px, on| px.abort_on_close = on),
+    ("dontlognull", Some(true), |px, on| {
+        px.log_filter.dontlognull = on
+    }),
+    ("dontlog-normal", Some(true), |px, on| {
+        px.log_filter.dontlog_normal = on
+    }),
+    ("log-separate-errors", Some(true), |px, on| {
+        px.log_filter.log_separate_errors = on
+    }),
     ("log-health-checks", Some(false), |px, on| {
         px.log_health_checks = on
     }),

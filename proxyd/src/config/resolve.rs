@@ -287,6 +287,7 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         log_global: p.log_global,
         logs: p.logs.clone(),
         log_tag: p.log_tag.clone(),
+        log_filter: p.log_filter,
         cli_tcpka: p.cli_tcpka,
         srv_tcpka: p.srv_tcpka,
         cli_ka: p.cli_ka,

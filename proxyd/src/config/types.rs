@@ -65,6 +65,17 @@ pub struct KeepAliveTuning {
     pub cnt: Option<u32>,
 }
 
+/// Which connection lines a frontend writes (HAProxy's log options).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnLogFilter {
+    /// `option dontlognull`: not the connections that never received a byte from the client.
+    pub dontlognull: bool,
+    /// `option dontlog-normal`: only the connections that ended in error.
+    pub dontlog_normal: bool,
+    /// `option log-separate-errors`: those at level `err` instead of `info`.
+    pub log_separate_errors: bool,
+}
+
 /// One `log` line: where to, the syslog facility, and which severities it takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogTarget {
@@ -302,6 +313,8 @@ pub struct Proxy {
     pub logs: Vec<LogTarget>,
     /// The proxy's `log-tag`, replacing the global one on its lines.
     pub log_tag: Option<String>,
+    /// Which connection lines a frontend logs, and at which level.
+    pub log_filter: ConnLogFilter,
     /// `option clitcpka` (or `tcpka`): TCP keep-alive probes on client connections.
     pub cli_tcpka: bool,
     /// `option srvtcpka` (or `tcpka`): TCP keep-alive probes on server connections.

@@ -64,6 +64,9 @@ pub struct FrontendRt {
     pub tcpka: Option<KeepAliveTuning>,
     /// Where its connection lines and changes are logged.
     pub logs: ProxyLogs,
+    /// Which connection lines it writes (`dontlognull`, `dontlog-normal`,
+    /// `log-separate-errors`).
+    pub log_filter: config::ConnLogFilter,
 }
 
 /// A connection waiting in a queue for a server slot.
@@ -634,6 +637,7 @@ impl Model {
                         && ((p.log_global && !config.global.logs.is_empty()) || !p.logs.is_empty()),
                     tcpka: p.cli_tcpka.then_some(p.cli_ka),
                     logs: proxy_logs(&config, p),
+                    log_filter: p.log_filter,
                 }))
             } else {
                 None

@@ -176,7 +176,7 @@ pub async fn run(s: Session) {
                     Some(&srv.name),
                     accepted,
                     (a.queue_ms as i64, a.connect_ms as i64, ttime),
-                    outcome.bytes_out,
+                    (outcome.bytes_out, outcome.bytes_in),
                     &term,
                     a.retries,
                     route,
@@ -214,7 +214,7 @@ pub async fn run(s: Session) {
                     Some(&srv_name),
                     accepted,
                     (q, c, ttime),
-                    0,
+                    (0, unsent),
                     term,
                     retries,
                     route,
@@ -519,11 +519,23 @@ fn tcplog(
     srv: Option<&str>,
     accepted: std::time::SystemTime,
     (tw, tc, tt): (i64, i64, u32),
-    bytes: u64,
+    (bytes, from_client): (u64, u64),
     term: &str,
     retries: u32,
     route: Route,
 ) {
+    // HAProxy's `strm_log`: an error is a redispatch, a termination cause other than none or
+    // local, or retries; `dontlognull` drops what never received a byte from the client.
+    let error =
+        route.redispatched || !matches!(term.as_bytes().first(), Some(b'-' | b'L')) || retries > 0;
+    let filter = fe.log_filter;
+    if (filter.dontlognull && from_client == 0) || (filter.dontlog_normal && !error) {
+        return;
+    }
+    let level = match filter.log_separate_errors && error {
+        true => Severity::Err,
+        false => Severity::Info,
+    };
     let ac = s.global.counters.scur.load(Relaxed);
     let fc = fe.counters.scur.load(Relaxed);
     let bc = be.counters.scur.load(Relaxed);
@@ -552,5 +564,5 @@ fn tcplog(
         route.server_queue,
         route.backend_queue
     );
-    s.log.of(&fe.logs).send(Severity::Info, &line);
+    s.log.of(&fe.logs).send(level, &line);
 }
