@@ -245,11 +245,11 @@ fn startup_logs_follow_the_configuration_that_runs() {
         logs.contains("[WARNING]") && logs.contains("'option httplog'"),
         "start: {logs:?}"
     );
-    assert!(!logs.contains("dontlognull"), "{logs:?}");
+    assert!(!logs.contains("http-server-close"), "{logs:?}");
 
     std::fs::write(
         daemon.config_path(),
-        format!("{head}\n{}", sections("option dontlognull")),
+        format!("{head}\n{}", sections("option http-server-close")),
     )
     .expect("write config");
     faults::signal(daemon.pid(), "USR2");
@@ -258,7 +258,7 @@ fn startup_logs_follow_the_configuration_that_runs() {
     });
     let logs = daemon.query("show startup-logs");
     assert!(
-        logs.contains("'option dontlognull'") && !logs.contains("httplog"),
+        logs.contains("'option http-server-close'") && !logs.contains("httplog"),
         "after a reload: {logs:?}"
     );
 
