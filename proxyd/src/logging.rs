@@ -216,14 +216,10 @@ impl Logger {
         }
     }
 
-    /// Send one line to every target that takes its severity. Datagram sinks never block: a
-    /// full socket drops the line, as HAProxy does (it counts them in `DroppedLogs`).
-    pub fn send(&self, sev: Severity, msg: &str) {
-        self.send_tagged(sev, msg, None);
-    }
-
-    /// [`Self::send`], with a proxy's own `log-tag` in place of the process's.
-    fn send_tagged(&self, sev: Severity, msg: &str, tag: Option<&str>) {
+    /// Send one line to every target that takes its severity, with a proxy's own `log-tag` if
+    /// it has one. Datagram sinks never block: a full socket drops the line, as HAProxy does
+    /// (it counts them in `DroppedLogs`).
+    fn send(&self, sev: Severity, msg: &str, tag: Option<&str>) {
         let Ok(targets) = self.targets.lock() else {
             return;
         };
@@ -295,7 +291,7 @@ pub struct ProxyLog<'a> {
 impl ProxyLog<'_> {
     pub fn send(&self, sev: Severity, msg: &str) {
         for log in [self.global, self.own].into_iter().flatten() {
-            log.send_tagged(sev, msg, self.tag);
+            log.send(sev, msg, self.tag);
         }
     }
 
