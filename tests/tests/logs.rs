@@ -392,7 +392,9 @@ fn each_log_format_frames_lines_as_haproxys() {
 #[test]
 fn log_options_choose_which_connection_lines_are_written() {
     use std::io::{Read, Write};
-    let echo = Backend::echo();
+    // The server speaks first: a client that has read its banner knows the proxy is connected
+    // (one closing sooner ends `CC` or `--` in HAProxy depending on which it sees first).
+    let banner = Backend::banner(b"hi\n");
     for option in [
         "",
         "option dontlognull",
@@ -420,17 +422,20 @@ fn log_options_choose_which_connection_lines_are_written() {
                 .section(format!(
                     "frontend fmark\n    bind {mark}\n    option tcplog\n    default_backend good\n"
                 ))
-                .backend(BackendSection::new("good").server("s", echo.addr(), ""))
+                .backend(BackendSection::new("good").server("s", banner.addr(), ""))
                 .backend(BackendSection::new("bad").server("s", e2e::ports::closed_addr(), ""));
             let daemon = under.start(cfg)?;
-            // Nothing sent: the client closes at once.
-            drop(e2e::client::connect(good).unwrap_or_else(|e| daemon.fail(&format!("{e}"))));
+            let mut back = [0u8; 5];
+            // Nothing sent: the client reads the banner and closes.
+            let mut c = e2e::client::connect(good).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+            c.read_exact(&mut back[..3])
+                .unwrap_or_else(|e| daemon.fail(&format!("banner: {e}")));
+            drop(c);
             // A normal exchange.
             let mut c = e2e::client::connect(good).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
-            let mut back = [0u8; 5];
-            c.write_all(b"hello")
-                .and_then(|()| c.read_exact(&mut back))
-                .unwrap_or_else(|e| daemon.fail(&format!("echo: {e}")));
+            c.read_exact(&mut back[..3])
+                .and_then(|()| c.write_all(b"hello"))
+                .unwrap_or_else(|e| daemon.fail(&format!("exchange: {e}")));
             drop(c);
             // Refused by its server after the client sent something.
             let mut c = e2e::client::connect(bad).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
@@ -451,8 +456,8 @@ fn log_options_choose_which_connection_lines_are_written() {
             // A last exchange through a frontend that logs everything marks the end: what was
             // sent before it has reached the syslog server once its line has.
             let mut c = e2e::client::connect(mark).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
-            c.write_all(b"mark")
-                .and_then(|()| c.read_exact(&mut back[..4]))
+            c.read_exact(&mut back[..3])
+                .and_then(|()| c.write_all(b"mark"))
                 .unwrap_or_else(|e| daemon.fail(&format!("marker: {e}")));
             drop(c);
             syslog.wait_for(SOON, |l| l.iter().any(|l| l.contains(" fmark ")));
