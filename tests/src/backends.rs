@@ -12,6 +12,7 @@
 //! | [`Backend::https`] / [`Backend::http`] | HTTP/1.x: `GET /bytes/N` gets N bytes, anything else the current status (switchable at run time) |
 //! | [`Backend::garbage`] | reads the request, answers bytes that are not HTTP, closes |
 //! | [`Backend::silent`] | accepts and never writes |
+//! | [`Backend::closing`] | accepts and closes at once, without a byte |
 //! | [`Backend::tls_silent`] | completes the TLS handshake, then never writes |
 //! | [`closed_port`] | an address where nothing listens |
 
@@ -41,6 +42,7 @@ enum Kind {
     Http(Option<Arc<ServerConfig>>),
     Garbage,
     Silent,
+    Closing,
     TlsSilent(Arc<ServerConfig>),
 }
 
@@ -92,6 +94,11 @@ impl Backend {
     /// Accepts and never writes a byte.
     pub fn silent() -> Backend {
         Backend::start(Kind::Silent, 200)
+    }
+
+    /// Accepts and closes the connection at once (a FIN, no data).
+    pub fn closing() -> Backend {
+        Backend::start(Kind::Closing, 200)
     }
 
     /// Completes the TLS handshake, then never writes a byte.
@@ -260,6 +267,7 @@ fn serve(stream: TcpStream, shared: &Shared) -> io::Result<()> {
             stream.shutdown(Shutdown::Write)
         }
         Kind::Silent => drain(&mut { stream }, shared),
+        Kind::Closing => stream.shutdown(Shutdown::Both),
         Kind::TlsSilent(tls) => {
             let conn = ServerConnection::new(Arc::clone(tls)).map_err(io::Error::other)?;
             let mut tls = StreamOwned::new(conn, stream);

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use super::http;
 use super::tcp::{self, ConnectError};
+use super::tcpcheck;
 use super::tls::{self, HandshakeError};
 use crate::config::CheckSpec;
 
@@ -63,6 +64,10 @@ pub async fn run_check_in_state(
         duration: start.elapsed(),
     };
 
+    if let Some(rules) = &spec.tcp {
+        let v = tcpcheck::run(spec, rules, target, tls).await;
+        return finish(v.status, v.code, v.info, v.detail);
+    }
     let check_timeout = spec.timeout_check.filter(|t| !t.is_zero());
     let whole = start + spec.inter;
     let connect_deadline = match (check_timeout, spec.timeout_connect.filter(|t| !t.is_zero())) {

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use super::log::{self as checklog, ServerRef};
 use super::{run_check_in_state, state, tls_client_config, CheckOutcome, OpState};
+use crate::config::CheckSpec;
 use crate::logging::{self, Logger, Severity};
 use crate::model::events::{self, Cause};
 use crate::model::server::ServerRt;
@@ -43,7 +44,7 @@ pub fn spawn_all(model: &Model, log: &Logger) -> Vec<JoinHandle<()>> {
         .into_iter()
         .enumerate()
         .map(|(pos, (be, srv))| {
-            let tls = srv.check.as_ref().and_then(|c| c.tls.as_ref()).map(|t| {
+            let tls = srv.check.as_ref().and_then(CheckSpec::any_tls).map(|t| {
                 tls_configs
                     .entry(format!("{t:?}"))
                     .or_insert_with(|| tls_client_config(t))
@@ -65,7 +66,7 @@ pub fn spawn_added(model: &Model, be: Arc<BackendRt>, srv: Arc<ServerRt>, log: &
     let tls = srv
         .check
         .as_ref()
-        .and_then(|c| c.tls.as_ref())
+        .and_then(CheckSpec::any_tls)
         .map(|t| tls_client_config(t).map(|shared| with_own_sessions(&shared)));
     let spread = model.config.global.spread_checks;
     let stop = model.checks_stop.subscribe();

@@ -152,6 +152,8 @@ fn spec(target: SocketAddr) -> CheckSpec {
         fall: 3,
         tls: None,
         http: None,
+        tcp: None,
+        rules_tls: None,
         timeout_connect: Some(SHORT),
         timeout_check: Some(SHORT),
     }

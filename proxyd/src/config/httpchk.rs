@@ -42,6 +42,7 @@ impl HttpChkDraft {
 /// header lines after `\r\n`, a 1.x habit 2.6 still honours with a deprecation warning.
 pub fn option_httpchk(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     let args = &l.words[2..];
+    px.tcpchk.enabled = false;
     let h = &mut px.httpchk;
     h.enabled = true;
     h.method = None;
@@ -250,7 +251,7 @@ fn status_ranges(s: &str) -> Option<Vec<(u16, u16)>> {
         .collect()
 }
 
-fn regex_reason(e: &regex::Error) -> String {
+pub(super) fn regex_reason(e: &regex::Error) -> String {
     // The regex crate's message spans several lines; the last one names the problem.
     e.to_string()
         .lines()

@@ -9,6 +9,7 @@ use super::httpchk;
 use super::lexer::Line;
 use super::proxy::{self as p, ProxyDraft, ProxyParser};
 use super::server;
+use super::tcpchk;
 
 pub const GLOBAL: &[(&str, GlobalParser)] = &[
     ("maxconn", g::maxconn),
@@ -176,6 +177,7 @@ pub const PROXY: &[(&str, Caps, ProxyParser)] = &[
     ("option", ALL, p::option),
     ("no", ALL, p::no_option),
     ("http-check", BE, httpchk::http_check),
+    ("tcp-check", BE, tcpchk::tcp_check),
     ("http-request", ALL_NO_DEF, p::http_request),
     ("errorfile", ALL, p::ignored),
     ("stats", ALL, p::stats),
@@ -233,7 +235,6 @@ pub const PROXY_IGNORED: &[&str] = &[
     "grace",
     "dispatch",
     "external-check",
-    "tcp-check",
 ];
 
 /// Proxy keywords HAProxy knows whose effect proxyd cannot reproduce: refusing them is safer

@@ -22,6 +22,7 @@ mod proxy;
 mod resolve;
 mod sections;
 mod server;
+mod tcpchk;
 pub mod types;
 pub mod values;
 

@@ -9,6 +9,7 @@ use super::httpchk::HttpChkDraft;
 use super::keywords::bind_keyword_arity;
 use super::lexer::Line;
 use super::server::{ServerDraft, ServerParams};
+use super::tcpchk::TcpChkDraft;
 use super::types::{
     AdminCond, Balance, Bind, ConnLogFilter, HashType, KeepAliveTuning, LogTarget, Mode, ProxyKind,
     StatsPage, Timeouts,
@@ -48,6 +49,7 @@ pub struct ProxyDraft {
     pub servers: Vec<ServerDraft>,
     pub stats: Option<StatsPage>,
     pub httpchk: HttpChkDraft,
+    pub tcpchk: TcpChkDraft,
     pub description: Option<String>,
     pub disabled: bool,
     /// `option tcplog`.
@@ -96,6 +98,7 @@ impl ProxyDraft {
             servers: Vec::new(),
             stats: None,
             httpchk: HttpChkDraft::default(),
+            tcpchk: TcpChkDraft::default(),
             description: None,
             disabled: false,
             tcplog: false,
@@ -495,7 +498,6 @@ const OPTIONS_IGNORED: &[(&str, Option<bool>)] = &[
     ("transparent", Some(false)),
     ("tcp-smart-accept", Some(true)),
     ("tcp-smart-connect", Some(false)),
-    ("tcp-check", Some(false)),
 ];
 
 const OPTIONS_UNSUPPORTED: &[&str] = &[
@@ -568,6 +570,11 @@ pub fn option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
         "httpchk" => {
             if option_cap_ok(px, l, r, name, false) {
                 super::httpchk::option_httpchk(px, l, r);
+            }
+        }
+        "tcp-check" => {
+            if option_cap_ok(px, l, r, name, false) {
+                super::tcpchk::option_tcp_check(px);
             }
         }
         // On the client side HAProxy 2.6 still closes with a FIN wherever this was tried (its

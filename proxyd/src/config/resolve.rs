@@ -12,7 +12,7 @@ use super::proxy::ProxyDraft;
 use super::server::ServerDraft;
 use super::types::{
     Balance, CheckSpec, CheckTls, Config, HttpCheck, Mode, PoolSettings, Proxy, ProxyKind, Server,
-    Verify,
+    TcpCheck, TcpCheckAction, Verify,
 };
 
 const DEFAULT_INTER: Duration = Duration::from_secs(2);
@@ -254,7 +254,26 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
     } else {
         None
     };
-    let servers = servers(p, http_check.as_ref(), r);
+    let tcp_check = if kind.is_backend() {
+        if !p.tcpchk.enabled && p.tcpchk.rules_line.is_some() {
+            r.push(Diagnostic::global(
+                Severity::Warning,
+                "tcp-check",
+                format!(
+                    "{tname} '{}' uses tcp-check rules without 'option tcp-check', so the rules are ignored.",
+                    p.name
+                ),
+            ));
+        }
+        p.tcpchk.build().map(Arc::new)
+    } else {
+        None
+    };
+    let checks = Checks {
+        http: http_check.as_ref(),
+        tcp: tcp_check.as_ref(),
+    };
+    let servers = servers(p, checks, r);
     Proxy {
         name: p.name.clone(),
         id,
@@ -282,6 +301,7 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         servers,
         stats,
         http_check,
+        tcp_check,
         description: p.description.clone(),
         tcplog: p.tcplog,
         log_global: p.log_global,
@@ -339,23 +359,24 @@ fn check_default_backend(
     }
 }
 
-fn servers(p: &ProxyDraft, http: Option<&Arc<HttpCheck>>, r: &mut Report) -> Vec<Server> {
+/// The backend's check type, shared by its servers.
+#[derive(Clone, Copy)]
+pub struct Checks<'a> {
+    pub http: Option<&'a Arc<HttpCheck>>,
+    pub tcp: Option<&'a Arc<TcpCheck>>,
+}
+
+fn servers(p: &ProxyDraft, checks: Checks, r: &mut Report) -> Vec<Server> {
     let custom: Vec<Option<u32>> = p.servers.iter().map(|s| s.id).collect();
     let ids = assign_ids(&custom, 1);
     p.servers
         .iter()
         .zip(ids)
-        .map(|(s, id)| server(p, s, id, http, r))
+        .map(|(s, id)| server(p, s, id, checks, r))
         .collect()
 }
 
-pub fn server(
-    p: &ProxyDraft,
-    s: &ServerDraft,
-    id: u32,
-    http: Option<&Arc<HttpCheck>>,
-    r: &mut Report,
-) -> Server {
+pub fn server(p: &ProxyDraft, s: &ServerDraft, id: u32, checks: Checks, r: &mut Report) -> Server {
     Server {
         name: s.name.clone(),
         id,
@@ -382,7 +403,7 @@ pub fn server(
             Some(_) => t.clone(),
             None => format!("{}/{t}", p.name),
         }),
-        check: check_spec(p, s, http, r),
+        check: check_spec(p, s, checks, r),
         line: s.line,
     }
 }
@@ -390,13 +411,18 @@ pub fn server(
 fn check_spec(
     p: &ProxyDraft,
     s: &ServerDraft,
-    http: Option<&Arc<HttpCheck>>,
+    checks: Checks,
     r: &mut Report,
 ) -> Option<CheckSpec> {
     let sp = &s.params;
     // HAProxy prepares the TLS context of `check-ssl` (and refuses a verification without
     // CA) whether or not `check` is there.
-    let tls = if sp.check_ssl {
+    let rules_want_tls = checks.tcp.is_some_and(|t| {
+        t.rules
+            .iter()
+            .any(|r| matches!(&r.action, TcpCheckAction::Connect(c) if c.ssl))
+    });
+    let tls = if sp.check_ssl || rules_want_tls {
         let required = sp.verify_required.unwrap_or(p.server_verify_required);
         let verify = match (required, &sp.ca_file) {
             (false, _) => Verify::None,
@@ -455,8 +481,10 @@ fn check_spec(
         downinter: sp.downinter.unwrap_or(inter),
         rise: sp.rise.unwrap_or(DEFAULT_RISE),
         fall: sp.fall.unwrap_or(DEFAULT_FALL),
-        tls,
-        http: http.cloned(),
+        tls: if sp.check_ssl { tls.clone() } else { None },
+        rules_tls: if sp.check_ssl { None } else { tls },
+        http: checks.http.cloned(),
+        tcp: checks.tcp.cloned(),
         timeout_connect: p.timeouts.connect,
         timeout_check: p.timeouts.check,
     })

@@ -173,6 +173,7 @@ impl Walker {
             }
         }
         let mut px = base;
+        px.tcpchk = px.tcpchk.inherited();
         px.kind = kind;
         px.name = name.to_string();
         px.file = Arc::clone(&l.file);

@@ -394,7 +394,10 @@ pub fn dynamic(px: &Proxy, name: &str, words: &[String]) -> Result<Server, Strin
         &draft,
         &s,
         s.id.unwrap_or(0),
-        px.http_check.as_ref(),
+        resolve::Checks {
+            http: px.http_check.as_ref(),
+            tcp: px.tcp_check.as_ref(),
+        },
         &mut r,
     );
     if r.has_alerts() {

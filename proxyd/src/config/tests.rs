@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::*;
 use runtime_api::level::Level;
+use runtime_api::status::CheckStatus;
 
 fn no_env(_: &str) -> Option<String> {
     None
@@ -670,6 +671,102 @@ fn http_check_expect_forms() {
     ] {
         assert_has(&text, want);
     }
+}
+
+#[test]
+fn tcp_check_rules_parse_with_haproxys_steps_and_words() {
+    let c = ok(&with_timeouts(
+        r"backend b
+  option tcp-check
+  tcp-check comment hello
+  tcp-check connect port 6379 ssl sni redis.example
+  tcp-check send PING\r\n comment ping
+  tcp-check send-binary 50494e47
+  tcp-check expect min-recv 5 error-status L7OKC ! rstring ^-ERR
+  tcp-check expect binary 2b504f4e47
+",
+    ))
+    .config;
+    let t = c.proxies[0].tcp_check.as_ref().expect("tcp-check");
+    // The rules start with a connect: no implicit one; steps count the comment.
+    assert_eq!(t.rules.len(), 6);
+    assert_eq!(
+        t.rules.iter().map(|r| r.step).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5, 6]
+    );
+    assert!(matches!(&t.rules[1].action, TcpCheckAction::Connect(c)
+        if c.port == Some(6379) && c.ssl && c.sni.as_deref() == Some("redis.example") && !c.implicit));
+    assert!(matches!(&t.rules[2].action, TcpCheckAction::Send(d) if d == b"PING\r\n"));
+    assert_eq!(t.rules[2].comment.as_deref(), Some("ping"));
+    assert!(matches!(&t.rules[3].action, TcpCheckAction::Send(d) if d == b"PING"));
+    assert!(matches!(&t.rules[4].action, TcpCheckAction::Expect(e)
+        if e.negate && e.min_recv == 5 && e.error_status == Some(CheckStatus::L7OkC)
+            && matches!(&e.pattern, TcpPattern::Rstring(_))));
+    assert!(matches!(&t.rules[5].action, TcpCheckAction::Expect(e)
+        if matches!(&e.pattern, TcpPattern::Binary(b) if b == b"+PONG")));
+    // The server's TLS for `connect ssl` comes from its own line though it has no check-ssl.
+    let srv = |text: &str| {
+        let c = ok(&with_timeouts(text)).config;
+        c.proxies[0].servers[0].check.clone().expect("check")
+    };
+    let spec = srv("backend b\n  option tcp-check\n  tcp-check connect ssl\n  server s 127.0.0.1:1 check verify none\n");
+    assert!(spec.tls.is_none() && spec.rules_tls.is_some());
+    // Without a connect first, HAProxy's implicit connect (step 0) is added.
+    let spec = srv("backend b\n  option tcp-check\n  tcp-check expect string +OK\n  server s 127.0.0.1:1 check\n");
+    let rules = &spec.tcp.expect("rules").rules;
+    assert!(matches!(&rules[0].action, TcpCheckAction::Connect(c) if c.implicit && c.default));
+    assert_eq!((rules[0].step, rules[1].step), (0, 1));
+}
+
+#[test]
+fn tcp_check_rules_inherit_as_in_haproxy() {
+    let c = ok(&with_timeouts("defaults d\n  mode tcp\n  option tcp-check\n  tcp-check expect string NOPE\nbackend inherit from d\n  server s 127.0.0.1:1 check\nbackend own from d\n  tcp-check connect\n  tcp-check expect string +OK\n  server s 127.0.0.1:1 check\nbackend http from d\n  option httpchk\n  server s 127.0.0.1:1 check\nbackend back from d\n  option httpchk\n  option tcp-check\n  server s 127.0.0.1:1 check\n")).config;
+    let rules = |name: &str| {
+        let p = c.proxies.iter().find(|p| p.name == name).expect(name);
+        p.tcp_check.as_ref().map(|t| t.rules.len())
+    };
+    // Observed with HAProxy 2.6: the defaults' rules, the backend's own, httpchk, and after
+    // `option httpchk` then `option tcp-check` the backend's own (none: a plain connect).
+    assert_eq!(rules("inherit"), Some(2));
+    assert_eq!(rules("own"), Some(2));
+    assert_eq!(rules("http"), None);
+    assert_eq!(rules("back"), Some(1));
+}
+
+#[test]
+fn tcp_check_errors_match_haproxy() {
+    let text = with_timeouts("backend b\n  option tcp-check\n  tcp-check send-binary 0g\n  tcp-check send-binary 012\n  tcp-check foo\n  tcp-check expect string\n  tcp-check expect foo bar\n  tcp-check send x\n  tcp-check connect\n  tcp-check connect foo\n  tcp-check send a b\n  tcp-check expect ok-status L7STS string a\n  tcp-check comment\n  tcp-check expect binary 0x\n  tcp-check send-lf %[src]\n  server s 127.0.0.1:1 check\n");
+    for want in [
+        "parsing [t.cfg:7] : 'tcp-check send-binary' : '0g' invalid binary string (an hex digit is expected (found 'g')).\n.",
+        "parsing [t.cfg:8] : 'tcp-check send-binary' : '012' invalid binary string (an even number of hex digit is expected).\n.",
+        "parsing [t.cfg:9] : 'tcp-check' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got 'foo'",
+        "parsing [t.cfg:10] : 'tcp-check expect' : 'string' expects a <pattern> as argument.",
+        "parsing [t.cfg:11] : 'tcp-check expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', '[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got 'foo' as argument..",
+        "parsing [t.cfg:13] : 'tcp-check connect' : first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset.",
+        // HAProxy checks the place of a connect before its arguments.
+        "parsing [t.cfg:14] : 'tcp-check connect' : first step MUST",
+        "parsing [t.cfg:15] : 'tcp-check send' : expects 'comment' but got 'b' as argument..",
+        "parsing [t.cfg:16] : 'tcp-check expect' : 'ok-status' only supports 'L4OK', 'L6OK', 'L7OK' or 'L7OKC' status (got 'L7STS')..",
+        "parsing [t.cfg:17] : 'tcp-check comment' : expects a string as argument.",
+        "parsing [t.cfg:18] : 'tcp-check expect' : invalid binary string (an hex digit is expected (found 'x')).",
+        "parsing [t.cfg:19] : 'tcp-check send-lf' is not supported by proxyd",
+    ] {
+        assert_has(&text, want);
+    }
+    assert_has(
+        &with_timeouts("backend b\n  option tcp-check\n  tcp-check connect foo\n"),
+        "parsing [t.cfg:7] : 'tcp-check connect' : expects 'comment', 'port', 'addr', 'send-proxy', 'ssl', 'sni', 'alpn' or 'via-socks4', 'linger', 'default' but got 'foo' as argument..",
+    );
+    let warn = render(
+        &ok(&with_timeouts(
+            "backend b\n  tcp-check expect string +OK\n  server s 127.0.0.1:1 check\n",
+        ))
+        .warnings,
+    );
+    assert!(
+        warn.contains("backend 'b' uses tcp-check rules without 'option tcp-check', so the rules are ignored."),
+        "{warn}"
+    );
 }
 
 #[test]

@@ -303,6 +303,8 @@ pub struct Proxy {
     pub stats: Option<StatsPage>,
     /// `option httpchk` present (for the `http` health-check columns and messages).
     pub http_check: Option<Arc<HttpCheck>>,
+    /// `option tcp-check` with its rules (servers added at run time get them too).
+    pub tcp_check: Option<Arc<TcpCheck>>,
     /// `description`.
     pub description: Option<String>,
     /// `option tcplog`: one line per connection, to this proxy's log targets.
@@ -399,10 +401,23 @@ pub struct CheckSpec {
     pub tls: Option<CheckTls>,
     /// `option httpchk`: an HTTP request/response after connect (and TLS).
     pub http: Option<Arc<HttpCheck>>,
+    /// `option tcp-check`: the backend's `tcp-check` rules, run instead of the plain probe.
+    pub tcp: Option<Arc<TcpCheck>>,
+    /// TLS settings for `tcp-check connect … ssl` on a server without `check-ssl` (its
+    /// `verify`/`ca-file`/`check-sni` as for `check-ssl`); `tls` serves when it is set.
+    pub rules_tls: Option<CheckTls>,
     /// Backend `timeout connect`, bounds connect + TLS handshake with `inter`.
     pub timeout_connect: Option<Duration>,
     /// Backend `timeout check`, bounds the read phase.
     pub timeout_check: Option<Duration>,
+}
+
+impl CheckSpec {
+    /// The TLS settings checks of this server may need: `check-ssl`'s, or those for
+    /// `tcp-check connect … ssl`.
+    pub fn any_tls(&self) -> Option<&CheckTls> {
+        self.tls.as_ref().or(self.rules_tls.as_ref())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -459,6 +474,68 @@ impl HttpCheck {
         }
         out.into_bytes()
     }
+}
+
+/// `option tcp-check` with its rules, as HAProxy 2.6 runs them (src/tcpcheck.c).
+#[derive(Debug, Clone)]
+pub struct TcpCheck {
+    /// In configuration order, the implicit first `connect` included when the rules do not
+    /// start with one.
+    pub rules: Vec<TcpCheckRule>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TcpCheckRule {
+    /// HAProxy's step number: the rule's position among the proxy's `tcp-check` lines from 1,
+    /// 0 for the implicit connect ("initial connection step").
+    pub step: usize,
+    pub comment: Option<String>,
+    pub action: TcpCheckAction,
+}
+
+#[derive(Debug, Clone)]
+pub enum TcpCheckAction {
+    Connect(TcpConnect),
+    /// `send` / `send-binary`: the bytes written.
+    Send(Vec<u8>),
+    Expect(TcpExpect),
+    /// `comment`: names nothing but numbers a step.
+    Comment,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TcpConnect {
+    /// `port N`; otherwise the server's check port.
+    pub port: Option<u16>,
+    /// `ssl`.
+    pub ssl: bool,
+    /// `sni NAME`.
+    pub sni: Option<String>,
+    /// `default` (and the implicit connect): the server's `check-ssl` and `check-sni` apply.
+    pub default: bool,
+    /// Inserted because the rules did not start with a `connect`.
+    pub implicit: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct TcpExpect {
+    pub negate: bool,
+    /// `min-recv`; -1 when absent (wait for a match until the end of the data).
+    pub min_recv: i64,
+    pub pattern: TcpPattern,
+    pub ok_status: Option<runtime_api::status::CheckStatus>,
+    pub error_status: Option<runtime_api::status::CheckStatus>,
+    pub tout_status: Option<runtime_api::status::CheckStatus>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TcpPattern {
+    String(Vec<u8>),
+    /// The bytes decoded from the configured hex digits.
+    Binary(Vec<u8>),
+    Rstring(regex::bytes::Regex),
+    /// Matched against the received bytes written as upper-case hex.
+    Rbinary(regex::Regex),
 }
 
 #[derive(Debug, Clone)]

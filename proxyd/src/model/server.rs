@@ -613,6 +613,8 @@ mod tests {
                 fall: 3,
                 tls: None,
                 http: None,
+                tcp: None,
+                rules_tls: None,
                 timeout_connect: None,
                 timeout_check: None,
             }),

@@ -273,7 +273,12 @@ pub fn server_row(be: &BackendRt, s: &ServerRt, opts: &Options) -> StatRow {
                     Value::U64(lc.duration_ms().min(u64::MAX as u128) as u64),
                 );
             }
-            let info = st.last_check.as_ref().map_or("", |c| c.info.as_str());
+            // HAProxy empties the text when a check starts (HCHK_STATUS_START) while the status
+            // column keeps the previous result behind its '* '.
+            let info = match (st.check_running, &st.last_check) {
+                (false, Some(c)) => c.info.as_str(),
+                _ => "",
+            };
             r.set(idx::LAST_CHK, Value::Str(info.into()));
             r.set(idx::CHECK_DESC, Value::Str(status.description().into()));
             r.set(idx::CHECK_RISE, Value::U32(s.rise()));
