@@ -11,6 +11,7 @@ use super::diag::Report;
 use super::lexer::Line;
 use super::proxy::ProxyDraft;
 use super::types::{TcpCheck, TcpCheckAction, TcpCheckRule, TcpConnect, TcpExpect, TcpPattern};
+use super::values::atoi;
 
 #[derive(Debug, Clone, Default)]
 pub struct TcpChkDraft {
@@ -290,7 +291,7 @@ fn expect(l: &Line) -> Parsed {
             }
             // atoi(): what is not a number counts as 0, as in HAProxy.
             "min-recv" => {
-                e.min_recv = leading_int(val);
+                e.min_recv = atoi(val);
                 i += 1;
             }
             "comment" => {
@@ -390,27 +391,6 @@ fn bad_regex(pattern: &str, e: &regex::Error) -> String {
     )
 }
 
-/// C's `atoi`: optional sign and leading digits, 0 when there are none.
-fn leading_int(s: &str) -> i64 {
-    let t = s.trim_start();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let n = digits
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .fold(0i64, |n, d| {
-            n.saturating_mul(10).saturating_add((d - b'0') as i64)
-        });
-    if neg {
-        -n
-    } else {
-        n
-    }
-}
-
 /// HAProxy's `parse_binary` for hex strings, with its error texts.
 fn hex(s: &str) -> Result<Vec<u8>, String> {
     if !s.len().is_multiple_of(2) {
@@ -445,13 +425,5 @@ mod tests {
             hex("0g"),
             Err("an hex digit is expected (found 'g')".to_string())
         );
-    }
-
-    #[test]
-    fn min_recv_reads_like_atoi() {
-        assert_eq!(leading_int("50"), 50);
-        assert_eq!(leading_int("x"), 0);
-        assert_eq!(leading_int("-1"), -1);
-        assert_eq!(leading_int("12ab"), 12);
     }
 }
