@@ -179,6 +179,8 @@ pub const PROXY: &[(&str, Caps, ProxyParser)] = &[
     ("http-check", BE, httpchk::http_check),
     ("tcp-check", BE, tcpchk::tcp_check),
     ("http-request", ALL_NO_DEF, p::http_request),
+    ("tcp-request", ALL, p::tcp_rules),
+    ("tcp-response", ALL, p::tcp_rules),
     ("errorfile", ALL, p::ignored),
     ("stats", ALL, p::stats),
     ("id", ALL_NO_DEF, p::id),
@@ -225,10 +227,7 @@ pub const PROXY_IGNORED: &[&str] = &[
     "rate-limit",
     "redirect",
     "server-state-file-name",
-    "stick",
     "stick-table",
-    "tcp-request",
-    "tcp-response",
     "unique-id-format",
     "unique-id-header",
     "server-template",
@@ -243,6 +242,10 @@ pub const PROXY_UNSUPPORTED: &[(&str, &str)] = &[
     (
         "use-server",
         "servers are chosen by the 'balance' algorithm only",
+    ),
+    (
+        "stick",
+        "servers are chosen by the 'balance' algorithm only (no stick tables)",
     ),
     (
         "source",

@@ -745,6 +745,66 @@ pub fn default_stats_page() -> StatsPage {
 
 /// `http-request`: only HAProxy's Prometheus exporter form does something in proxyd;
 /// every other rule shapes HTTP traffic proxyd does not terminate.
+/// `tcp-request` / `tcp-response`. An `accept` rule, and the delay before content rules are
+/// judged, change nothing when no rule rejects: ignored with a warning. Every other action
+/// would refuse, track, delay or rewrite connections that proxyd forwards as they come, so the
+/// file is refused rather than run without its access rules.
+pub fn tcp_rules(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    let (kw, sub, action) = (l.arg(0), l.arg(1), l.arg(2));
+    let request = kw == "tcp-request";
+    match sub {
+        "inspect-delay" => return r.ignored(l, &format!("{kw} inspect-delay")),
+        "connection" | "session" if request && px.kind.is_some_and(|k| !k.is_frontend()) => {
+            return r.alert(
+                l,
+                format!(
+                    "tcp-request {sub} is not allowed because {} {} is not a frontend",
+                    px.section_name(),
+                    px.name
+                ),
+            )
+        }
+        "connection" | "session" | "content" if request => {}
+        "content" if px.kind.is_some_and(|k| !k.is_backend()) => {
+            return r.alert(
+                l,
+                "tcp-response content is only allowed in 'backend' sections or 'defaults' section with a name",
+            )
+        }
+        "content" => {}
+        other => {
+            let expected = match request {
+                true => "'inspect-delay', 'connection', or 'content'",
+                false => "'inspect-delay' or 'content'",
+            };
+            return r.alert(
+                l,
+                format!(
+                    "'{kw}' expects {expected} in {} '{}' (got '{other}')",
+                    px.section_name(),
+                    px.name
+                ),
+            );
+        }
+    }
+    match action {
+        "accept" => r.ignored(l, &format!("{kw} {sub} accept")),
+        "" => r.alert(
+            l,
+            format!(
+                "'{kw} {sub}' expects an action in {} '{}' (got '').",
+                px.section_name(),
+                px.name
+            ),
+        ),
+        _ => r.unsupported(
+            l,
+            &format!("{kw} {sub} {action}"),
+            "connections are forwarded without TCP rules (only 'accept' rules and 'inspect-delay', which change nothing without a rule that refuses, are accepted)",
+        ),
+    }
+}
+
 pub fn http_request(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     let words: Vec<&str> = (1..9).map(|i| l.arg(i)).collect();
     if words[..4] == ["use-service", "prometheus-exporter", "if", "{"]

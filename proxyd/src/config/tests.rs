@@ -770,6 +770,23 @@ fn tcp_check_errors_match_haproxy() {
 }
 
 #[test]
+fn tcp_rules_are_ignored_only_where_they_change_nothing() {
+    let text = with_timeouts("frontend f\n  bind :1\n  tcp-request inspect-delay 5s\n  tcp-request content accept if { req_ssl_hello_type 1 }\n  tcp-request connection reject if { src 10.0.0.0/8 }\n  tcp-request foo\n  tcp-response content accept\n  default_backend b\nbackend b\n  tcp-request connection accept\n  stick on src\n  server s 127.0.0.1:1\n");
+    for want in [
+        "[WARNING]  : config : parsing [t.cfg:7] : 'tcp-request inspect-delay' is ignored by proxyd",
+        "[WARNING]  : config : parsing [t.cfg:8] : 'tcp-request content accept' is ignored by proxyd",
+        "[ALERT]    : config : parsing [t.cfg:9] : 'tcp-request connection reject' is not supported by proxyd",
+        // HAProxy's words for misplaced or unknown rules.
+        "[ALERT]    : config : parsing [t.cfg:10] : 'tcp-request' expects 'inspect-delay', 'connection', or 'content' in frontend 'f' (got 'foo')",
+        "[ALERT]    : config : parsing [t.cfg:11] : tcp-response content is only allowed in 'backend' sections or 'defaults' section with a name",
+        "[ALERT]    : config : parsing [t.cfg:14] : tcp-request connection is not allowed because backend b is not a frontend",
+        "[ALERT]    : config : parsing [t.cfg:15] : 'stick' is not supported by proxyd",
+    ] {
+        assert_has(&text, want);
+    }
+}
+
+#[test]
 fn stats_page_keywords() {
     let c = ok(&with_timeouts("listen s\n  bind :8404\n  mode http\n  stats uri /stats\n  stats auth a:b\n  stats auth c:d:e\n  stats refresh 10s\n  stats show-legends\n  stats show-node\n  stats admin if LOCALHOST\n")).config;
     let p = c.proxies[0].stats.as_ref().expect("stats");
