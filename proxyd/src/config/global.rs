@@ -10,7 +10,7 @@ use runtime_api::level::Level;
 use super::diag::{did_you_mean, Diagnostic, Report};
 use super::keywords::{self, BIND_KEYWORDS};
 use super::lexer::Line;
-use super::types::{Global, ListenAddr, LogDest, LogFormat, LogTarget, StatsSocket};
+use super::types::{Global, ListenAddr, LogDest, LogFormat, LogTarget, RateLimits, StatsSocket};
 use super::values;
 
 pub struct GlobalDraft {
@@ -22,6 +22,8 @@ pub struct GlobalDraft {
     pub env: HashMap<String, Option<String>>,
     /// The names of `env`, in the order they were first set (for `show env`).
     pub env_order: Vec<String>,
+    /// `maxconnrate`, `maxsessrate`, `maxsslrate`, `maxcomprate` already seen.
+    pub rates_set: [bool; 4],
 }
 
 impl GlobalDraft {
@@ -57,11 +59,13 @@ impl Default for GlobalDraft {
                 gid: None,
                 hard_stop_after: None,
                 master_worker: false,
+                rate_limits: RateLimits::default(),
                 env: Vec::new(),
             },
             server_verify_required: true,
             env: HashMap::new(),
             env_order: Vec::new(),
+            rates_set: [false; 4],
         }
     }
 }
@@ -78,6 +82,28 @@ pub fn maxconn(g: &mut GlobalDraft, l: &Line, r: &mut Report) {
         Some(n) => g.global.maxconn = Some(n),
         None => r.alert(l, "'maxconn' expects an integer argument."),
     }
+}
+
+/// `maxconnrate`, `maxsessrate`, `maxsslrate`, `maxcomprate`: HAProxy refuses only a missing
+/// value and reads the rest with `atol` (so a word means no limit).
+pub fn rate_limit(g: &mut GlobalDraft, l: &Line, r: &mut Report) {
+    let kw = l.arg(0);
+    let limits = &mut g.global.rate_limits;
+    let (slot, set) = match kw {
+        "maxconnrate" => (&mut limits.conn, &mut g.rates_set[0]),
+        "maxsessrate" => (&mut limits.sess, &mut g.rates_set[1]),
+        "maxsslrate" => (&mut limits.ssl, &mut g.rates_set[2]),
+        _ => (&mut limits.comp, &mut g.rates_set[3]),
+    };
+    if *set {
+        // HAProxy prints this as an alert that does not stop the load.
+        return r.warn(l, format!("'{kw}' already specified. Continuing."));
+    }
+    if l.arg(1).is_empty() {
+        return r.alert(l, format!("'{kw}' expects an integer argument."));
+    }
+    *set = true;
+    *slot = values::atoi(l.arg(1)).clamp(0, i64::from(u32::MAX)) as u32;
 }
 
 pub fn nbthread(g: &mut GlobalDraft, l: &Line, r: &mut Report) {

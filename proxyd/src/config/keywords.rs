@@ -34,6 +34,10 @@ pub const GLOBAL: &[(&str, GlobalParser)] = &[
     ("setenv", g::setenv),
     ("presetenv", g::setenv),
     ("unsetenv", g::unsetenv),
+    ("maxconnrate", g::rate_limit),
+    ("maxsessrate", g::rate_limit),
+    ("maxsslrate", g::rate_limit),
+    ("maxcomprate", g::rate_limit),
 ];
 
 /// Global keywords HAProxy knows that change nothing for a TCP passthrough proxy.
@@ -51,10 +55,6 @@ pub const GLOBAL_IGNORED: &[&str] = &[
     "localpeer",
     "resetenv",
     "maxsslconn",
-    "maxsslrate",
-    "maxconnrate",
-    "maxsessrate",
-    "maxcomprate",
     "maxcompcpuusage",
     "maxpipes",
     "maxzlibmem",
@@ -171,6 +171,7 @@ pub const PROXY: &[(&str, Caps, ProxyParser)] = &[
     ("server", BE_ONLY, server::server),
     ("default-server", BE, server::default_server),
     ("maxconn", FE, p::maxconn),
+    ("rate-limit", ALL, p::rate_limit),
     ("fullconn", BE, p::fullconn),
     ("timeout", ALL, p::timeout),
     ("retries", BE, p::retries),
@@ -224,7 +225,6 @@ pub const PROXY_IGNORED: &[&str] = &[
     "monitor-uri",
     "monitor-net",
     "persist",
-    "rate-limit",
     "redirect",
     "server-state-file-name",
     "stick-table",

@@ -43,6 +43,8 @@ pub struct ProxyDraft {
     pub abort_on_close: bool,
     /// `option log-health-checks`.
     pub log_health_checks: bool,
+    /// `rate-limit sessions` (0 = none).
+    pub sess_rate_limit: u32,
     /// `option nolinger`, as it applies to server connections.
     pub srv_nolinger: bool,
     pub default_server: ServerParams,
@@ -93,6 +95,7 @@ impl ProxyDraft {
             all_backups: false,
             abort_on_close: false,
             log_health_checks: false,
+            sess_rate_limit: 0,
             srv_nolinger: false,
             default_server: ServerParams::default(),
             servers: Vec::new(),
@@ -803,6 +806,44 @@ pub fn tcp_rules(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
             "connections are forwarded without TCP rules (only 'accept' rules and 'inspect-delay', which change nothing without a rule that refuses, are accepted)",
         ),
     }
+}
+
+/// `rate-limit sessions <n>`: new sessions per second a frontend accepts.
+pub fn rate_limit(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    if l.arg(1) != "sessions" {
+        return r.alert(
+            l,
+            format!("'rate-limit' only supports 'sessions' (got '{}')", l.arg(1)),
+        );
+    }
+    let raw = l.arg(2);
+    if raw.is_empty() {
+        return r.alert(
+            l,
+            "'rate-limit sessions' expects expects an integer value (in sessions/second)",
+        );
+    }
+    let Some(n) = values::uint(raw) else {
+        let bad = raw.chars().find(|c| !c.is_ascii_digit()).unwrap_or(' ');
+        return r.alert(
+            l,
+            format!(
+                "'rate-limit sessions' : unexpected character '{bad}' in integer value '{raw}'"
+            ),
+        );
+    };
+    // HAProxy's wording for this one differs from the other keywords' capability warning.
+    if px.kind.is_some_and(|k| !k.is_frontend()) {
+        return r.warn(
+            l,
+            format!(
+                "rate-limit sessions will be ignored because {} '{}' has no frontend capability",
+                px.section_name(),
+                px.name
+            ),
+        );
+    }
+    px.sess_rate_limit = n;
 }
 
 pub fn http_request(px: &mut ProxyDraft, l: &Line, r: &mut Report) {

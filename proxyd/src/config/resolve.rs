@@ -286,6 +286,7 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         },
         default_backend,
         maxconn: p.maxconn,
+        sess_rate_limit: p.sess_rate_limit,
         fullconn: p.fullconn,
         balance: match p.balance {
             Balance::Source(_) => Balance::Source(p.hash_type),

@@ -787,6 +787,35 @@ fn tcp_rules_are_ignored_only_where_they_change_nothing() {
 }
 
 #[test]
+fn rate_limits_parse_as_haproxy_reads_them() {
+    let c = ok(&with_timeouts("global\n  maxconnrate 50\n  maxsessrate x\n  maxsslrate 7\n  maxcomprate 3\ndefaults d\n  mode tcp\n  rate-limit sessions 9\nfrontend f from d\n  bind :1\n  default_backend b\nbackend b\n  server s 127.0.0.1:1\n")).config;
+    // `maxsessrate x` is atol's 0: no limit, and no complaint.
+    assert_eq!(
+        c.global.rate_limits,
+        RateLimits {
+            conn: 50,
+            sess: 0,
+            ssl: 7,
+            comp: 3
+        }
+    );
+    let f = c.proxies.iter().find(|p| p.name == "f").expect("f");
+    assert_eq!(f.sess_rate_limit, 9);
+    let text = with_timeouts("global\n  maxconnrate\n  maxsessrate 5\n  maxsessrate 6\nfrontend f\n  bind :1\n  rate-limit\n  rate-limit sessions\n  rate-limit foo 3\n  rate-limit sessions x\n  default_backend b\nbackend b\n  rate-limit sessions 5\n  server s 127.0.0.1:1\n");
+    for want in [
+        "[ALERT]    : config : parsing [t.cfg:6] : 'maxconnrate' expects an integer argument.",
+        "parsing [t.cfg:8] : 'maxsessrate' already specified. Continuing.",
+        "[ALERT]    : config : parsing [t.cfg:11] : 'rate-limit' only supports 'sessions' (got '')",
+        "[ALERT]    : config : parsing [t.cfg:12] : 'rate-limit sessions' expects expects an integer value (in sessions/second)",
+        "[ALERT]    : config : parsing [t.cfg:13] : 'rate-limit' only supports 'sessions' (got 'foo')",
+        "[ALERT]    : config : parsing [t.cfg:14] : 'rate-limit sessions' : unexpected character 'x' in integer value 'x'",
+        "[WARNING]  : config : parsing [t.cfg:17] : rate-limit sessions will be ignored because backend 'b' has no frontend capability",
+    ] {
+        assert_has(&text, want);
+    }
+}
+
+#[test]
 fn stats_page_keywords() {
     let c = ok(&with_timeouts("listen s\n  bind :8404\n  mode http\n  stats uri /stats\n  stats auth a:b\n  stats auth c:d:e\n  stats refresh 10s\n  stats show-legends\n  stats show-node\n  stats admin if LOCALHOST\n")).config;
     let p = c.proxies[0].stats.as_ref().expect("stats");

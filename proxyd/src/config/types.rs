@@ -48,9 +48,23 @@ pub struct Global {
     pub hard_stop_after: Option<Duration>,
     /// `master-worker`.
     pub master_worker: bool,
+    /// `maxconnrate`, `maxsessrate`, `maxsslrate`, `maxcomprate` (0 = no limit).
+    pub rate_limits: RateLimits,
     /// `setenv`/`presetenv`/`unsetenv`, in the order the names were first set: what the
     /// process environment looks like to the configuration (and to `show env`).
     pub env: Vec<(String, Option<String>)>,
+}
+
+/// The process-wide rate limits: new connections and sessions per second (enforced before
+/// accepting), TLS sessions per second and compression kB/s (kept for `show info`: proxyd
+/// neither terminates TLS nor compresses).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateLimits {
+    pub conn: u32,
+    pub sess: u32,
+    pub ssl: u32,
+    /// kB/s, as configured.
+    pub comp: u32,
 }
 
 /// TCP keep-alive timing of one side's sockets; what is not set keeps the kernel's default
@@ -279,6 +293,8 @@ pub struct Proxy {
     pub default_backend: Option<String>,
     /// Frontend `maxconn`; None = global maxconn.
     pub maxconn: Option<u32>,
+    /// Frontend `rate-limit sessions`, 0 = none.
+    pub sess_rate_limit: u32,
     /// Backend `fullconn`; None = HAProxy's automatic value.
     pub fullconn: Option<u32>,
     pub balance: Balance,

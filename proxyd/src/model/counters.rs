@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Counters shared by frontends, backends and servers; each renderer picks the ones HAProxy
 /// shows for its row kind.
@@ -181,10 +181,13 @@ fn clock_ms() -> u64 {
 impl RateState {
     fn rotate(&mut self, now: u64) {
         let elapsed = now.saturating_sub(self.period_start_ms);
-        if elapsed >= 2000 {
+        if elapsed >= 2000 || self.curr == 0 && self.prev == 0 {
+            // After a quiet spell (or at first) a period starts with its first event, as
+            // HAProxy's counters restart: a burst then gets a whole period, whatever the
+            // clock says.
             self.prev = 0;
             self.curr = 0;
-            self.period_start_ms = now - now % 1000;
+            self.period_start_ms = now;
         } else if elapsed >= 1000 {
             self.prev = self.curr;
             self.curr = 0;
@@ -224,6 +227,36 @@ impl RateCounter {
 
     pub fn max(&self) -> u32 {
         self.inner.lock().map(|s| s.max).unwrap_or(0)
+    }
+
+    /// How long until the rate is below `limit` (zero when it already is, or without a
+    /// limit): HAProxy's `next_event_delay`, after which a rate-limited listener accepts again.
+    pub fn wait_for_room(&self, limit: u32) -> Duration {
+        if limit == 0 {
+            return Duration::ZERO;
+        }
+        let now = clock_ms();
+        let Ok(mut s) = self.inner.lock() else {
+            return Duration::ZERO;
+        };
+        s.rotate(now);
+        if s.value(now) < limit {
+            return Duration::ZERO;
+        }
+        let into = now.saturating_sub(s.period_start_ms).min(999);
+        let (curr, prev, limit) = (u64::from(s.curr), u64::from(s.prev), u64::from(limit));
+        let ms = if curr < limit {
+            // Within this period the previous one's share shrinks: curr + prev·(1000−x)/1000
+            // falls below the limit once x passes this point (prev > 0, or the rate would be
+            // below the limit already).
+            let at = 1000 - ((limit - curr) * 1000) / prev.max(1);
+            at.saturating_sub(into) + 1
+        } else {
+            // Only the next period helps, where this one's count is the share that shrinks.
+            let at = 1000u64.saturating_sub(limit * 1000 / curr);
+            (1000 - into) + at + 1
+        };
+        Duration::from_millis(ms)
     }
 
     fn clear_max(&self) {

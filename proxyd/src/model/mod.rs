@@ -40,6 +40,8 @@ pub struct FrontendRt {
     pub binds: Vec<config::Bind>,
     /// Atomic because `set maxconn frontend` changes it at run time; `slots` follows it.
     pub maxconn: AtomicU32,
+    /// `rate-limit sessions`: new sessions per second, 0 = no limit.
+    pub sess_rate_limit: u32,
     pub backend: Option<Arc<BackendRt>>,
     /// Shared with the frontend of the same name in the next model, so a reload never resets
     /// (or splits) what `show stat` reports.
@@ -170,6 +172,27 @@ pub struct GlobalRt {
     pub wake: watch::Sender<()>,
     /// Sessions in progress, across reloads.
     pub sessions: Arc<sessions::SessionTable>,
+    /// The configured rate limits, changed by `set rate-limit … global` and reloads.
+    pub rate_limits: RateLimitsRt,
+}
+
+/// [`config::RateLimits`] as the accept loops and `show info` read them while they change.
+#[derive(Debug, Default)]
+pub struct RateLimitsRt {
+    pub conn: AtomicU32,
+    pub sess: AtomicU32,
+    pub ssl: AtomicU32,
+    /// kB/s.
+    pub comp: AtomicU32,
+}
+
+impl RateLimitsRt {
+    pub fn set(&self, l: &config::RateLimits) {
+        self.conn.store(l.conn, Relaxed);
+        self.sess.store(l.sess, Relaxed);
+        self.ssl.store(l.ssl, Relaxed);
+        self.comp.store(l.comp, Relaxed);
+    }
 }
 
 impl GlobalRt {
@@ -486,6 +509,8 @@ impl Model {
             Some(prev) => {
                 prev.global.set_maxconn(maxconn);
                 prev.global.hard_maxconn.store(maxconn, Relaxed);
+                prev.global.rate_limits.set(&config.global.rate_limits);
+                prev.global.wake.send_replace(());
                 prev.global.clone()
             }
             None => Arc::new(GlobalRt {
@@ -502,6 +527,11 @@ impl Model {
                 slots: Arc::new(Semaphore::new(maxconn as usize)),
                 wake: watch::Sender::new(()),
                 sessions: Arc::default(),
+                rate_limits: {
+                    let r = RateLimitsRt::default();
+                    r.set(&config.global.rate_limits);
+                    r
+                },
             }),
         };
 
@@ -624,6 +654,7 @@ impl Model {
                     mode: p.mode,
                     binds: p.binds.clone(),
                     maxconn: AtomicU32::new(fe_maxconn),
+                    sess_rate_limit: p.sess_rate_limit,
                     backend: target,
                     counters,
                     slots,

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
@@ -303,6 +304,15 @@ pub async fn accept_with_slots(
     let (Ok(fe_permit), Ok(g_permit)) = permits else {
         return Accepted::Stop;
     };
+    // Over a rate limit the next client waits in the backlog, as behind a full `maxconn`.
+    let wait = rate_wait(fe, global);
+    if !wait.is_zero() {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => return Accepted::Recheck,
+            _ = stop.changed() => return Accepted::Stop,
+            _ = changes.next() => return Accepted::Recheck,
+        }
+    }
     // Slots taken before a limit was lowered must not admit one more connection: on a change
     // they are given back (a lowered semaphore collects them first) and taken again.
     let accepted = tokio::select! {
@@ -311,6 +321,22 @@ pub async fn accept_with_slots(
         _ = changes.next() => return Accepted::Recheck,
     };
     Accepted::Conn(accepted, (fe_permit, g_permit))
+}
+
+/// How long before the next accept keeps every rate limit: `maxconnrate` and `maxsessrate`
+/// over the process's connections, `rate-limit sessions` over the frontend's (every
+/// connection of a passthrough proxy is a session).
+fn rate_wait(fe: &FrontendRt, global: &GlobalRt) -> Duration {
+    let limits = &global.rate_limits;
+    let process = &global.counters.conn_rate;
+    [
+        process.wait_for_room(limits.conn.load(Relaxed)),
+        process.wait_for_room(limits.sess.load(Relaxed)),
+        fe.counters.conn_rate.wait_for_room(fe.sess_rate_limit),
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(Duration::ZERO)
 }
 
 /// Where an accept loop stands with its frontend's state.

@@ -132,7 +132,7 @@ pub fn frontend_row(fe: &FrontendRt) -> StatRow {
     };
     r.set(idx::STATUS, Value::Str(status.into()));
     r.set(idx::RATE, Value::U32(c.rate.get()));
-    r.set(idx::RATE_LIM, Value::U32(0));
+    r.set(idx::RATE_LIM, Value::U32(fe.sess_rate_limit));
     r.set(idx::RATE_MAX, Value::U32(c.rate.max()));
     r.set(idx::REQ_RATE, Value::U32(c.req_rate.get()));
     r.set(idx::REQ_RATE_MAX, Value::U32(c.req_rate.max()));

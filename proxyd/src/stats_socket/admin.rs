@@ -538,6 +538,34 @@ pub fn set_maxconn_frontend(ctx: &mut Ctx, args: &[String]) -> String {
     String::new()
 }
 
+/// `set rate-limit connections|sessions|ssl-sessions|http-compression global <n>`: HAProxy's
+/// `atoi` into an `int` (a word is 0, no limit; past `INT_MAX` wraps), negative refused.
+pub fn set_rate_limit(ctx: &mut Ctx, args: &[String]) -> String {
+    let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
+    let limits = &ctx.model.global.rate_limits;
+    let slot = match (arg(2), arg(3)) {
+        ("connections", "global") => &limits.conn,
+        ("sessions", "global") => &limits.sess,
+        ("ssl-sessions", "global") => &limits.ssl,
+        ("http-compression", "global") => &limits.comp,
+        _ => {
+            return "'set rate-limit' only supports :\n   - 'connections global' to set the per-process maximum connection rate\n   - 'sessions global' to set the per-process maximum session rate\n   - 'ssl-sessions global' to set the per-process maximum SSL session rate\n   - 'http-compression global' to set the per-process maximum compression speed in kB/s\n".into()
+        }
+    };
+    let raw = arg(4);
+    if raw.is_empty() {
+        return "Expects an integer value.\n".into();
+    }
+    let value = strtol(raw).0.unwrap_or(0) as i32;
+    if value < 0 {
+        return "Value out of range.\n".into();
+    }
+    slot.store(value as u32, Relaxed);
+    // Accept loops waiting out a limit look again at once.
+    ctx.model.global.wake.send_replace(());
+    String::new()
+}
+
 /// C `strtol` base 10: optional spaces and sign, digits; `None` when no digit was read.
 fn strtol(s: &str) -> (Option<i64>, &str) {
     let t = s.trim_start();

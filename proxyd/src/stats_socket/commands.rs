@@ -166,6 +166,11 @@ const COMMANDS: &[Command] = &[
         run: admin::set_maxconn_frontend,
     },
     Command {
+        words: &["set", "rate-limit"],
+        level: Level::Admin,
+        run: admin::set_rate_limit,
+    },
+    Command {
         words: &["show", "sess"],
         level: Level::Operator,
         run: sessions::show_sess,

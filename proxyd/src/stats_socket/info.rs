@@ -84,6 +84,12 @@ pub fn values(ctx: &Ctx) -> Vec<Option<Value>> {
                 "CumReq" => Value::U32(g.counters.stot.load(Relaxed) as u32),
                 "ConnRate" | "SessRate" => Value::U32(g.counters.conn_rate.get()),
                 "MaxConnRate" | "MaxSessRate" => Value::U32(g.counters.conn_rate.max()),
+                "ConnRateLimit" => Value::U32(g.rate_limits.conn.load(Relaxed)),
+                "SessRateLimit" => Value::U32(g.rate_limits.sess.load(Relaxed)),
+                "SslRateLimit" => Value::U32(g.rate_limits.ssl.load(Relaxed)),
+                "CompressBpsRateLim" => {
+                    Value::U32(g.rate_limits.comp.load(Relaxed).wrapping_mul(1024))
+                }
                 "Tasks" => Value::U32(task_count() as u32),
                 "Run_queue" => Value::U32(run_queue() as u32),
                 "Idle_pct" => Value::U32(ctx.shared.idle_pct()),
