@@ -326,6 +326,56 @@ fn tcp_check_rules_report_as_haproxy() {
     }
 }
 
+/// `server-template` declares `<prefix><n>` servers as HAProxy does: names, order, ids,
+/// addresses (a name resolved once for all), each with the template's parameters.
+#[test]
+fn server_templates_declare_servers_as_haproxy() {
+    let echo = Backend::echo();
+    let seen = e2e::differential::on_both(|under| {
+        let cfg = Config::new().backend(
+            BackendSection::new("be")
+                .server("first", echo.addr(), "")
+                .line(format!(
+                    "server-template web 3 {} check inter 300ms",
+                    echo.addr()
+                ))
+                .line(format!("server-template api 5-6 localhost:{}", echo.port()))
+                .server("last", echo.addr(), ""),
+        );
+        let daemon = under.start(cfg)?;
+        let names = ["first", "web1", "web2", "web3", "api5", "api6", "last"];
+        let mut rows = Vec::new();
+        daemon.wait_until("the templated servers checked", CHECK_TIMEOUT, |d| {
+            let stat = d.show_stat();
+            rows = names
+                .iter()
+                .map(|n| {
+                    let get = |c: &str| stat.get("be", n, c).unwrap_or("?").to_string();
+                    [
+                        n.to_string(),
+                        get("status"),
+                        get("check_status"),
+                        get("sid"),
+                    ]
+                })
+                .collect();
+            rows.iter().all(|r| !r[2].starts_with('*') && r[2] != "INI")
+        });
+        let state: Vec<String> = daemon
+            .query("show servers state be")
+            .lines()
+            .skip(2)
+            .filter(|l| !l.is_empty())
+            .map(|l| l.split(' ').skip(2).take(3).collect::<Vec<_>>().join(" "))
+            .collect();
+        Some((rows, state))
+    });
+    e2e::differential::assert_same_as_haproxy("servers declared by server-template", &seen);
+    let (_, (rows, _)) = seen.last().expect("proxyd ran");
+    assert_eq!(rows[1][..3], ["web1", "UP", "L4OK"].map(String::from));
+    assert_eq!(rows[4][..3], ["api5", "no check", ""].map(String::from));
+}
+
 #[test]
 fn check_requests_are_the_bytes_haproxy_sends() {
     let (daemon, servers) = scenario::httpchk_requests(proxyd).expect("proxyd always starts");

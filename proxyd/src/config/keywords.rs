@@ -169,6 +169,7 @@ pub const PROXY: &[(&str, Caps, ProxyParser)] = &[
     ("hash-type", BE, p::hash_type),
     ("hash-balance-factor", ALL, p::hash_balance_factor),
     ("server", BE_ONLY, server::server),
+    ("server-template", BE_ONLY, server::server_template),
     ("default-server", BE, server::default_server),
     ("maxconn", FE, p::maxconn),
     ("rate-limit", ALL, p::rate_limit),
@@ -224,15 +225,12 @@ pub const PROXY_IGNORED: &[&str] = &[
     "monitor",
     "monitor-uri",
     "monitor-net",
-    "persist",
     "redirect",
     "server-state-file-name",
     "stick-table",
     "unique-id-format",
     "unique-id-header",
-    "server-template",
     "grace",
-    "dispatch",
     "external-check",
 ];
 
@@ -246,6 +244,14 @@ pub const PROXY_UNSUPPORTED: &[(&str, &str)] = &[
     (
         "stick",
         "servers are chosen by the 'balance' algorithm only (no stick tables)",
+    ),
+    (
+        "persist",
+        "servers are chosen by the 'balance' algorithm only (no RDP cookie persistence)",
+    ),
+    (
+        "dispatch",
+        "connections go to the backend's servers: declare the address as a 'server'",
     ),
     (
         "source",

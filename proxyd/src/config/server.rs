@@ -254,6 +254,68 @@ fn known(kw: &str) -> Option<Known> {
         .map(|(_, _, why)| Known::Refused(why))
 }
 
+/// `server-template <prefix> <count | first-last> <addr>[:<port>] [params]`: the servers
+/// `<prefix><n>`, each as a `server` line would declare it. Without `resolvers` HAProxy gives
+/// them all the template's address, and so does proxyd (which resolves names once, at start
+/// and on reload). Problems with the parameters are reported once, for the template, in
+/// HAProxy's words (`'server b/(null)'`).
+pub fn server_template(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    let (prefix, range, addr) = (l.arg(1), l.arg(2), l.arg(3));
+    let checking =
+        |msg: String| Diagnostic::alert(l.file(), l.number, "server-template", msg).checking();
+    if prefix.is_empty() || range.is_empty() || addr.is_empty() {
+        return r.push(checking(
+            "'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.".into(),
+        ));
+    }
+    let Some((first, last)) = template_range(range) else {
+        return r.push(checking(format!(
+            "Wrong server-template number or range arg '{range}'."
+        )));
+    };
+    let mut scratch = px.default_server.clone();
+    let mut id = None;
+    let who = format!("'server {}/(null)'", px.name);
+    let before = r.list.len();
+    parse_params(&mut scratch, &mut id, &l.words[4..], l, r, &who);
+    if r.list[before..].iter().any(Diagnostic::is_alert) {
+        return;
+    }
+    for n in first..=last {
+        let mut words = vec![
+            "server".to_string(),
+            format!("{prefix}{n}"),
+            addr.to_string(),
+        ];
+        words.extend(l.words[4..].iter().cloned());
+        let line = Line {
+            file: Arc::clone(&l.file),
+            number: l.number,
+            words,
+        };
+        // The parameters' warnings were given once above; what is about this server (its
+        // address, its name) is reported once per distinct message.
+        let mut own = Report::default();
+        server(px, &line, &mut own);
+        for d in own.list.into_iter().filter(Diagnostic::is_alert) {
+            if !r.list.iter().any(|x| x.message == d.message) {
+                r.push(d);
+            }
+        }
+    }
+}
+
+/// `3` is 1 to 3, `5-7` is 5 to 7 (`0-2` is allowed, `0` and `3-1` are not).
+fn template_range(s: &str) -> Option<(u32, u32)> {
+    match s.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (values::uint(a)?, values::uint(b)?);
+            (a <= b).then_some((a, b))
+        }
+        None => values::uint(s).filter(|&n| n > 0).map(|n| (1, n)),
+    }
+}
+
 /// `server <name> <addr>[:<port>] [params]`.
 pub fn server(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     let (name, addr_text) = (l.arg(1), l.arg(2));

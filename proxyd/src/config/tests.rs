@@ -784,6 +784,9 @@ fn tcp_rules_are_ignored_only_where_they_change_nothing() {
     ] {
         assert_has(&text, want);
     }
+    let text = with_timeouts("backend b\n  dispatch 127.0.0.1:80\n  persist rdp-cookie\n");
+    assert_has(&text, "parsing [t.cfg:6] : 'dispatch' is not supported by proxyd");
+    assert_has(&text, "parsing [t.cfg:7] : 'persist' is not supported by proxyd");
 }
 
 #[test]
@@ -810,6 +813,30 @@ fn rate_limits_parse_as_haproxy_reads_them() {
         "[ALERT]    : config : parsing [t.cfg:13] : 'rate-limit' only supports 'sessions' (got 'foo')",
         "[ALERT]    : config : parsing [t.cfg:14] : 'rate-limit sessions' : unexpected character 'x' in integer value 'x'",
         "[WARNING]  : config : parsing [t.cfg:17] : rate-limit sessions will be ignored because backend 'b' has no frontend capability",
+    ] {
+        assert_has(&text, want);
+    }
+}
+
+#[test]
+fn server_templates_expand_into_servers() {
+    let c = ok(&with_timeouts("backend b\n  server first 127.0.0.1:1\n  server-template web 3 127.0.0.1:80 check weight 5\n  server-template api 0-1 127.0.0.2:81\n")).config;
+    let names: Vec<&str> = c.proxies[0]
+        .servers
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["first", "web1", "web2", "web3", "api0", "api1"]);
+    let web2 = &c.proxies[0].servers[2];
+    assert_eq!(web2.addr.to_string(), "127.0.0.1:80");
+    assert_eq!(web2.weight, 5);
+    assert!(web2.check.is_some());
+    let text = with_timeouts("backend b\n  server-template w\n  server-template w 0 127.0.0.1:1\n  server-template w 3-1 127.0.0.1:1\n  server-template w 2 127.0.0.1:1 foo\n");
+    for want in [
+        "[t.cfg:6] : 'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.",
+        "[t.cfg:7] : Wrong server-template number or range arg '0'.",
+        "[t.cfg:8] : Wrong server-template number or range arg '3-1'.",
+        "[t.cfg:9] : 'server b/(null)' : unknown keyword 'foo'",
     ] {
         assert_has(&text, want);
     }
