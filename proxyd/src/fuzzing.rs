@@ -81,10 +81,12 @@ pub fn http_response(data: &[u8]) {
             Expect {
                 negate: true,
                 matcher: ExpectMatch::String("maintenance".into()),
+                opts: Default::default(),
             },
             Expect {
                 negate: false,
                 matcher: ExpectMatch::Status(vec![(200, 204), (301, 302)]),
+                opts: Default::default(),
             },
         ],
         true,

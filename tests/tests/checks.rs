@@ -326,6 +326,88 @@ fn tcp_check_rules_report_as_haproxy() {
     }
 }
 
+/// `http-check expect` options: `comment` on failures, `error-status` and `ok-status` choosing
+/// the status (an error reported as `L7OKC` drains the server), `tout-status` on a silent one.
+fn http_expect_option_outcomes(launch: impl FnOnce(Config) -> Option<Daemon>) -> Option<Outcomes> {
+    let unavailable = Backend::http(503);
+    let ok = Backend::http(200);
+    let silent = Backend::silent();
+    let be = |name: &str, rule: &str, addr| {
+        BackendSection::new(name)
+            .line("option httpchk GET /v1/status")
+            .line(rule)
+            .server("s", addr, "check inter 300ms")
+    };
+    let cfg = Config::new()
+        .defaults("timeout check 300ms")
+        .backend(be(
+            "commented",
+            "http-check expect status 200 comment api-down",
+            unavailable.addr(),
+        ))
+        .backend(be(
+            "drained",
+            "http-check expect status 200 error-status L7OKC",
+            unavailable.addr(),
+        ))
+        .backend(be(
+            "ok_as_nolb",
+            "http-check expect ok-status L7OKC status 200",
+            ok.addr(),
+        ))
+        .backend(be(
+            "body",
+            "http-check expect string nope comment body-check",
+            ok.addr(),
+        ))
+        .backend(be(
+            "quiet",
+            "http-check expect status 200 tout-status L4TOUT",
+            silent.addr(),
+        ));
+    let daemon = launch(cfg)?;
+    let servers = [
+        ("commented", "s"),
+        ("drained", "s"),
+        ("ok_as_nolb", "s"),
+        ("body", "s"),
+        ("quiet", "s"),
+    ];
+    Some(settled_outcomes(&daemon, &servers))
+}
+
+#[test]
+fn http_check_expect_options_report_as_haproxy() {
+    let got = http_expect_option_outcomes(proxyd).expect("proxyd always starts");
+    let want: Outcomes = [
+        (
+            "commented/s",
+            "DOWN",
+            "L7STS",
+            "503",
+            "Service Unavailable comment: api-down",
+        ),
+        ("drained/s", "NOLB", "L7OKC", "503", "Service Unavailable"),
+        ("ok_as_nolb/s", "NOLB", "L7OKC", "200", ""),
+        (
+            "body/s",
+            "DOWN",
+            "L7RSP",
+            "",
+            "HTTP content check did not match comment: body-check",
+        ),
+        ("quiet/s", "DOWN", "L4TOUT", "", ""),
+    ]
+    .into_iter()
+    .map(|(k, a, b, c, d)| (k.to_string(), (a.into(), b.into(), c.into(), d.into())))
+    .collect();
+    assert_eq!(got, want, "proxyd's outcomes");
+    match http_expect_option_outcomes(Daemon::haproxy) {
+        Some(reference) => assert_eq!(got, reference, "proxyd differs from HAProxy 2.6"),
+        None => eprintln!("note: HAProxy not installed, compared with the expected table only"),
+    }
+}
+
 /// `server-template` declares `<prefix><n>` servers as HAProxy does: names, order, ids,
 /// addresses (a name resolved once for all), each with the template's parameters.
 #[test]

@@ -5,13 +5,14 @@
 //! ends the check, a mismatch waits for the end of the body (or a full buffer).
 
 use std::io;
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 use runtime_api::status::CheckStatus;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{timeout_at, Instant};
 
 use super::tcp::strerror;
-use crate::config::{Expect, ExpectMatch, HttpCheck};
+use crate::config::{Expect, ExpectMatch, ExpectOpts, HttpCheck};
 
 /// HAProxy reads a check response into one buffer (`tune.bufsize`, 16 KiB by default) and
 /// judges what it has once that buffer is full; a body beyond it is never seen.
@@ -54,13 +55,25 @@ pub(crate) async fn exchange<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    match timeout_at(deadline, exchange_inner(stream, check, server_running)).await {
+    let first = check.expect.first().and_then(|r| r.opts.tout_status);
+    let tout = Tout::new(first.unwrap_or(CheckStatus::L7Tout));
+    match timeout_at(
+        deadline,
+        exchange_inner(stream, check, server_running, &tout),
+    )
+    .await
+    {
         Ok(verdict) => verdict,
-        Err(_) => Verdict::new(CheckStatus::L7Tout, None, ""),
+        Err(_) => Verdict::new(tout.get(), None, ""),
     }
 }
 
-async fn exchange_inner<S>(stream: &mut S, check: &HttpCheck, server_running: bool) -> Verdict
+async fn exchange_inner<S>(
+    stream: &mut S,
+    check: &HttpCheck,
+    server_running: bool,
+    tout: &Tout,
+) -> Verdict
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -82,7 +95,7 @@ where
         };
         buf.extend_from_slice(&chunk[..n]);
         let last_read = n == 0 || buf.len() >= RESPONSE_LIMIT;
-        if let Some(verdict) = judge(&buf, last_read, head_only, check, server_running) {
+        if let Some(verdict) = judge_with(&buf, last_read, head_only, check, server_running, tout) {
             return verdict;
         }
         if last_read {
@@ -125,10 +138,50 @@ pub(crate) fn judge(
     check: &HttpCheck,
     server_running: bool,
 ) -> Option<Verdict> {
+    judge_with(
+        buf,
+        last_read,
+        head_only,
+        check,
+        server_running,
+        &Tout::new(CheckStatus::L7Tout),
+    )
+}
+
+/// [`judge`], noting in `tout` the status a timeout would give now: the `tout-status` of the
+/// rule that waits (the first one while the head is incomplete).
+fn judge_with(
+    buf: &[u8],
+    last_read: bool,
+    head_only: bool,
+    check: &HttpCheck,
+    server_running: bool,
+    tout: &Tout,
+) -> Option<Verdict> {
+    let implicit = [Expect {
+        negate: false,
+        matcher: ExpectMatch::Status(vec![(200, 399)]),
+        opts: ExpectOpts::default(),
+    }];
+    let rules = if check.expect.is_empty() {
+        &implicit[..]
+    } else {
+        &check.expect[..]
+    };
+    let timeout_status = |rule: &Expect| rule.opts.tout_status.unwrap_or(CheckStatus::L7Tout);
+    // An unparsable answer fails the first rule, whose comment it carries.
+    let invalid = || {
+        let mut v = Verdict::invalid();
+        append_comment(&mut v.info, &rules[0]);
+        Some(v)
+    };
     let head = match parse_head(buf) {
-        Head::Incomplete if last_read => return Some(Verdict::invalid()),
-        Head::Incomplete => return None,
-        Head::Invalid => return Some(Verdict::invalid()),
+        Head::Incomplete if last_read => return invalid(),
+        Head::Incomplete => {
+            tout.set(timeout_status(&rules[0]));
+            return None;
+        }
+        Head::Invalid => return invalid(),
         Head::Complete(head) => head,
     };
     let raw_body = &buf[head.len..];
@@ -148,23 +201,62 @@ pub(crate) fn judge(
     if check.disable_on_404 && server_running && head.code == 404 {
         return Some(Verdict::new(CheckStatus::L7OkC, Some(404), ""));
     }
-    let implicit = [Expect {
-        negate: false,
-        matcher: ExpectMatch::Status(vec![(200, 399)]),
-    }];
-    let rules = if check.expect.is_empty() {
-        &implicit[..]
-    } else {
-        &check.expect[..]
-    };
     for rule in rules {
         match rule_result(rule, &head, &body.data, body_done) {
             RuleResult::Pass => {}
-            RuleResult::Wait => return None,
-            RuleResult::Fail(verdict) => return Some(verdict),
+            RuleResult::Wait => {
+                tout.set(timeout_status(rule));
+                return None;
+            }
+            RuleResult::Fail(mut verdict) => {
+                if let Some(status) = rule.opts.error_status {
+                    verdict.status = status;
+                }
+                // A status chosen by `error-status` may carry the code (L7OKC, L7STS).
+                verdict.code = verdict.status.has_code().then_some(head.code);
+                append_comment(&mut verdict.info, rule);
+                return Some(verdict);
+            }
         }
     }
-    Some(Verdict::new(CheckStatus::L7Ok, Some(head.code), ""))
+    let last = rules.last().and_then(|r| r.opts.ok_status);
+    Some(Verdict::new(
+        last.unwrap_or(CheckStatus::L7Ok),
+        Some(head.code),
+        "",
+    ))
+}
+
+/// The status a timeout would give now, shared between the reading future and the deadline
+/// that may drop it (an atomic: the check's future moves between threads).
+pub(crate) struct Tout(AtomicU8);
+
+impl Tout {
+    fn new(s: CheckStatus) -> Self {
+        let t = Tout(AtomicU8::new(0));
+        t.set(s);
+        t
+    }
+
+    fn set(&self, s: CheckStatus) {
+        let i = CheckStatus::ALL.iter().position(|x| *x == s).unwrap_or(0);
+        self.0.store(i as u8, Relaxed);
+    }
+
+    fn get(&self) -> CheckStatus {
+        CheckStatus::ALL
+            .get(self.0.load(Relaxed) as usize)
+            .copied()
+            .unwrap_or(CheckStatus::L7Tout)
+    }
+}
+
+/// HAProxy ends a failure's text with the failing rule's ` comment: …`.
+fn append_comment(info: &mut String, rule: &Expect) {
+    if let Some(c) = &rule.opts.comment {
+        info.push_str(" comment: ");
+        info.push_str(c);
+    }
 }
 
 enum RuleResult {
@@ -187,13 +279,18 @@ fn rule_result(rule: &Expect, head: &ResponseHead, body: &[u8], body_done: bool)
                 }
                 return RuleResult::Fail(Verdict::new(CheckStatus::L7Rsp, None, NO_BODY));
             }
+            let min_recv = rule.opts.min_recv;
+            if !body_done && min_recv.is_some_and(|m| m > 0 && (body.len() as i64) < m) {
+                return RuleResult::Wait;
+            }
             let found = match &rule.matcher {
                 ExpectMatch::String(needle) => contains(body, needle.as_bytes()),
                 ExpectMatch::Rstring(re) => re.is_match(&String::from_utf8_lossy(body)),
                 _ => false,
             };
-            // A missing match may still arrive; a present one is final either way.
-            if !found && !body_done {
+            // A missing match may still arrive, unless `min-recv` made the answer final; a
+            // present one is final either way.
+            if !found && !body_done && min_recv.is_none() {
                 return RuleResult::Wait;
             }
             if found != rule.negate {
@@ -401,11 +498,68 @@ mod tests {
         vec![Expect {
             negate: false,
             matcher: ExpectMatch::String(s.into()),
+            opts: Default::default(),
         }]
     }
 
     fn status(v: &Option<Verdict>) -> Option<(CheckStatus, Option<u16>, &str)> {
         v.as_ref().map(|v| (v.status, v.code, v.info.as_str()))
+    }
+
+    #[test]
+    fn expect_options_choose_status_text_and_waiting() {
+        let rule = |matcher, opts| Expect {
+            negate: false,
+            matcher,
+            opts,
+        };
+        let unavailable = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n";
+        let c = check(vec![rule(
+            ExpectMatch::Status(vec![(200, 200)]),
+            ExpectOpts {
+                comment: Some("api".into()),
+                error_status: Some(CheckStatus::L7OkC),
+                ..ExpectOpts::default()
+            },
+        )]);
+        assert_eq!(
+            status(&judge(unavailable, true, false, &c, true)),
+            Some((
+                CheckStatus::L7OkC,
+                Some(503),
+                "Service Unavailable comment: api"
+            ))
+        );
+        // `ok-status` of the last rule names the success.
+        let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello";
+        let c = check(vec![rule(
+            ExpectMatch::String("hello".into()),
+            ExpectOpts {
+                ok_status: Some(CheckStatus::L6Ok),
+                ..ExpectOpts::default()
+            },
+        )]);
+        assert_eq!(
+            status(&judge(ok, true, false, &c, true)),
+            Some((CheckStatus::L6Ok, Some(200), ""))
+        );
+        // `min-recv`: wait for that many body bytes, then a mismatch is final.
+        let partial = b"HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\nhel";
+        let c = check(vec![rule(
+            ExpectMatch::String("zz".into()),
+            ExpectOpts {
+                min_recv: Some(3),
+                tout_status: Some(CheckStatus::L6Tout),
+                ..ExpectOpts::default()
+            },
+        )]);
+        assert_eq!(
+            status(&judge(partial, false, false, &c, true)),
+            Some((CheckStatus::L7Rsp, None, NO_MATCH))
+        );
+        let tout = Tout::new(CheckStatus::L7Tout);
+        assert!(judge_with(b"HTTP/1.1 2", false, false, &c, true, &tout).is_none());
+        assert_eq!(tout.get(), CheckStatus::L6Tout);
     }
 
     #[test]
@@ -521,7 +675,13 @@ mod tests {
     #[test]
     fn negated_and_regex_rules() {
         let resp = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\n\r\nbusy";
-        let rule = |negate, matcher| vec![Expect { negate, matcher }];
+        let rule = |negate, matcher| {
+            vec![Expect {
+                negate,
+                matcher,
+                opts: ExpectOpts::default(),
+            }]
+        };
         let re = |s| regex::Regex::new(s).unwrap();
         let v = judge(
             resp,

@@ -476,7 +476,11 @@ async fn without_timeout_check_inter_bounds_the_whole_check() {
 #[tokio::test]
 async fn body_expectations_over_the_network() {
     let addr = backend(Behaviour::Reply(OK), None).await;
-    let rule = |negate, matcher| Expect { negate, matcher };
+    let rule = |negate, matcher| Expect {
+        negate,
+        matcher,
+        opts: Default::default(),
+    };
     let cases = [
         (
             rule(false, ExpectMatch::String("world".into())),

@@ -3,7 +3,7 @@
 use super::diag::{Diagnostic, Report};
 use super::lexer::Line;
 use super::proxy::ProxyDraft;
-use super::types::{Expect, ExpectMatch, HttpCheck};
+use super::types::{Expect, ExpectMatch, ExpectOpts, HttpCheck};
 
 #[derive(Debug, Clone, Default)]
 pub struct HttpChkDraft {
@@ -173,70 +173,146 @@ fn send(h: &mut HttpChkDraft, l: &Line, r: &mut Report) {
     }
 }
 
+/// `http-check expect [options] [!] <match> <pattern> [options]`: HAProxy reads the options
+/// wherever they stand on the line.
 fn expect(h: &mut HttpChkDraft, l: &Line, r: &mut Report) {
-    let mut i = 2;
     let mut negate = false;
+    let mut opts = ExpectOpts::default();
+    let mut matcher = None;
+    let mut i = 2;
     loop {
-        match l.arg(i) {
-            "min-recv" | "comment" | "ok-status" | "error-status" | "tout-status"
-            | "on-success" | "on-error" | "status-code" => {
+        let (kw, val) = (l.arg(i), l.arg(i + 1));
+        if kw.is_empty() && matcher.is_some() {
+            break;
+        }
+        match expect_option(kw, val, &mut opts) {
+            Ok(Opt::Taken) => {
+                i += 2;
+                continue;
+            }
+            Ok(Opt::Ignored) => {
                 r.warn(
                     l,
-                    format!("'http-check expect' : '{}' is ignored by proxyd.", l.arg(i)),
+                    format!("'http-check expect' : '{kw}' is ignored by proxyd."),
                 );
                 i += 2;
+                continue;
             }
-            "!" => {
-                negate = true;
-                i += 1;
-            }
-            _ => break,
+            Ok(Opt::NotAnOption) => {}
+            Err(msg) => return r.alert(l, format!("'http-check expect' : {msg}")),
         }
+        if kw == "!" {
+            negate = true;
+            i += 1;
+            continue;
+        }
+        // A second pattern is refused as such; any other word as an unknown kind.
+        let kinds = [
+            "status",
+            "rstatus",
+            "string",
+            "rstring",
+            "hdr",
+            "fhdr",
+            "string-lf",
+            "rstring-lf",
+        ];
+        if matcher.is_some() && kinds.contains(&kw) {
+            return r.alert(l, "'http-check expect' : only on pattern expected.");
+        }
+        match expect_matcher(kw, val) {
+            Ok(m) => matcher = Some(m),
+            Err(Refusal::Alert(msg)) => return r.alert(l, msg),
+            Err(Refusal::Unsupported) => {
+                return r.unsupported(
+                    l,
+                    &format!("http-check expect {kw}"),
+                    "only 'status', 'rstatus', 'string' and 'rstring' are matched",
+                )
+            }
+        }
+        i += 2;
     }
-    let kind = l.arg(i);
-    let pattern = l.arg(i + 1);
-    let matcher = match kind {
-        "status" | "rstatus" | "string" | "rstring" if pattern.is_empty() => {
-            return r.alert(
-                l,
-                format!("'http-check expect' : '{kind}' expects a <pattern> as argument."),
-            )
-        }
-        "status" => match status_ranges(pattern) {
-            Some(v) => ExpectMatch::Status(v),
-            None => {
-                return r.alert(
-                    l,
-                    format!("'http-check expect' : invalid status code list '{pattern}'."),
-                )
-            }
-        },
-        "string" => ExpectMatch::String(pattern.to_string()),
+    let Some(matcher) = matcher else { return };
+    h.expect.push(Expect {
+        negate,
+        matcher,
+        opts,
+    });
+}
+
+enum Opt {
+    Taken,
+    /// Valid for HAProxy, no effect on the outcome here.
+    Ignored,
+    NotAnOption,
+}
+
+fn expect_option(kw: &str, val: &str, opts: &mut ExpectOpts) -> Result<Opt, String> {
+    let known = matches!(
+        kw,
+        "min-recv"
+            | "comment"
+            | "ok-status"
+            | "error-status"
+            | "tout-status"
+            | "on-success"
+            | "on-error"
+            | "status-code"
+    );
+    if !known {
+        return Ok(Opt::NotAnOption);
+    }
+    if val.is_empty() {
+        let what = match kw {
+            "min-recv" => "an integer",
+            "status-code" => "an expression",
+            _ => "a string",
+        };
+        return Err(format!("'{kw}' expects {what} as argument."));
+    }
+    match kw {
+        "min-recv" => opts.min_recv = Some(super::values::atoi(val)),
+        "comment" => opts.comment = Some(val.to_string()),
+        "ok-status" => opts.ok_status = Some(super::tcpchk::expect_status(kw, val)?),
+        "error-status" => opts.error_status = Some(super::tcpchk::expect_status(kw, val)?),
+        "tout-status" => opts.tout_status = Some(super::tcpchk::expect_status(kw, val)?),
+        // Log-format texts and codes: the check's outcome is the same without them.
+        _ => return Ok(Opt::Ignored),
+    }
+    Ok(Opt::Taken)
+}
+
+enum Refusal {
+    Alert(String),
+    Unsupported,
+}
+
+fn expect_matcher(kind: &str, pattern: &str) -> Result<ExpectMatch, Refusal> {
+    let alert = |m: String| Refusal::Alert(m);
+    match kind {
+        "status" | "rstatus" | "string" | "rstring" if pattern.is_empty() => Err(alert(format!(
+            "'http-check expect' : '{kind}' expects a <pattern> as argument."
+        ))),
+        "status" => status_ranges(pattern).map(ExpectMatch::Status).ok_or_else(|| {
+            alert(format!(
+                "'http-check expect' : invalid status code list '{pattern}'."
+            ))
+        }),
+        "string" => Ok(ExpectMatch::String(pattern.to_string())),
         "rstatus" | "rstring" => match regex::Regex::new(pattern) {
-            Ok(re) if kind == "rstatus" => ExpectMatch::Rstatus(re),
-            Ok(re) => ExpectMatch::Rstring(re),
-            Err(e) => {
-                return r.alert(
-                    l,
-                    format!("'http-check expect' : regex '{pattern}' is invalid ({}).", regex_reason(&e)),
-                )
-            }
+            Ok(re) if kind == "rstatus" => Ok(ExpectMatch::Rstatus(re)),
+            Ok(re) => Ok(ExpectMatch::Rstring(re)),
+            Err(e) => Err(alert(format!(
+                "'http-check expect' : regex '{pattern}' is invalid ({}).",
+                regex_reason(&e)
+            ))),
         },
-        "hdr" | "fhdr" | "string-lf" | "rstring-lf" => {
-            return r.unsupported(
-                l,
-                &format!("http-check expect {kind}"),
-                "only 'status', 'rstatus', 'string' and 'rstring' are matched",
-            )
-        }
-        other => {
-            return r.alert(
-                l,
-                format!("'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '{other}' as argument.."),
-            )
-        }
-    };
-    h.expect.push(Expect { negate, matcher });
+        "hdr" | "fhdr" | "string-lf" | "rstring-lf" => Err(Refusal::Unsupported),
+        other => Err(alert(format!(
+            "'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '{other}' as argument.."
+        ))),
+    }
 }
 
 /// `200`, `200-399`, `200,302,400-499`.

@@ -299,31 +299,8 @@ fn expect(l: &Line) -> Parsed {
                 i += 1;
             }
             "ok-status" | "error-status" | "tout-status" => {
-                let (allowed, list): (&[CheckStatus], &str) = match kw {
-                    "ok-status" => (
-                        &[CheckStatus::L7Ok, CheckStatus::L7OkC, CheckStatus::L6Ok, CheckStatus::L4Ok],
-                        "'L4OK', 'L6OK', 'L7OK' or 'L7OKC'",
-                    ),
-                    "error-status" => (
-                        &[
-                            CheckStatus::L7Rsp,
-                            CheckStatus::L7Sts,
-                            CheckStatus::L7OkC,
-                            CheckStatus::L6Rsp,
-                            CheckStatus::L4Con,
-                        ],
-                        "'L7OKC', 'L7RSP', 'L7STS', 'L6RSP' or 'L4CON'",
-                    ),
-                    _ => (
-                        &[CheckStatus::L7Tout, CheckStatus::L6Tout, CheckStatus::L4Tout],
-                        "'L4TOUT', 'L6TOUT' or 'L7TOUT'",
-                    ),
-                };
-                let Some(st) = CheckStatus::from_name(val).filter(|s| allowed.contains(s)) else {
-                    return Err(format!(
-                        "'tcp-check expect' : '{kw}' only supports {list} status (got '{val}').."
-                    ).into());
-                };
+                let st = expect_status(kw, val)
+                    .map_err(|why| RuleError::Alert(format!("'tcp-check expect' : {why}")))?;
                 match kw {
                     "ok-status" => e.ok_status = Some(st),
                     "error-status" => e.error_status = Some(st),
@@ -344,9 +321,7 @@ fn expect(l: &Line) -> Parsed {
                     ).into());
                 }
                 if pattern.is_some() {
-                    return Err(format!(
-                        "'tcp-check expect' : only on pattern expected but got '{kw}' as argument."
-                    ).into());
+                    return Err("'tcp-check expect' : only on pattern expected.".into());
                 }
                 pattern = Some(match kw {
                     "string" => TcpPattern::String(val.as_bytes().to_vec()),
@@ -382,6 +357,43 @@ fn expect(l: &Line) -> Parsed {
     };
     e.pattern = pattern;
     Ok((TcpCheckAction::Expect(e), comment))
+}
+
+/// The status an expect's `ok-status`, `error-status` or `tout-status` names, among those
+/// HAProxy allows for each (shared by `tcp-check` and `http-check`).
+pub(super) fn expect_status(kw: &str, val: &str) -> Result<CheckStatus, String> {
+    let (allowed, list): (&[CheckStatus], &str) = match kw {
+        "ok-status" => (
+            &[
+                CheckStatus::L7Ok,
+                CheckStatus::L7OkC,
+                CheckStatus::L6Ok,
+                CheckStatus::L4Ok,
+            ],
+            "'L4OK', 'L6OK', 'L7OK' or 'L7OKC'",
+        ),
+        "error-status" => (
+            &[
+                CheckStatus::L7Rsp,
+                CheckStatus::L7Sts,
+                CheckStatus::L7OkC,
+                CheckStatus::L6Rsp,
+                CheckStatus::L4Con,
+            ],
+            "'L7OKC', 'L7RSP', 'L7STS', 'L6RSP' or 'L4CON'",
+        ),
+        _ => (
+            &[
+                CheckStatus::L7Tout,
+                CheckStatus::L6Tout,
+                CheckStatus::L4Tout,
+            ],
+            "'L4TOUT', 'L6TOUT' or 'L7TOUT'",
+        ),
+    };
+    CheckStatus::from_name(val)
+        .filter(|s| allowed.contains(s))
+        .ok_or_else(|| format!("'{kw}' only supports {list} status (got '{val}').."))
 }
 
 fn bad_regex(pattern: &str, e: &regex::Error) -> String {

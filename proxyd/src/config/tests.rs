@@ -123,7 +123,7 @@ listen stats :9000
     let http = chk.http.as_ref().expect("httpchk");
     assert_eq!(http.request_bytes(), b"GET /v1/status HTTP/1.0\r\n\r\n");
     assert!(
-        matches!(http.expect[..], [Expect { negate: false, matcher: ExpectMatch::Status(ref v) }] if v == &[(200, 200)])
+        matches!(http.expect[..], [Expect { negate: false, matcher: ExpectMatch::Status(ref v), .. }] if v == &[(200, 200)])
     );
     let st = &c.proxies[2];
     assert_eq!(st.kind, ProxyKind::Listen);
@@ -785,8 +785,14 @@ fn tcp_rules_are_ignored_only_where_they_change_nothing() {
         assert_has(&text, want);
     }
     let text = with_timeouts("backend b\n  dispatch 127.0.0.1:80\n  persist rdp-cookie\n");
-    assert_has(&text, "parsing [t.cfg:6] : 'dispatch' is not supported by proxyd");
-    assert_has(&text, "parsing [t.cfg:7] : 'persist' is not supported by proxyd");
+    assert_has(
+        &text,
+        "parsing [t.cfg:6] : 'dispatch' is not supported by proxyd",
+    );
+    assert_has(
+        &text,
+        "parsing [t.cfg:7] : 'persist' is not supported by proxyd",
+    );
 }
 
 #[test]

@@ -558,6 +558,22 @@ pub enum TcpPattern {
 pub struct Expect {
     pub negate: bool,
     pub matcher: ExpectMatch,
+    pub opts: ExpectOpts,
+}
+
+/// The options of an `http-check expect` rule that change what a check reports.
+#[derive(Debug, Clone, Default)]
+pub struct ExpectOpts {
+    /// `comment`: appended to the failure text (` comment: …`).
+    pub comment: Option<String>,
+    /// `ok-status`: the status when this is the last rule and it passed (default `L7OK`).
+    pub ok_status: Option<runtime_api::status::CheckStatus>,
+    /// `error-status`: the status when this rule fails.
+    pub error_status: Option<runtime_api::status::CheckStatus>,
+    /// `tout-status`: the status when the check times out waiting for this rule.
+    pub tout_status: Option<runtime_api::status::CheckStatus>,
+    /// `min-recv`: body bytes awaited before judging; with it a mismatch is final.
+    pub min_recv: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
