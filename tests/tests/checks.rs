@@ -22,7 +22,7 @@ type Outcomes = BTreeMap<String, (String, String, String, String)>;
 /// Backends for the outcomes not covered by the blog scenario: plain TCP, TLS only, TLS with
 /// `verify none` towards an unknown CA, a listener that never speaks TLS, a 404 with
 /// `disable-on-404`, and an `expect string` mismatch.
-fn more_outcomes(launch: impl FnOnce(Config) -> Option<Daemon>) -> Option<Outcomes> {
+fn more_outcomes(launch: Launch) -> Option<Outcomes> {
     let pki = Pki::new();
     let tcp = Backend::echo();
     let tls_only = Backend::https(pki.server.server_config(), 200);
@@ -67,6 +67,30 @@ fn more_outcomes(launch: impl FnOnce(Config) -> Option<Daemon>) -> Option<Outcom
     Some(settled_outcomes(&daemon, &servers))
 }
 
+/// (server, status, check_status, check_code, last_chk) rows as [`Outcomes`].
+fn outcomes(rows: &[(&str, &str, &str, &str, &str)]) -> Outcomes {
+    rows.iter()
+        .map(|(k, a, b, c, d)| {
+            (
+                k.to_string(),
+                (a.to_string(), b.to_string(), c.to_string(), d.to_string()),
+            )
+        })
+        .collect()
+}
+
+/// Runs `scenario` on proxyd, compares it with `want`, then with HAProxy 2.6 when installed.
+fn assert_outcomes_as_haproxy(scenario: fn(Launch) -> Option<Outcomes>, want: Outcomes) {
+    let got = scenario(proxyd).expect("proxyd always starts");
+    assert_eq!(got, want, "proxyd's outcomes");
+    match scenario(Daemon::haproxy) {
+        Some(reference) => assert_eq!(got, reference, "proxyd differs from HAProxy 2.6"),
+        None => eprintln!("note: HAProxy not installed, compared with the expected table only"),
+    }
+}
+
+type Launch = fn(Config) -> Option<Daemon>;
+
 /// The outcome of each server once its checks have settled: a final state and a check that is
 /// not running (HAProxy empties `last_chk` while one runs).
 fn settled_outcomes(daemon: &Daemon, servers: &[(&str, &str)]) -> Outcomes {
@@ -99,7 +123,7 @@ fn settled_outcomes(daemon: &Daemon, servers: &[(&str, &str)]) -> Outcomes {
 /// `option tcp-check` rules against real services: a banner, an echo, a server that answers
 /// something else and closes, one that never answers, a closed port and a TLS server reached
 /// with `tcp-check connect ssl`.
-fn tcp_check_outcomes(launch: impl FnOnce(Config) -> Option<Daemon>) -> Option<Outcomes> {
+fn tcp_check_outcomes(launch: Launch) -> Option<Outcomes> {
     let pki = Pki::new();
     let banner = Backend::banner(b"+OK ready\r\n");
     let echo = Backend::echo();
@@ -211,7 +235,7 @@ fn assert_last_chk_empty_while_running(daemon: &Daemon, be: &str, srv: &str) {
 }
 
 fn expected_tcp_check_outcomes() -> Outcomes {
-    [
+    outcomes(&[
         ("be_banner/ok", "UP", "L7OK", "0", "(tcp-check)"),
         (
             "be_banner/quiet",
@@ -272,10 +296,7 @@ fn expected_tcp_check_outcomes() -> Outcomes {
             "",
             "Connection refused at initial connection step of tcp-check",
         ),
-    ]
-    .into_iter()
-    .map(|(k, a, b, c, d)| (k.to_string(), (a.into(), b.into(), c.into(), d.into())))
-    .collect()
+    ])
 }
 
 /// The closed port differs from run to run: written `PORT` for comparisons.
@@ -287,7 +308,7 @@ fn without_port(mut o: Outcomes, port: u16) -> Outcomes {
 }
 
 fn expected_outcomes() -> Outcomes {
-    [
+    outcomes(&[
         ("be_tcp/tcp", "UP", "L4OK", "", ""),
         ("be_tcp/tls_only", "UP", "L6OK", "", ""),
         ("be_tcp/tls_silent", "DOWN", "L6TOUT", "", ""),
@@ -300,35 +321,22 @@ fn expected_outcomes() -> Outcomes {
             "",
             "HTTP content check did not match",
         ),
-    ]
-    .into_iter()
-    .map(|(k, a, b, c, d)| (k.to_string(), (a.into(), b.into(), c.into(), d.into())))
-    .collect()
+    ])
 }
 
 #[test]
 fn tcp_tls_and_http_outcomes_match_haproxy() {
-    let got = more_outcomes(proxyd).expect("proxyd always starts");
-    assert_eq!(got, expected_outcomes(), "proxyd's outcomes");
-    match more_outcomes(Daemon::haproxy) {
-        Some(reference) => assert_eq!(got, reference, "proxyd differs from HAProxy 2.6"),
-        None => eprintln!("note: HAProxy not installed, compared with the expected table only"),
-    }
+    assert_outcomes_as_haproxy(more_outcomes, expected_outcomes());
 }
 
 #[test]
 fn tcp_check_rules_report_as_haproxy() {
-    let got = tcp_check_outcomes(proxyd).expect("proxyd always starts");
-    assert_eq!(got, expected_tcp_check_outcomes(), "proxyd's outcomes");
-    match tcp_check_outcomes(Daemon::haproxy) {
-        Some(reference) => assert_eq!(got, reference, "proxyd differs from HAProxy 2.6"),
-        None => eprintln!("note: HAProxy not installed, compared with the expected table only"),
-    }
+    assert_outcomes_as_haproxy(tcp_check_outcomes, expected_tcp_check_outcomes());
 }
 
 /// `http-check expect` options: `comment` on failures, `error-status` and `ok-status` choosing
 /// the status (an error reported as `L7OKC` drains the server), `tout-status` on a silent one.
-fn http_expect_option_outcomes(launch: impl FnOnce(Config) -> Option<Daemon>) -> Option<Outcomes> {
+fn http_expect_option_outcomes(launch: Launch) -> Option<Outcomes> {
     let unavailable = Backend::http(503);
     let ok = Backend::http(200);
     let silent = Backend::silent();
@@ -378,8 +386,7 @@ fn http_expect_option_outcomes(launch: impl FnOnce(Config) -> Option<Daemon>) ->
 
 #[test]
 fn http_check_expect_options_report_as_haproxy() {
-    let got = http_expect_option_outcomes(proxyd).expect("proxyd always starts");
-    let want: Outcomes = [
+    let want = outcomes(&[
         (
             "commented/s",
             "DOWN",
@@ -397,15 +404,8 @@ fn http_check_expect_options_report_as_haproxy() {
             "HTTP content check did not match comment: body-check",
         ),
         ("quiet/s", "DOWN", "L4TOUT", "", ""),
-    ]
-    .into_iter()
-    .map(|(k, a, b, c, d)| (k.to_string(), (a.into(), b.into(), c.into(), d.into())))
-    .collect();
-    assert_eq!(got, want, "proxyd's outcomes");
-    match http_expect_option_outcomes(Daemon::haproxy) {
-        Some(reference) => assert_eq!(got, reference, "proxyd differs from HAProxy 2.6"),
-        None => eprintln!("note: HAProxy not installed, compared with the expected table only"),
-    }
+    ]);
+    assert_outcomes_as_haproxy(http_expect_option_outcomes, want);
 }
 
 /// `server-template` declares `<prefix><n>` servers as HAProxy does: names, order, ids,
