@@ -479,3 +479,73 @@ fn log_options_choose_which_connection_lines_are_written() {
         assert_same_as_haproxy(&format!("connection lines with {option:?}"), &seen);
     }
 }
+
+/// A frontend that logs without `option tcplog` writes HAProxy's legacy line when it accepts a
+/// connection, `dontlognull` or not (`<134>` info: `Connect from 127.0.0.1:P to 127.0.0.1:P
+/// (plain/TCP)`), and `option httplog` in TCP mode falls back to the tcplog line.
+#[test]
+fn frontends_without_a_format_log_each_accepted_connection() {
+    let echo = Backend::echo();
+    let seen = on_both(|under| {
+        let syslog = Syslog::start();
+        let (plain, quiet, http) = (
+            e2e::ports::free_addr(),
+            e2e::ports::free_addr(),
+            e2e::ports::free_addr(),
+        );
+        let cfg = Config::new()
+            .global(format!("log {} local0", syslog.addr()))
+            .defaults("log global")
+            .frontend("plain", plain, "be")
+            .section(format!(
+                "frontend quiet\n    bind {quiet}\n    option dontlognull\n    default_backend be\n"
+            ))
+            .section(format!(
+                "frontend http\n    bind {http}\n    option httplog\n    default_backend be\n"
+            ))
+            .backend(BackendSection::new("be").server("s", echo.addr(), ""));
+        let daemon = under.start(cfg)?;
+        for addr in [plain, quiet, quiet, http] {
+            e2e::client::tcp_roundtrip(addr, b"ping\n")
+                .unwrap_or_else(|e| daemon.fail(&format!("through {addr}: {e}")));
+        }
+        // A connection that sends nothing: `dontlognull` does not hide the accept line.
+        drop(e2e::client::connect(quiet).unwrap_or_else(|e| daemon.fail(&format!("{e}"))));
+        syslog.wait_for(SOON, |l| {
+            l.iter().filter(|l| l.contains("Connect from")).count() == 4
+                && l.iter().any(|l| l.contains(" http be/s "))
+        });
+        let mut lines: Vec<String> = syslog
+            .lines()
+            .iter()
+            .map(|l| {
+                // `<134>TAG: Connect from …`: the priority and the message, with the ports
+                // (which differ between runs) masked; of a tcplog line its proxies only.
+                let pri = l.split_once('>').map_or("", |(p, _)| p);
+                let msg = l.split_once(": ").map_or(l.as_str(), |(_, m)| m).trim_end();
+                let words: Vec<&str> = msg.split(' ').collect();
+                if !msg.starts_with("Connect from") {
+                    return format!("{pri}> tcplog {}", words.get(2..4).unwrap_or(&[]).join(" "));
+                }
+                let masked: Vec<String> = words
+                    .iter()
+                    .map(|w| match w.rsplit_once(':') {
+                        Some((ip, port)) if port.bytes().all(|b| b.is_ascii_digit()) => {
+                            format!("{ip}:P")
+                        }
+                        _ => w.to_string(),
+                    })
+                    .collect();
+                format!("{pri}> {}", masked.join(" "))
+            })
+            .collect();
+        lines.sort();
+        Some(lines)
+    });
+    assert_same_as_haproxy("lines of frontends without a log format", &seen);
+    let (_, proxyd) = seen.last().expect("proxyd ran");
+    assert!(
+        proxyd.contains(&"<134> Connect from 127.0.0.1:P to 127.0.0.1:P (quiet/TCP)".to_string()),
+        "{proxyd:#?}"
+    );
+}

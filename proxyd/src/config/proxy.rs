@@ -56,6 +56,8 @@ pub struct ProxyDraft {
     pub disabled: bool,
     /// `option tcplog`.
     pub tcplog: bool,
+    /// `log-format` (not evaluated): the last of it and `option tcplog` wins, as in HAProxy.
+    pub log_format: bool,
     /// `option clitcpka` / `srvtcpka` (both with `tcpka`).
     pub cli_tcpka: bool,
     pub srv_tcpka: bool,
@@ -105,6 +107,7 @@ impl ProxyDraft {
             description: None,
             disabled: false,
             tcplog: false,
+            log_format: false,
             cli_tcpka: false,
             srv_tcpka: false,
             cli_ka: KeepAliveTuning::default(),
@@ -470,6 +473,7 @@ pub fn timeout(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
 /// their capability is checked like HAProxy's `warnifnotcap`.
 const OPTIONS_IGNORED: &[(&str, Option<bool>)] = &[
     ("httplog", Some(true)),
+    ("httpslog", Some(true)),
     ("logasap", Some(true)),
     ("socket-stats", Some(true)),
     ("http-ignore-probes", Some(true)),
@@ -591,6 +595,22 @@ pub fn option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
         "tcplog" => {
             if option_cap_ok(px, l, r, name, true) {
                 px.tcplog = true;
+                px.log_format = false;
+            }
+        }
+        // Outside HTTP mode HAProxy logs these proxies' connections in the TCP format.
+        "httplog" | "httpslog" if px.mode != Mode::Http => {
+            if option_cap_ok(px, l, r, name, true) {
+                r.warn(
+                    l,
+                    format!(
+                        "'option {name}' not usable with {} '{}' (needs 'mode http'). Falling back to 'option tcplog'.",
+                        px.section_name(),
+                        px.name
+                    ),
+                );
+                px.tcplog = true;
+                px.log_format = false;
             }
         }
         _ if OPTIONS_UNSUPPORTED.contains(&name) => r.unsupported(
@@ -844,6 +864,18 @@ pub fn rate_limit(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
         );
     }
     px.sess_rate_limit = n;
+}
+
+/// `log-format`: not evaluated. It replaces `option tcplog` (and the "Connect from" line) as
+/// in HAProxy, so this proxy's connections are not logged rather than logged in a format the
+/// file did not ask for.
+pub fn log_format(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    px.log_format = true;
+    px.tcplog = false;
+    r.warn(
+        l,
+        "'log-format' is ignored by proxyd: this proxy's connections are not logged (use 'option tcplog' for HAProxy's TCP format).",
+    );
 }
 
 pub fn http_request(px: &mut ProxyDraft, l: &Line, r: &mut Report) {

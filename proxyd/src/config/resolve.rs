@@ -305,6 +305,7 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         tcp_check,
         description: p.description.clone(),
         tcplog: p.tcplog,
+        log_format: p.log_format,
         log_global: p.log_global,
         logs: p.logs.clone(),
         log_tag: p.log_tag.clone(),

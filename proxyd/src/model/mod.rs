@@ -62,6 +62,9 @@ pub struct FrontendRt {
     pub stats: Option<StatsPage>,
     /// `option tcplog` with a `log` target: one line per connection.
     pub tcplog: bool,
+    /// A `log` target without `option tcplog` or `log-format`: HAProxy's legacy line
+    /// (`Connect from … to … (fe/TCP)`) when a connection is accepted.
+    pub connect_log: bool,
     /// `option clitcpka`: keep-alive probes on accepted connections, with their timing.
     pub tcpka: Option<KeepAliveTuning>,
     /// Where its connection lines and changes are logged.
@@ -648,6 +651,8 @@ impl Model {
                         Arc::new(Semaphore::new(fe_maxconn as usize)),
                     ),
                 };
+                // A frontend with somewhere to log: its own targets or `log global`.
+                let logged = (p.log_global && !config.global.logs.is_empty()) || !p.logs.is_empty();
                 Some(Arc::new(FrontendRt {
                     name: p.name.clone(),
                     id: p.id,
@@ -664,8 +669,8 @@ impl Model {
                     sockets: Mutex::new(Vec::new()),
                     timeouts: p.timeouts.clone(),
                     stats: p.stats.clone(),
-                    tcplog: p.tcplog
-                        && ((p.log_global && !config.global.logs.is_empty()) || !p.logs.is_empty()),
+                    tcplog: p.tcplog && logged,
+                    connect_log: logged && !p.tcplog && !p.log_format && p.mode == Mode::Tcp,
                     tcpka: p.cli_tcpka.then_some(p.cli_ka),
                     logs: proxy_logs(&config, p),
                     log_filter: p.log_filter,

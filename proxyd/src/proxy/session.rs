@@ -88,6 +88,9 @@ pub async fn run(s: Session) {
     let fe = s.frontend.clone();
     fe.counters.session_started();
     s.global.counters.session_started();
+    if fe.connect_log {
+        connect_line(&s, &fe);
+    }
     let _ = s.client.set_nodelay(true);
     if let Some(tune) = &fe.tcpka {
         keep_alive(&s.client, tune);
@@ -501,6 +504,23 @@ async fn wait_on_server(
             Err(Failure::QueueTimeout(Some(srv)))
         }
     }
+}
+
+/// HAProxy's default line for a frontend that logs without a format: written at accept, for
+/// every connection (`dontlognull` does not apply to it).
+fn connect_line(s: &Session, fe: &FrontendRt) {
+    let Ok(local) = s.client.local_addr() else {
+        return;
+    };
+    let line = format!(
+        "Connect from {}:{} to {}:{} ({}/TCP)",
+        s.peer.ip(),
+        s.peer.port(),
+        local.ip(),
+        local.port(),
+        fe.name
+    );
+    s.log.of(&fe.logs).send(Severity::Info, &line);
 }
 
 /// What a log line needs from the session once its sockets are gone.
