@@ -14,6 +14,7 @@
 //! - [`page`]: the HTTP stats page, its CSV/JSON exports and Prometheus metrics.
 //! - [`daemon`]: starting, reloading and stopping all of the above.
 //! - [`logging`]: HAProxy-worded messages and log targets.
+//! - [`log_format`]: `log-format` connection lines, parsed at load and rendered per session.
 //! - [`fuzzing`]: arbitrary bytes into each parser of outside input, for `fuzz/` and tests.
 
 pub mod check;
@@ -21,6 +22,7 @@ pub mod config;
 pub mod daemon;
 pub mod dev;
 pub mod fuzzing;
+pub mod log_format;
 pub mod logging;
 pub mod model;
 pub mod page;
@@ -41,6 +43,10 @@ pub struct Shared {
     model: RwLock<Arc<Model>>,
     pub log: Logger,
     pub listener_count: AtomicUsize,
+    /// Stats sockets listening, and their connected clients: HAProxy counts both in
+    /// `Listeners` and `Jobs`.
+    pub cli_listeners: AtomicUsize,
+    pub cli_sessions: AtomicUsize,
     pub stopping: AtomicBool,
     cpu_sample: Mutex<(Instant, f64)>,
     bytes_out_sample: Mutex<(Instant, u64)>,
@@ -52,6 +58,8 @@ impl Shared {
             model: RwLock::new(model),
             log,
             listener_count: AtomicUsize::new(0),
+            cli_listeners: AtomicUsize::new(0),
+            cli_sessions: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
             cpu_sample: Mutex::new((Instant::now(), cpu_seconds())),
             bytes_out_sample: Mutex::new((Instant::now(), 0)),

@@ -416,6 +416,13 @@ pub mod time {
         }
     }
 
+    /// `25/Nov/2026:10:23:28 +0000`, HAProxy's `%T` (and `%Tl`, local time being UTC here).
+    pub fn gmt_date(t: SystemTime) -> String {
+        let (y, m, d, h, mi, s, _) = parts(t);
+        let month = MONTHS[(m - 1) as usize];
+        format!("{d:02}/{month}/{y}:{h:02}:{mi:02}:{s:02} +0000")
+    }
+
     /// HAProxy's `human_time`: at most two units, `?` when unknown.
     pub fn human_time(t: i64) -> String {
         use std::fmt::Write;

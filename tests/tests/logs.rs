@@ -525,7 +525,15 @@ fn frontends_without_a_format_log_each_accepted_connection() {
                 let msg = l.split_once(": ").map_or(l.as_str(), |(_, m)| m).trim_end();
                 let words: Vec<&str> = msg.split(' ').collect();
                 if !msg.starts_with("Connect from") {
-                    return format!("{pri}> tcplog {}", words.get(2..4).unwrap_or(&[]).join(" "));
+                    // Proxies, and of the timers Tw/Tc (Tt varies): HAProxy's Tw is 1 without
+                    // queueing in TCP mode.
+                    let timers = words
+                        .get(4)
+                        .map_or("", |t| t.rsplitn(2, '/').last().unwrap_or(""));
+                    return format!(
+                        "{pri}> tcplog {} {timers}",
+                        words.get(2..4).unwrap_or(&[]).join(" ")
+                    );
                 }
                 let masked: Vec<String> = words
                     .iter()
@@ -546,6 +554,63 @@ fn frontends_without_a_format_log_each_accepted_connection() {
     let (_, proxyd) = seen.last().expect("proxyd ran");
     assert!(
         proxyd.contains(&"<134> Connect from 127.0.0.1:P to 127.0.0.1:P (quiet/TCP)".to_string()),
+        "{proxyd:#?}"
+    );
+    assert!(
+        proxyd.contains(&"<134> tcplog http be/s 1/0".to_string()),
+        "{proxyd:#?}"
+    );
+}
+
+/// `log-format` lines, variable by variable, flags (`%{+Q}o`, `-Q`, `+X`, `+E`), samples,
+/// counters (`%lc`, `%rt`) and a refused connection (`SC`, `%Tc` -1): the same text as
+/// HAProxy's.
+#[test]
+fn log_format_lines_are_haproxys() {
+    let echo = Backend::echo();
+    let dead = e2e::ports::closed_addr();
+    let seen = on_both(|under| {
+        let syslog = Syslog::start();
+        let (a, b) = (e2e::ports::free_addr(), e2e::ports::free_addr());
+        let cfg = Config::new()
+            .global(format!("log {} local0", syslog.addr()))
+            .global("nbthread 1")
+            .defaults("log global")
+            .section(format!(
+                "frontend fe\n    bind {a}\n    log-format \"ci=%ci fi=%fi ft=%ft f=%f b=%b s=%s Tc=%Tc Th=%Th B=%B U=%U ts=%ts ac=%ac fc=%fc bc=%bc sc=%sc rc=%rc sq=%sq bq=%bq bi=%bi si=%si lc=%lc rt=%rt ID=%ID ST=%ST hr=%hr sslv=%sslv pct=%% q=%{{+Q}}b x=%{{+X}}si e=%{{+Q,+E}}[be_name] [%[src]] %[srv_name] %Tw\"\n    default_backend be\n"
+            ))
+            .section(format!(
+                "frontend fe2\n    bind {b}\n    log-format \"%{{+Q}}o %ci %ft %{{-Q}}b %{{+Q}}s %{{+E}}ft %[fe_name] lc=%lc %ts %s %Tw/%Tc\"\n    default_backend dead\n"
+            ))
+            .backend(BackendSection::new("be").server("s1", echo.addr(), ""))
+            .backend(
+                BackendSection::new("dead")
+                    .line("retries 0")
+                    .server("s1", dead, ""),
+            );
+        let _daemon = under.start(cfg)?;
+        for addr in [a, b, a] {
+            let _ = e2e::client::tcp_roundtrip(addr, b"hi\n");
+            // One at a time: `%rt` and `%lc` count in the order lines are written.
+            syslog.wait_for(SOON, |l| !l.is_empty());
+        }
+        let lines = syslog.wait_for(SOON, |l| l.len() == 3);
+        Some(
+            lines
+                .iter()
+                .map(|l| {
+                    l.split_once(": ")
+                        .map_or(l.as_str(), |(_, m)| m)
+                        .to_string()
+                })
+                .collect::<Vec<_>>(),
+        )
+    });
+    assert_same_as_haproxy("log-format lines", &seen);
+    let (_, proxyd) = seen.last().expect("proxyd ran");
+    assert!(
+        proxyd[1]
+            .starts_with("\"127.0.0.1\" \"fe2\" dead \"s1\" \"fe2\" \"fe2\" lc=0 SC \"s1\" 1/-1"),
         "{proxyd:#?}"
     );
 }

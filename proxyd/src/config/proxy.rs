@@ -56,8 +56,8 @@ pub struct ProxyDraft {
     pub disabled: bool,
     /// `option tcplog`.
     pub tcplog: bool,
-    /// `log-format` (not evaluated): the last of it and `option tcplog` wins, as in HAProxy.
-    pub log_format: bool,
+    /// `log-format` with its line: the last of it and `option tcplog` wins, as in HAProxy.
+    pub log_format: Option<(String, usize)>,
     /// `option clitcpka` / `srvtcpka` (both with `tcpka`).
     pub cli_tcpka: bool,
     pub srv_tcpka: bool,
@@ -107,7 +107,7 @@ impl ProxyDraft {
             description: None,
             disabled: false,
             tcplog: false,
-            log_format: false,
+            log_format: None,
             cli_tcpka: false,
             srv_tcpka: false,
             cli_ka: KeepAliveTuning::default(),
@@ -595,7 +595,7 @@ pub fn option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
         "tcplog" => {
             if option_cap_ok(px, l, r, name, true) {
                 px.tcplog = true;
-                px.log_format = false;
+                px.log_format = None;
             }
         }
         // Outside HTTP mode HAProxy logs these proxies' connections in the TCP format.
@@ -610,7 +610,7 @@ pub fn option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
                     ),
                 );
                 px.tcplog = true;
-                px.log_format = false;
+                px.log_format = None;
             }
         }
         _ if OPTIONS_UNSUPPORTED.contains(&name) => r.unsupported(
@@ -866,16 +866,18 @@ pub fn rate_limit(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     px.sess_rate_limit = n;
 }
 
-/// `log-format`: not evaluated. It replaces `option tcplog` (and the "Connect from" line) as
-/// in HAProxy, so this proxy's connections are not logged rather than logged in a format the
-/// file did not ask for.
+/// `log-format <format>`: replaces `option tcplog` (the last one wins, as in HAProxy). The
+/// format is parsed once the proxy's mode and log targets are known (HAProxy ignores it, with
+/// a warning, where nothing is logged).
 pub fn log_format(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
-    px.log_format = true;
+    if l.words.len() > 2 {
+        return r.alert(
+            l,
+            "log-format expects only one argument, don't forget to escape spaces!",
+        );
+    }
+    px.log_format = Some((l.arg(1).to_string(), l.number));
     px.tcplog = false;
-    r.warn(
-        l,
-        "'log-format' is ignored by proxyd: this proxy's connections are not logged (use 'option tcplog' for HAProxy's TCP format).",
-    );
 }
 
 pub fn http_request(px: &mut ProxyDraft, l: &Line, r: &mut Report) {

@@ -305,7 +305,7 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         tcp_check,
         description: p.description.clone(),
         tcplog: p.tcplog,
-        log_format: p.log_format,
+        log_format: log_format(p, kind, r),
         log_global: p.log_global,
         logs: p.logs.clone(),
         log_tag: p.log_tag.clone(),
@@ -358,6 +358,55 @@ fn check_default_backend(
                 b.line
             ),
         ));
+    }
+}
+
+/// A frontend's `log-format`, parsed where HAProxy parses it: in a TCP frontend that logs
+/// somewhere.
+fn log_format(
+    p: &ProxyDraft,
+    kind: ProxyKind,
+    r: &mut Report,
+) -> Option<Arc<crate::log_format::LogFormat>> {
+    use crate::log_format::{FormatError, LogFormat};
+    let (text, line) = p.log_format.as_ref()?;
+    if !kind.is_frontend() || p.mode != Mode::Tcp {
+        return None;
+    }
+    if !p.log_global && p.logs.is_empty() {
+        r.push(Diagnostic::global(
+            Severity::Warning,
+            "log-format",
+            format!(
+                "log format ignored for {} '{}' since it has no log address.",
+                p.section_name(),
+                p.name
+            ),
+        ));
+        return None;
+    }
+    match LogFormat::parse(text) {
+        Ok(f) => Some(Arc::new(f)),
+        Err(FormatError::Haproxy(msg)) => {
+            let mut d = Diagnostic::alert(
+                &p.file,
+                *line,
+                "log-format",
+                format!("failed to parse log-format : {msg}"),
+            );
+            d.stage = super::diag::Stage::ParsingUpper;
+            r.push(d);
+            None
+        }
+        Err(FormatError::Unsupported(what)) => {
+            r.push(Diagnostic::alert(
+                &p.file,
+                *line,
+                "log-format",
+                format!("'log-format' is not supported by proxyd with a {what}."),
+            ));
+            None
+        }
     }
 }
 

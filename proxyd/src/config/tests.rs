@@ -849,6 +849,24 @@ fn server_templates_expand_into_servers() {
 }
 
 #[test]
+fn log_format_is_parsed_where_haproxy_parses_it() {
+    let text = with_timeouts("global\n  log 127.0.0.1:514 local0\nfrontend a\n  bind :1\n  log global\n  log-format \"%ci %xyz\"\n  default_backend b\nfrontend c\n  bind :2\n  log global\n  log-format %Ta\n  default_backend b\nfrontend d\n  bind :3\n  log-format a b\n  default_backend b\nfrontend e\n  bind :4\n  log-format %ci\n  default_backend b\nbackend b\n  server s 127.0.0.1:1\n");
+    for want in [
+        "[ALERT]    : config : Parsing [t.cfg:10]: failed to parse log-format : no such format variable 'xyz'. If you wanted to emit the '%' character verbatim, you need to use '%%'.",
+        "[ALERT]    : config : Parsing [t.cfg:15]: failed to parse log-format : format variable 'Ta' is reserved for HTTP mode.",
+        "[ALERT]    : config : parsing [t.cfg:19] : log-format expects only one argument, don't forget to escape spaces!",
+        "[WARNING]  : config : log format ignored for frontend 'e' since it has no log address.",
+    ] {
+        assert_has(&text, want);
+    }
+    // The last of `option tcplog` and `log-format` wins.
+    let c = ok(&with_timeouts("global\n  log 127.0.0.1:514 local0\ndefaults\n  log global\n  mode tcp\nfrontend f\n  bind :1\n  log-format %ci\n  option tcplog\n  default_backend b\nfrontend g\n  bind :2\n  option tcplog\n  log-format %ci\n  default_backend b\nbackend b\n  server s 127.0.0.1:1\n")).config;
+    let fe = |n: &str| c.proxies.iter().find(|p| p.name == n).expect(n);
+    assert!(fe("f").tcplog && fe("f").log_format.is_none());
+    assert!(!fe("g").tcplog && fe("g").log_format.is_some());
+}
+
+#[test]
 fn stats_page_keywords() {
     let c = ok(&with_timeouts("listen s\n  bind :8404\n  mode http\n  stats uri /stats\n  stats auth a:b\n  stats auth c:d:e\n  stats refresh 10s\n  stats show-legends\n  stats show-node\n  stats admin if LOCALHOST\n")).config;
     let p = c.proxies[0].stats.as_ref().expect("stats");

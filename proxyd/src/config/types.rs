@@ -325,8 +325,8 @@ pub struct Proxy {
     pub description: Option<String>,
     /// `option tcplog`: one line per connection, to this proxy's log targets.
     pub tcplog: bool,
-    /// `log-format` given last (it is not evaluated: no connection lines).
-    pub log_format: bool,
+    /// `log-format`, parsed: connection lines in that format instead of tcplog's.
+    pub log_format: Option<Arc<crate::log_format::LogFormat>>,
     /// `log global`: this proxy's lines go to the global targets.
     pub log_global: bool,
     /// The proxy's own `log` lines (after those of its defaults section, which it inherits).

@@ -60,8 +60,12 @@ pub struct FrontendRt {
     pub sockets: Mutex<Vec<Weak<Port>>>,
     pub timeouts: Timeouts,
     pub stats: Option<StatsPage>,
-    /// `option tcplog` with a `log` target: one line per connection.
+    /// `option tcplog` or `log-format`, with a `log` target: one line per connection.
     pub tcplog: bool,
+    /// `log-format`: connection lines in that format rather than tcplog's.
+    pub log_format: Option<Arc<crate::log_format::LogFormat>>,
+    /// Connection lines written so far (`%lc`).
+    pub log_count: AtomicU64,
     /// A `log` target without `option tcplog` or `log-format`: HAProxy's legacy line
     /// (`Connect from … to … (fe/TCP)`) when a connection is accepted.
     pub connect_log: bool,
@@ -177,6 +181,9 @@ pub struct GlobalRt {
     pub sessions: Arc<sessions::SessionTable>,
     /// The configured rate limits, changed by `set rate-limit … global` and reloads.
     pub rate_limits: RateLimitsRt,
+    /// Streams started: proxied connections, stats page requests and stats socket clients
+    /// (HAProxy's `global.req_count`: `CumReq`, and `%rt` numbers from it).
+    pub streams: AtomicU64,
 }
 
 /// [`config::RateLimits`] as the accept loops and `show info` read them while they change.
@@ -530,6 +537,7 @@ impl Model {
                 slots: Arc::new(Semaphore::new(maxconn as usize)),
                 wake: watch::Sender::new(()),
                 sessions: Arc::default(),
+                streams: AtomicU64::new(0),
                 rate_limits: {
                     let r = RateLimitsRt::default();
                     r.set(&config.global.rate_limits);
@@ -669,8 +677,13 @@ impl Model {
                     sockets: Mutex::new(Vec::new()),
                     timeouts: p.timeouts.clone(),
                     stats: p.stats.clone(),
-                    tcplog: p.tcplog && logged,
-                    connect_log: logged && !p.tcplog && !p.log_format && p.mode == Mode::Tcp,
+                    tcplog: (p.tcplog || p.log_format.is_some()) && logged,
+                    log_format: p.log_format.clone(),
+                    log_count: AtomicU64::new(0),
+                    connect_log: logged
+                        && !p.tcplog
+                        && p.log_format.is_none()
+                        && p.mode == Mode::Tcp,
                     tcpka: p.cli_tcpka.then_some(p.cli_ka),
                     logs: proxy_logs(&config, p),
                     log_filter: p.log_filter,

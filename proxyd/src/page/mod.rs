@@ -127,6 +127,7 @@ async fn handle(mut sock: TcpStream, peer: SocketAddr, fe: Arc<FrontendRt>, shar
     g.conn_rate.hit();
     c.session_started();
     g.session_started();
+    model.global.streams.fetch_add(1, Relaxed);
     let timeout = fe.timeouts.client.unwrap_or(DEFAULT_CLIENT_TIMEOUT);
     let (resp, head_only) = match http::read_request(&mut sock, timeout).await {
         Ok(req) => {

@@ -80,14 +80,22 @@ pub async fn run(s: Session) {
     let accepted = std::time::SystemTime::now();
     let global = s.global.clone();
     let log = s.log.clone();
-    let lctx = LogCtx {
-        peer: s.peer,
-        global: &global,
-        log: &log,
-    };
     let fe = s.frontend.clone();
     fe.counters.session_started();
     s.global.counters.session_started();
+    let format = fe.log_format.as_deref();
+    let mut lctx = LogCtx {
+        peer: s.peer,
+        global: &global,
+        log: &log,
+        // HAProxy's unique stream number, from 0 (`%rt`).
+        uniq: global.streams.fetch_add(1, Relaxed),
+        frontend_addr: format
+            .filter(|f| f.wants_frontend_address())
+            .and_then(|_| s.client.local_addr().ok()),
+        backend_source: None,
+        server_addr: None,
+    };
     if fe.connect_log {
         connect_line(&s, &fe);
     }
@@ -111,6 +119,12 @@ pub async fn run(s: Session) {
     match assigned {
         Ok(a) => {
             let srv = a.server.clone();
+            if let Some(f) = format {
+                if f.wants_backend_source() {
+                    lctx.backend_source = a.stream.local_addr().ok();
+                }
+                lctx.server_addr = a.stream.peer_addr().ok();
+            }
             let _ = a.stream.set_nodelay(true);
             if let Some(tune) = &be.tcpka {
                 keep_alive(&a.stream, tune);
@@ -523,11 +537,22 @@ fn connect_line(s: &Session, fe: &FrontendRt) {
     s.log.of(&fe.logs).send(Severity::Info, &line);
 }
 
+/// The system's name (`%H`), asked once.
+fn host_name() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(crate::model::hostname)
+}
+
 /// What a log line needs from the session once its sockets are gone.
 struct LogCtx<'a> {
     peer: SocketAddr,
     global: &'a GlobalRt,
     log: &'a Logger,
+    uniq: u64,
+    /// Learnt only for a `log-format` that shows them.
+    frontend_addr: Option<SocketAddr>,
+    backend_source: Option<SocketAddr>,
+    server_addr: Option<SocketAddr>,
 }
 
 /// HAProxy's tcplog: `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`.
@@ -562,6 +587,40 @@ fn tcplog(
     let sc = srv
         .and_then(|n| be.server(n))
         .map_or(0, |x| x.counters.scur.load(Relaxed));
+    let lc = fe.log_count.fetch_add(1, Relaxed);
+    if let Some(format) = &fe.log_format {
+        let line = format.render(&crate::log_format::Fields {
+            client: s.peer,
+            frontend_addr: s.frontend_addr,
+            backend_source: s.backend_source,
+            server_addr: s.server_addr,
+            accepted,
+            frontend: &fe.name,
+            backend: &be.name,
+            server: srv,
+            queue_ms: tw,
+            connect_ms: tc,
+            total_ms: tt,
+            bytes_out: bytes,
+            bytes_in: from_client,
+            term,
+            actconn: ac,
+            feconn: fc,
+            beconn: bc,
+            srvconn: sc,
+            retries,
+            redispatched: route.redispatched,
+            srv_queue: route.server_queue,
+            backend_queue: route.backend_queue,
+            log_counter: lc,
+            request_counter: s.uniq,
+            hostname: host_name(),
+        });
+        return s.log.of(&fe.logs).send(level, &line);
+    }
+    // HAProxy 2.6 computes %Tw as the queue date minus the request date, and a TCP stream has
+    // no request date (-1): every TCP line shows one millisecond more than the queue took.
+    let tw = if tw >= 0 { tw + 1 } else { tw };
     let line = format!(
         "{}:{} [{}] {} {}/{} {}/{}/{} {} {} {}/{}/{}/{}/{}{} {}/{}",
         s.peer.ip(),

@@ -56,7 +56,9 @@ pub fn values(ctx: &Ctx) -> Vec<Option<Value>> {
     let up = g.started.elapsed().as_secs();
     let maxconn = g.maxconn.load(Relaxed);
     let rss = rss_bytes();
-    let listeners = ctx.shared.listener_count.load(Relaxed) as u64;
+    let listeners =
+        (ctx.shared.listener_count.load(Relaxed) + ctx.shared.cli_listeners.load(Relaxed)) as u64;
+    let cli_sessions = ctx.shared.cli_sessions.load(Relaxed) as u64;
     let cur = g.counters.scur.load(Relaxed);
     let bytes_out = g.counters.bout.load(Relaxed);
     let (pipes_used, pipes_free) = crate::proxy::forward::pipe_counts();
@@ -81,7 +83,7 @@ pub fn values(ctx: &Ctx) -> Vec<Option<Value>> {
                 "Hard_maxconn" => Value::U32(g.hard_maxconn.load(Relaxed)),
                 "CurrConns" => Value::U32(cur as u32),
                 "CumConns" => Value::U32(g.counters.conn_tot.load(Relaxed) as u32),
-                "CumReq" => Value::U32(g.counters.stot.load(Relaxed) as u32),
+                "CumReq" => Value::U32(g.streams.load(Relaxed) as u32),
                 "ConnRate" | "SessRate" => Value::U32(g.counters.conn_rate.get()),
                 "MaxConnRate" | "MaxSessRate" => Value::U32(g.counters.conn_rate.max()),
                 "ConnRateLimit" => Value::U32(g.rate_limits.conn.load(Relaxed)),
@@ -99,7 +101,7 @@ pub fn values(ctx: &Ctx) -> Vec<Option<Value>> {
                     None => return None,
                 },
                 "Stopping" => Value::U32(ctx.shared.stopping.load(Relaxed) as u32),
-                "Jobs" => Value::U32((cur + listeners) as u32),
+                "Jobs" => Value::U32((cur + listeners + cli_sessions) as u32),
                 "Listeners" => Value::U32(listeners as u32),
                 "TotalBytesOut" => Value::U64(bytes_out),
                 "BytesOutRate" => Value::U64(ctx.shared.bytes_out_rate(bytes_out)),

@@ -23,6 +23,7 @@ pub mod stat;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -116,6 +117,7 @@ pub async fn serve(
         Bound::Unix(_, p) => Some(p.clone()),
         Bound::Tcp(_) => None,
     };
+    shared.cli_listeners.fetch_add(1, Relaxed);
     loop {
         let permit = tokio::select! {
             p = connected.clone().acquire_owned() => p,
@@ -127,13 +129,20 @@ pub async fn serve(
         };
         match accepted {
             Ok(stream) => {
+                // HAProxy counts a CLI client as a connection and a stream (`CumConns`,
+                // `CumReq`, `%rt`) and as a job while it stays.
+                let g = &shared.model().global;
+                g.counters.conn_tot.fetch_add(1, Relaxed);
+                g.streams.fetch_add(1, Relaxed);
+                shared.cli_sessions.fetch_add(1, Relaxed);
                 let shared = shared.clone();
                 let busy = busy.clone();
                 tokio::spawn(async move {
                     match stream {
-                        Stream::Unix(s) => session_with(s, level, shared, busy).await,
-                        Stream::Tcp(s) => session_with(s, level, shared, busy).await,
+                        Stream::Unix(s) => session_with(s, level, shared.clone(), busy).await,
+                        Stream::Tcp(s) => session_with(s, level, shared.clone(), busy).await,
                     }
+                    shared.cli_sessions.fetch_sub(1, Relaxed);
                     drop(permit);
                 });
             }
@@ -152,6 +161,7 @@ pub async fn serve(
             }
         }
     }
+    shared.cli_listeners.fetch_sub(1, Relaxed);
     if let Some(path) = path {
         let _ = std::fs::remove_file(&path);
     }
