@@ -261,6 +261,13 @@ impl LogFormat {
             .any(|n| matches!(n, Node::Var(Var::BackendIp | Var::BackendPort, _)))
     }
 
+    /// True when the format logs the server's address (`%si`, `%sp`).
+    pub fn wants_server_address(&self) -> bool {
+        self.nodes
+            .iter()
+            .any(|n| matches!(n, Node::Var(Var::ServerIp | Var::ServerPort, _)))
+    }
+
     /// True when the format logs the address the client connected to (`%fi`, `%fp`, `dst`).
     pub fn wants_frontend_address(&self) -> bool {
         self.nodes.iter().any(|n| {

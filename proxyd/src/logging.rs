@@ -331,6 +331,27 @@ fn program_name() -> String {
 /// Log lines a full or absent syslog socket refused (`DroppedLogs` in `show info`).
 static DROPPED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+/// HAProxy's line for a connection accepted by a frontend that logs without a format:
+/// `Connect from 127.0.0.1:53712 to 127.0.0.1:8443 (fe/TCP)`.
+pub fn connect_line(
+    peer: std::net::SocketAddr,
+    local: std::net::SocketAddr,
+    fe: &crate::model::FrontendRt,
+) -> String {
+    let mode = match fe.mode {
+        crate::config::Mode::Http => "HTTP",
+        crate::config::Mode::Tcp => "TCP",
+    };
+    format!(
+        "Connect from {}:{} to {}:{} ({}/{mode})",
+        peer.ip(),
+        peer.port(),
+        local.ip(),
+        local.port(),
+        fe.name
+    )
+}
+
 pub fn dropped_logs() -> u64 {
     DROPPED.load(std::sync::atomic::Ordering::Relaxed)
 }

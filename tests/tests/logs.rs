@@ -488,7 +488,8 @@ fn frontends_without_a_format_log_each_accepted_connection() {
     let echo = Backend::echo();
     let seen = on_both(|under| {
         let syslog = Syslog::start();
-        let (plain, quiet, http) = (
+        let (plain, quiet, http, stats) = (
+            e2e::ports::free_addr(),
             e2e::ports::free_addr(),
             e2e::ports::free_addr(),
             e2e::ports::free_addr(),
@@ -503,6 +504,9 @@ fn frontends_without_a_format_log_each_accepted_connection() {
             .section(format!(
                 "frontend http\n    bind {http}\n    option httplog\n    default_backend be\n"
             ))
+            .section(format!(
+                "listen stats\n    bind {stats}\n    mode http\n    stats enable\n    stats uri /\n"
+            ))
             .backend(BackendSection::new("be").server("s", echo.addr(), ""));
         let daemon = under.start(cfg)?;
         for addr in [plain, quiet, quiet, http] {
@@ -511,8 +515,11 @@ fn frontends_without_a_format_log_each_accepted_connection() {
         }
         // A connection that sends nothing: `dontlognull` does not hide the accept line.
         drop(e2e::client::connect(quiet).unwrap_or_else(|e| daemon.fail(&format!("{e}"))));
+        // The stats page, an HTTP-mode proxy: `(stats/HTTP)`.
+        e2e::client::tcp_roundtrip(stats, b"GET / HTTP/1.0\r\n\r\n")
+            .unwrap_or_else(|e| daemon.fail(&format!("stats page: {e}")));
         syslog.wait_for(SOON, |l| {
-            l.iter().filter(|l| l.contains("Connect from")).count() == 4
+            l.iter().filter(|l| l.contains("Connect from")).count() == 5
                 && l.iter().any(|l| l.contains(" http be/s "))
         });
         let mut lines: Vec<String> = syslog
@@ -558,6 +565,10 @@ fn frontends_without_a_format_log_each_accepted_connection() {
     );
     assert!(
         proxyd.contains(&"<134> tcplog http be/s 1/0".to_string()),
+        "{proxyd:#?}"
+    );
+    assert!(
+        proxyd.contains(&"<134> Connect from 127.0.0.1:P to 127.0.0.1:P (stats/HTTP)".to_string()),
         "{proxyd:#?}"
     );
 }

@@ -56,6 +56,8 @@ pub struct ProxyDraft {
     pub disabled: bool,
     /// `option tcplog`.
     pub tcplog: bool,
+    /// `option httplog` in HTTP mode: request lines, which proxyd does not write.
+    pub httplog: bool,
     /// `log-format` with its line: the last of it and `option tcplog` wins, as in HAProxy.
     pub log_format: Option<(String, usize)>,
     /// `option clitcpka` / `srvtcpka` (both with `tcpka`).
@@ -108,6 +110,7 @@ impl ProxyDraft {
             disabled: false,
             tcplog: false,
             log_format: None,
+            httplog: false,
             cli_tcpka: false,
             srv_tcpka: false,
             cli_ka: KeepAliveTuning::default(),
@@ -596,6 +599,13 @@ pub fn option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
             if option_cap_ok(px, l, r, name, true) {
                 px.tcplog = true;
                 px.log_format = None;
+            }
+        }
+        // In HTTP mode (the stats page) HAProxy writes request lines proxyd does not: none.
+        "httplog" | "httpslog" if px.mode == Mode::Http => {
+            if option_cap_ok(px, l, r, name, true) {
+                px.httplog = true;
+                r.ignored(l, &format!("option {name}"));
             }
         }
         // Outside HTTP mode HAProxy logs these proxies' connections in the TCP format.

@@ -306,6 +306,7 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         description: p.description.clone(),
         tcplog: p.tcplog,
         log_format: log_format(p, kind, r),
+        httplog: p.httplog,
         log_global: p.log_global,
         logs: p.logs.clone(),
         log_tag: p.log_tag.clone(),

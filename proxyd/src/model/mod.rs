@@ -680,10 +680,7 @@ impl Model {
                     tcplog: (p.tcplog || p.log_format.is_some()) && logged,
                     log_format: p.log_format.clone(),
                     log_count: AtomicU64::new(0),
-                    connect_log: logged
-                        && !p.tcplog
-                        && p.log_format.is_none()
-                        && p.mode == Mode::Tcp,
+                    connect_log: logged && !p.tcplog && p.log_format.is_none() && !p.httplog,
                     tcpka: p.cli_tcpka.then_some(p.cli_ka),
                     logs: proxy_logs(&config, p),
                     log_filter: p.log_filter,

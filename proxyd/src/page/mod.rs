@@ -128,6 +128,15 @@ async fn handle(mut sock: TcpStream, peer: SocketAddr, fe: Arc<FrontendRt>, shar
     c.session_started();
     g.session_started();
     model.global.streams.fetch_add(1, Relaxed);
+    if fe.connect_log {
+        if let Ok(local) = sock.local_addr() {
+            let line = crate::logging::connect_line(peer, local, &fe);
+            shared
+                .log
+                .of(&fe.logs)
+                .send(crate::logging::Severity::Info, &line);
+        }
+    }
     let timeout = fe.timeouts.client.unwrap_or(DEFAULT_CLIENT_TIMEOUT);
     let (resp, head_only) = match http::read_request(&mut sock, timeout).await {
         Ok(req) => {

@@ -123,7 +123,9 @@ pub async fn run(s: Session) {
                 if f.wants_backend_source() {
                     lctx.backend_source = a.stream.local_addr().ok();
                 }
-                lctx.server_addr = a.stream.peer_addr().ok();
+                if f.wants_server_address() {
+                    lctx.server_addr = a.stream.peer_addr().ok();
+                }
             }
             let _ = a.stream.set_nodelay(true);
             if let Some(tune) = &be.tcpka {
@@ -523,18 +525,10 @@ async fn wait_on_server(
 /// HAProxy's default line for a frontend that logs without a format: written at accept, for
 /// every connection (`dontlognull` does not apply to it).
 fn connect_line(s: &Session, fe: &FrontendRt) {
-    let Ok(local) = s.client.local_addr() else {
-        return;
-    };
-    let line = format!(
-        "Connect from {}:{} to {}:{} ({}/TCP)",
-        s.peer.ip(),
-        s.peer.port(),
-        local.ip(),
-        local.port(),
-        fe.name
-    );
-    s.log.of(&fe.logs).send(Severity::Info, &line);
+    if let Ok(local) = s.client.local_addr() {
+        let line = logging::connect_line(s.peer, local, fe);
+        s.log.of(&fe.logs).send(Severity::Info, &line);
+    }
 }
 
 /// The system's name (`%H`), asked once.
