@@ -2759,6 +2759,13 @@ fn servers_added_at_run_time_track_configured_ones() {
             seen.push(daemon.query(cmd));
         }
         seen.extend(state(&daemon));
+        // HAProxy refuses to delete a server whose last session is still closing ("Server
+        // still has connections attached to it"): the six sessions above must have ended.
+        daemon.wait_until("the sessions through be ended", SOON, |d| {
+            ["o1", "n1", "d1", "d2"]
+                .iter()
+                .all(|s| d.stat("be", s, "scur") == "0")
+        });
         for cmd in [
             "set server b1/s1 state ready",
             "set server be/d1 state maint",
