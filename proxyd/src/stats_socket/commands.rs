@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use runtime_api::level::Level;
 
 use super::context::Ctx;
-use super::{admin, dynamic, help, info, servers, sessions, stat};
+use super::{absent, admin, dynamic, help, info, servers, sessions, stat};
 use crate::config::{ListenAddr, StatsSocket};
 
 type Handler = fn(&mut Ctx, &[String]) -> String;
@@ -194,6 +194,147 @@ const COMMANDS: &[Command] = &[
         words: &["del", "server"],
         level: Level::Admin,
         run: dynamic::del_server,
+    },
+    // Things a passthrough proxy never has: HAProxy's answers when there are none.
+    Command {
+        words: &["show", "table"],
+        level: Level::User,
+        run: absent::show_table,
+    },
+    Command {
+        words: &["clear", "table"],
+        level: Level::User,
+        run: absent::clear_table,
+    },
+    Command {
+        words: &["set", "table"],
+        level: Level::User,
+        run: absent::set_table,
+    },
+    Command {
+        words: &["show", "map"],
+        level: Level::User,
+        run: absent::show_map,
+    },
+    Command {
+        words: &["show", "acl"],
+        level: Level::User,
+        run: absent::show_acl,
+    },
+    Command {
+        words: &["get", "map"],
+        level: Level::User,
+        run: absent::map_or_acl,
+    },
+    Command {
+        words: &["get", "acl"],
+        level: Level::User,
+        run: absent::map_or_acl,
+    },
+    Command {
+        words: &["add", "map"],
+        level: Level::User,
+        run: absent::map_or_acl,
+    },
+    Command {
+        words: &["add", "acl"],
+        level: Level::User,
+        run: absent::map_or_acl,
+    },
+    Command {
+        words: &["del", "map"],
+        level: Level::User,
+        run: absent::map_or_acl,
+    },
+    Command {
+        words: &["del", "acl"],
+        level: Level::User,
+        run: absent::map_or_acl,
+    },
+    Command {
+        words: &["set", "map"],
+        level: Level::User,
+        run: absent::map_or_acl,
+    },
+    Command {
+        words: &["set", "acl"],
+        level: Level::User,
+        run: absent::map_or_acl,
+    },
+    Command {
+        words: &["clear", "map"],
+        level: Level::User,
+        run: absent::map_or_acl,
+    },
+    Command {
+        words: &["clear", "acl"],
+        level: Level::User,
+        run: absent::map_or_acl,
+    },
+    Command {
+        words: &["prepare", "map"],
+        level: Level::User,
+        run: absent::map_or_acl,
+    },
+    Command {
+        words: &["prepare", "acl"],
+        level: Level::User,
+        run: absent::map_or_acl,
+    },
+    Command {
+        words: &["commit", "map"],
+        level: Level::User,
+        run: absent::map_or_acl,
+    },
+    Command {
+        words: &["commit", "acl"],
+        level: Level::User,
+        run: absent::map_or_acl,
+    },
+    Command {
+        words: &["show", "peers"],
+        level: Level::User,
+        run: absent::nothing,
+    },
+    Command {
+        words: &["show", "resolvers"],
+        level: Level::User,
+        run: absent::show_resolvers,
+    },
+    Command {
+        words: &["show", "cache"],
+        level: Level::Admin,
+        run: absent::nothing,
+    },
+    Command {
+        words: &["show", "ssl", "cert"],
+        level: Level::User,
+        run: absent::show_ssl_cert,
+    },
+    Command {
+        words: &["show", "ssl", "crl-file"],
+        level: Level::User,
+        run: absent::show_ssl_crl_file,
+    },
+    Command {
+        words: &["show", "ssl", "crt-list"],
+        level: Level::Admin,
+        run: absent::nothing,
+    },
+    Command {
+        words: &["show", "ssl", "ocsp-response"],
+        level: Level::User,
+        run: absent::nothing,
+    },
+    Command {
+        words: &["show", "tls-keys"],
+        level: Level::User,
+        run: absent::show_tls_keys,
+    },
+    Command {
+        words: &["get", "var"],
+        level: Level::Operator,
+        run: absent::get_var,
     },
     Command {
         words: &["operator"],

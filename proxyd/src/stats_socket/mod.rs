@@ -3,13 +3,16 @@
 //! - [`parse`]: lines into `;`-separated commands and words.
 //! - [`commands`]: the command table and session-level commands; [`stat`], [`info`],
 //!   [`servers`], [`admin`], [`dynamic`] (`add server`, `del server`) and [`sessions`]
-//!   (`show sess`, `shutdown session`) hold one family of commands each.
+//!   (`show sess`, `shutdown session`) hold one family of commands each; [`absent`] answers
+//!   for tables, maps, ACLs, peers, resolvers and certificates, which a passthrough proxy never
+//!   has.
 //! - [`help`]: HAProxy's usage list and fuzzy matcher for unknown commands.
 //! - this file: listeners and the per-connection session (non-interactive and prompt modes,
 //!   idle timeout, bounded input).
 //!
 //! Commands only read stats snapshots and call the model's state-change functions.
 
+pub mod absent;
 pub mod admin;
 pub mod commands;
 pub mod context;
