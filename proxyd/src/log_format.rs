@@ -364,6 +364,8 @@ pub struct Fields<'a> {
     pub log_counter: u64,
     pub request_counter: u64,
     pub hostname: &'a str,
+    /// Written early (`option logasap`): times and byte counts are marked `+`.
+    pub asap: bool,
 }
 
 fn var(out: &mut String, v: Var, flags: Flags, f: &Fields<'_>) {
@@ -374,7 +376,12 @@ fn var(out: &mut String, v: Var, flags: Flags, f: &Fields<'_>) {
         let _ = write!(out, "{n}");
     };
     match v {
-        Var::BytesOut => num(out, f.bytes_out as i64),
+        Var::BytesOut => {
+            if f.asap {
+                out.push('+');
+            }
+            num(out, f.bytes_out as i64)
+        }
         Var::BytesIn => num(out, f.bytes_in as i64),
         Var::Hostname => text(out, Some(f.hostname), flags),
         Var::UniqueId => text(out, None, flags),
@@ -405,7 +412,12 @@ fn var(out: &mut String, v: Var, flags: Flags, f: &Fields<'_>) {
         Var::Tc => num(out, f.connect_ms),
         Var::Td => num(out, t_connect.map_or(-1, |c| i64::from(f.total_ms) - c)),
         Var::Th => out.push('0'),
-        Var::Tt | Var::Tu => num(out, i64::from(f.total_ms)),
+        Var::Tt | Var::Tu => {
+            if f.asap {
+                out.push('+');
+            }
+            num(out, i64::from(f.total_ms))
+        }
         Var::Tw => num(out, tw),
         Var::ActConn => num(out, f.actconn as i64),
         Var::Backend => text(out, Some(f.backend), flags),
@@ -574,6 +586,7 @@ mod tests {
             log_counter: 0,
             request_counter: 1,
             hostname: "vm",
+            asap: false,
         }
     }
 

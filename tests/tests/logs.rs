@@ -625,3 +625,102 @@ fn log_format_lines_are_haproxys() {
         "{proxyd:#?}"
     );
 }
+
+/// `option logasap`: the line is written as soon as the server connection is up, while the
+/// session still runs (`+` before Tt and the byte count, `--`, the session counted on its
+/// backend and server), and a session that never connects is logged at its end with the same
+/// marks.
+#[test]
+fn logasap_writes_the_line_when_the_server_connection_is_up() {
+    use std::io::{Read, Write};
+    let echo = Backend::echo();
+    let dead = e2e::ports::closed_addr();
+    let seen = on_both(|under| {
+        let syslog = Syslog::start();
+        let (a, b, c) = (
+            e2e::ports::free_addr(),
+            e2e::ports::free_addr(),
+            e2e::ports::free_addr(),
+        );
+        let section = |name: &str, addr, extra: &str, be: &str| {
+            format!(
+                "frontend {name}\n    bind {addr}\n    option tcplog\n    option logasap\n{extra}    default_backend {be}\n"
+            )
+        };
+        let cfg = Config::new()
+            .global(format!("log {} local0", syslog.addr()))
+            .global("nbthread 1")
+            .defaults("log global")
+            .defaults("retries 0")
+            .section(section("fe", a, "", "be"))
+            .section(section(
+                "fe2",
+                b,
+                "    log-format \"%Tt %B %ts %U\"\n",
+                "be",
+            ))
+            .section(section("fe3", c, "", "dead"))
+            .backend(BackendSection::new("be").server("s1", echo.addr(), ""))
+            .backend(BackendSection::new("dead").server("s1", dead, ""));
+        let daemon = under.start(cfg)?;
+        let mut lines = Vec::new();
+        for addr in [a, b] {
+            let mut s = e2e::client::connect(addr).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+            let mut back = [0u8; 6];
+            s.write_all(b"hello\n")
+                .and_then(|()| s.read_exact(&mut back))
+                .unwrap_or_else(|e| daemon.fail(&format!("echo: {e}")));
+            // Still connected: the line must already be there.
+            let got = syslog.wait_for(SOON, |l| l.len() == lines.len() + 1);
+            lines.push(got.last().cloned().unwrap_or_default());
+            drop(s);
+        }
+        // `%ac` counts the sessions still running: the two above must have ended.
+        daemon.wait_until("the first sessions ended", SOON, |d| {
+            ["fe", "fe2"]
+                .iter()
+                .all(|f| d.stat(f, "FRONTEND", "scur") == "0")
+        });
+        let _ = e2e::client::tcp_roundtrip(c, b"hello\n");
+        let got = syslog.wait_for(SOON, |l| l.len() == 3);
+        lines.push(got.last().cloned().unwrap_or_default());
+        Some(
+            lines
+                .iter()
+                .map(|l| {
+                    // The message without client address and date; `+N` times kept as `+`.
+                    let msg = l.split_once(": ").map_or(l.as_str(), |(_, m)| m).trim_end();
+                    let words: Vec<&str> = msg.split(' ').collect();
+                    let kept = if words.len() > 4 {
+                        &words[2..]
+                    } else {
+                        &words[..]
+                    };
+                    kept.iter()
+                        .map(|w| match w.split_once('+') {
+                            Some((head, n))
+                                if n.bytes().all(|b| b.is_ascii_digit())
+                                    && !n.is_empty()
+                                    && !w.starts_with('+') =>
+                            {
+                                format!("{head}+N")
+                            }
+                            _ => w.to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect::<Vec<_>>(),
+        )
+    });
+    assert_same_as_haproxy("logasap lines", &seen);
+    let (_, proxyd) = seen.last().expect("proxyd ran");
+    assert_eq!(
+        proxyd[0], "fe be/s1 1/0/+N +0 -- 1/1/1/1/0 0/0",
+        "{proxyd:#?}"
+    );
+    assert_eq!(
+        proxyd[2], "fe3 dead/s1 1/-1/+N +0 SC 1/1/0/0/0 0/0",
+        "{proxyd:#?}"
+    );
+}

@@ -56,6 +56,8 @@ pub struct ProxyDraft {
     pub disabled: bool,
     /// `option tcplog`.
     pub tcplog: bool,
+    /// `option logasap`: a connection's line is written once its server connection is up.
+    pub logasap: bool,
     /// `option httplog` in HTTP mode: request lines, which proxyd does not write.
     pub httplog: bool,
     /// `log-format` with its line: the last of it and `option tcplog` wins, as in HAProxy.
@@ -111,6 +113,7 @@ impl ProxyDraft {
             tcplog: false,
             log_format: None,
             httplog: false,
+            logasap: false,
             cli_tcpka: false,
             srv_tcpka: false,
             cli_ka: KeepAliveTuning::default(),
@@ -477,7 +480,6 @@ pub fn timeout(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
 const OPTIONS_IGNORED: &[(&str, Option<bool>)] = &[
     ("httplog", Some(true)),
     ("httpslog", Some(true)),
-    ("logasap", Some(true)),
     ("socket-stats", Some(true)),
     ("http-ignore-probes", Some(true)),
     ("http-buffer-request", None),
@@ -595,6 +597,11 @@ pub fn option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
              without it (with a FIN, as HAProxy's do whenever they end cleanly).",
         ),
         "nolinger" => px.srv_nolinger = true,
+        "logasap" => {
+            if option_cap_ok(px, l, r, name, true) {
+                px.logasap = true;
+            }
+        }
         "tcplog" => {
             if option_cap_ok(px, l, r, name, true) {
                 px.tcplog = true;

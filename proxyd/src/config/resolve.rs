@@ -307,6 +307,7 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         tcplog: p.tcplog,
         log_format: log_format(p, kind, r),
         httplog: p.httplog,
+        logasap: p.logasap,
         log_global: p.log_global,
         logs: p.logs.clone(),
         log_tag: p.log_tag.clone(),

@@ -325,6 +325,8 @@ pub struct Proxy {
     pub description: Option<String>,
     /// `option tcplog`: one line per connection, to this proxy's log targets.
     pub tcplog: bool,
+    /// `option logasap`: the connection line is written when the server connection is up.
+    pub logasap: bool,
     /// `option httplog` in an HTTP-mode proxy (its request lines are not written).
     pub httplog: bool,
     /// `log-format`, parsed: connection lines in that format instead of tcplog's.

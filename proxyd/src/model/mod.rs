@@ -64,6 +64,8 @@ pub struct FrontendRt {
     pub tcplog: bool,
     /// `log-format`: connection lines in that format rather than tcplog's.
     pub log_format: Option<Arc<crate::log_format::LogFormat>>,
+    /// `option logasap`: the line is written once the server connection is up.
+    pub logasap: bool,
     /// Connection lines written so far (`%lc`).
     pub log_count: AtomicU64,
     /// A `log` target without `option tcplog` or `log-format`: HAProxy's legacy line
@@ -679,6 +681,7 @@ impl Model {
                     stats: p.stats.clone(),
                     tcplog: (p.tcplog || p.log_format.is_some()) && logged,
                     log_format: p.log_format.clone(),
+                    logasap: p.logasap,
                     log_count: AtomicU64::new(0),
                     connect_log: logged && !p.tcplog && p.log_format.is_none() && !p.httplog,
                     tcpka: p.cli_tcpka.then_some(p.cli_ka),

@@ -95,6 +95,8 @@ pub async fn run(s: Session) {
             .and_then(|_| s.client.local_addr().ok()),
         backend_source: None,
         server_addr: None,
+        asap: fe.logasap,
+        client_waiting: false,
     };
     if fe.connect_log {
         connect_line(&s, &fe);
@@ -130,6 +132,24 @@ pub async fn run(s: Session) {
             let _ = a.stream.set_nodelay(true);
             if let Some(tune) = &be.tcpka {
                 keep_alive(&a.stream, tune);
+            }
+            // `option logasap`: the line is written now, with the times and bytes so far and
+            // the session still counted on its backend and server, as HAProxy writes it.
+            let early = fe.tcplog && fe.logasap;
+            if early {
+                lctx.client_waiting = client_bytes_waiting(&s.client);
+                tcplog(
+                    &lctx,
+                    &fe,
+                    &be,
+                    Some(&srv.name),
+                    accepted,
+                    (a.queue_ms as i64, a.connect_ms as i64, total_ms(start)),
+                    (0, 0),
+                    "--",
+                    a.retries,
+                    route,
+                );
             }
             let kill = forward::Kill {
                 server: srv.kill.subscribe(),
@@ -186,7 +206,7 @@ pub async fn run(s: Session) {
             // waiter after.
             queue::give_back(&be, &srv);
             be.counters.session_ended();
-            if fe.tcplog {
+            if fe.tcplog && !early {
                 let term = String::from_utf8_lossy(&outcome.term).into_owned();
                 tcplog(
                     &lctx,
@@ -531,6 +551,15 @@ fn connect_line(s: &Session, fe: &FrontendRt) {
     }
 }
 
+/// Whether the client has sent bytes the proxy has not read yet: with `option logasap` the
+/// line is written before forwarding starts, and `dontlognull` must see what HAProxy, which
+/// reads while it connects, would have seen.
+fn client_bytes_waiting(client: &tokio::net::TcpStream) -> bool {
+    let mut one = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+    // Non-blocking socket: no data is WouldBlock, not a wait.
+    matches!(socket2::SockRef::from(client).peek(&mut one), Ok(n) if n > 0)
+}
+
 /// The system's name (`%H`), asked once.
 fn host_name() -> &'static str {
     static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -547,6 +576,10 @@ struct LogCtx<'a> {
     frontend_addr: Option<SocketAddr>,
     backend_source: Option<SocketAddr>,
     server_addr: Option<SocketAddr>,
+    /// `option logasap`: Tt and the byte count are marked `+` (written before the end).
+    asap: bool,
+    /// The client sent bytes not forwarded yet (for `dontlognull` on an early line).
+    client_waiting: bool,
 }
 
 /// HAProxy's tcplog: `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`.
@@ -568,7 +601,8 @@ fn tcplog(
     let error =
         route.redispatched || !matches!(term.as_bytes().first(), Some(b'-' | b'L')) || retries > 0;
     let filter = fe.log_filter;
-    if (filter.dontlognull && from_client == 0) || (filter.dontlog_normal && !error) {
+    let null = from_client == 0 && !s.client_waiting;
+    if (filter.dontlognull && null) || (filter.dontlog_normal && !error) {
         return;
     }
     let level = match filter.log_separate_errors && error {
@@ -609,14 +643,16 @@ fn tcplog(
             log_counter: lc,
             request_counter: s.uniq,
             hostname: host_name(),
+            asap: s.asap,
         });
         return s.log.of(&fe.logs).send(level, &line);
     }
     // HAProxy 2.6 computes %Tw as the queue date minus the request date, and a TCP stream has
     // no request date (-1): every TCP line shows one millisecond more than the queue took.
     let tw = if tw >= 0 { tw + 1 } else { tw };
+    let plus = if s.asap { "+" } else { "" };
     let line = format!(
-        "{}:{} [{}] {} {}/{} {}/{}/{} {} {} {}/{}/{}/{}/{}{} {}/{}",
+        "{}:{} [{}] {} {}/{} {}/{}/{plus}{} {plus}{} {} {}/{}/{}/{}/{}{} {}/{}",
         s.peer.ip(),
         s.peer.port(),
         logging::time::date(accepted, false),
