@@ -12,6 +12,11 @@ use e2e::syslog::Syslog;
 
 const SOON: Duration = Duration::from_secs(10);
 
+/// A syslog line's message: what follows `<PRI>TAG: `.
+fn message(line: &str) -> &str {
+    line.split_once(": ").map_or(line, |(_, m)| m)
+}
+
 /// `check duration: 12ms` → `check duration: Nms`: the only part that depends on timing.
 fn masked(line: &str) -> String {
     let Some((head, tail)) = line.split_once("check duration: ") else {
@@ -147,7 +152,7 @@ fn log_levels_filter_and_cap_what_each_target_gets() {
                 .iter()
                 .map(|l| {
                     let pri = l.split_once('>').map_or("", |(p, _)| p);
-                    let msg = l.split_once(": ").map_or(l.as_str(), |(_, m)| m);
+                    let msg = message(l);
                     match msg.split_once(" fe be/") {
                         Some((_, tail)) => {
                             let srv = tail.split_whitespace().next().unwrap_or("");
@@ -251,7 +256,7 @@ fn each_proxy_logs_where_its_own_log_lines_say() {
                 .iter()
                 .map(|l| {
                     let pri = l.split_once('>').map_or("", |(p, _)| p);
-                    let msg = l.split_once(": ").map_or(l.as_str(), |(_, m)| m);
+                    let msg = message(l);
                     let head = match msg.split_once(" fe withlog/") {
                         Some(_) => "connection line",
                         None => msg.split(", reason").next().unwrap_or(msg),
@@ -529,7 +534,7 @@ fn frontends_without_a_format_log_each_accepted_connection() {
                 // `<134>TAG: Connect from …`: the priority and the message, with the ports
                 // (which differ between runs) masked; of a tcplog line its proxies only.
                 let pri = l.split_once('>').map_or("", |(p, _)| p);
-                let msg = l.split_once(": ").map_or(l.as_str(), |(_, m)| m).trim_end();
+                let msg = message(l).trim_end();
                 let words: Vec<&str> = msg.split(' ').collect();
                 if !msg.starts_with("Connect from") {
                     // Proxies, and of the timers Tw/Tc (Tt varies): HAProxy's Tw is 1 without
@@ -609,11 +614,7 @@ fn log_format_lines_are_haproxys() {
         Some(
             lines
                 .iter()
-                .map(|l| {
-                    l.split_once(": ")
-                        .map_or(l.as_str(), |(_, m)| m)
-                        .to_string()
-                })
+                .map(|l| message(l).to_string())
                 .collect::<Vec<_>>(),
         )
     });
@@ -689,7 +690,7 @@ fn logasap_writes_the_line_when_the_server_connection_is_up() {
                 .iter()
                 .map(|l| {
                     // The message without client address and date; `+N` times kept as `+`.
-                    let msg = l.split_once(": ").map_or(l.as_str(), |(_, m)| m).trim_end();
+                    let msg = message(l).trim_end();
                     let words: Vec<&str> = msg.split(' ').collect();
                     let kept = if words.len() > 4 {
                         &words[2..]

@@ -315,7 +315,8 @@ fn rule_result(rule: &Expect, head: &ResponseHead, body: &[u8], body_done: bool)
     }
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+/// Whether `needle` occurs in `haystack` (HAProxy's `my_memmem`; an empty needle always does).
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 

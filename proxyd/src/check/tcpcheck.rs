@@ -16,7 +16,7 @@ use runtime_api::status::CheckStatus;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{timeout_at, Instant};
 
-use super::http::RESPONSE_LIMIT;
+use super::http::{contains, RESPONSE_LIMIT};
 use super::tcp::{self, strerror, ConnectError};
 use super::tls::{self, HandshakeError};
 use crate::config::{
@@ -398,10 +398,6 @@ fn step_text(rule: &TcpCheckRule) -> String {
 fn c_text(bytes: &[u8]) -> String {
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
     String::from_utf8_lossy(&bytes[..end]).into_owned()
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// HAProxy's `dump_binary`: every byte as two upper-case hex digits.
