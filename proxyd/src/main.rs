@@ -78,7 +78,11 @@ fn load_warned(files: &[PathBuf], quiet: bool) -> Result<(Config, bool), String>
                     logging::stderr_line(&w.to_string());
                 }
             }
-            Ok((loaded.config, !loaded.warnings.is_empty()))
+            let warned = loaded
+                .warnings
+                .iter()
+                .any(|w| w.severity == config::Severity::Warning);
+            Ok((loaded.config, warned))
         }
         Err(diags) => {
             // As HAProxy: what parsing found and a line for each file that failed to parse; only
@@ -109,6 +113,10 @@ fn load_warned(files: &[PathBuf], quiet: bool) -> Result<(Config, bool), String>
             }
             for d in checking.iter().filter(|_| parsed) {
                 logging::stderr_line(&d.to_string());
+            }
+            // HAProxy exits at once after an aborting error, without its summary line.
+            if diags.iter().any(|d| d.aborts) {
+                return Err(String::new());
             }
             Err("Fatal errors found in configuration.".to_string())
         }
@@ -149,7 +157,9 @@ fn main() -> ExitCode {
     let (config, warned) = match load_warned(&args.files, args.quiet) {
         Ok(c) => c,
         Err(e) => {
-            logging::console(Severity::Alert, &format!("config : {e}"));
+            if !e.is_empty() {
+                logging::console(Severity::Alert, &format!("config : {e}"));
+            }
             return ExitCode::from(1);
         }
     };

@@ -11,6 +11,8 @@ pub enum Severity {
     /// Fatal: the configuration is refused.
     Alert,
     Warning,
+    /// Information only (`.notice`): it does not count as a warning.
+    Notice,
 }
 
 /// Which of HAProxy's location prefixes a message carries: most keyword parsers say
@@ -40,6 +42,9 @@ pub struct Diagnostic {
     /// Found once every file was read, by the checks of the configuration as a whole: HAProxy
     /// reports these after its "Error(s) found in configuration file" lines.
     pub after_parsing: bool,
+    /// Stops reading the configuration there (HAProxy's `ERR_ABORT`: conditional block
+    /// errors, `.alert`): no later line is read and no whole-configuration check is run.
+    pub aborts: bool,
 }
 
 impl Diagnostic {
@@ -52,6 +57,7 @@ impl Diagnostic {
             message: message.into(),
             stage: Stage::Parsing,
             after_parsing: false,
+            aborts: false,
         }
     }
 
@@ -72,11 +78,17 @@ impl Diagnostic {
             message: message.into(),
             stage: Stage::Checking,
             after_parsing: false,
+            aborts: false,
         }
     }
 
     pub fn checking(mut self) -> Self {
         self.stage = Stage::Checking;
+        self
+    }
+
+    pub fn aborting(mut self) -> Self {
+        self.aborts = true;
         self
     }
 
@@ -113,6 +125,7 @@ impl fmt::Display for Diagnostic {
         let tag = match self.severity {
             Severity::Alert => "[ALERT]   ",
             Severity::Warning => "[WARNING] ",
+            Severity::Notice => "[NOTICE]  ",
         };
         if f.alternate() {
             write!(f, "{tag} : config : ")?;
@@ -158,6 +171,20 @@ impl Report {
             line,
             format!("'{what}' is ignored by proxyd (no effect on a TCP passthrough proxy)."),
         );
+    }
+
+    /// A time argument, with HAProxy's warning (which names no line) when something follows
+    /// its unit.
+    pub fn time(&mut self, value: &str) -> Result<std::time::Duration, super::values::TimeError> {
+        let (d, trailing) = super::values::timer(value)?;
+        if let Some(c) = trailing {
+            self.push(Diagnostic::global(
+                Severity::Warning,
+                "",
+                super::values::trailing_warning(c, value),
+            ));
+        }
+        Ok(d)
     }
 
     pub fn unsupported(&mut self, line: &Line, what: &str, why: &str) {

@@ -78,8 +78,13 @@ pub fn maxconn(g: &mut GlobalDraft, l: &Line, r: &mut Report) {
         r.warn(l, "'maxconn' already specified. Continuing.");
         return;
     }
-    match values::uint(l.arg(1)) {
-        Some(n) => g.global.maxconn = Some(n),
+    match values::count(l.arg(1)) {
+        Some((n, exact)) => {
+            if !exact {
+                r.warn(l, values::loosely_read("maxconn", l.arg(1), n));
+            }
+            g.global.maxconn = Some(n)
+        }
         None => r.alert(l, "'maxconn' expects an integer argument."),
     }
 }
@@ -210,7 +215,8 @@ const LEVELS: [&str; 8] = [
 
 /// `log <target> [len <n>] [format <f>] [sample <r>:<n>] <facility> [<level> [<minlevel>]]`.
 pub fn parse_log(l: &Line, r: &mut Report) -> Option<LogTarget> {
-    let target = l.arg(1);
+    let target = l.address(l.arg(1));
+    let target = target.as_ref();
     let mut i = 2;
     let mut format = LogFormat::default();
     while matches!(l.arg(i), "len" | "format" | "sample") {
@@ -232,7 +238,7 @@ pub fn parse_log(l: &Line, r: &mut Report) -> Option<LogTarget> {
         return None;
     }
     if !FACILITIES.contains(&facility) {
-        r.alert(l, format!("unknown log facility '{facility}'"));
+        r.alert(l, format!("log : unknown log facility '{facility}'"));
         return None;
     }
     let mut levels = [7u8, 0u8];
@@ -333,7 +339,7 @@ pub fn stats(g: &mut GlobalDraft, l: &Line, r: &mut Report) {
                 g.global.stats_sockets.push(s);
             }
         }
-        "timeout" => match values::time(l.arg(2)) {
+        "timeout" => match r.time(l.arg(2)) {
             Ok(d) if !d.is_zero() => g.global.stats_timeout = d,
             Ok(_) => r.alert(l, "'stats timeout' expects a positive value"),
             Err(values::TimeError::Unexpected(c)) => {
@@ -357,7 +363,8 @@ pub fn stats(g: &mut GlobalDraft, l: &Line, r: &mut Report) {
 
 /// `stats socket <path>|ipv4@<host>:<port> [params]`.
 fn stats_socket(l: &Line, r: &mut Report) -> Option<StatsSocket> {
-    let text = l.arg(2);
+    let text = l.address(l.arg(2));
+    let text = text.as_ref();
     if text.is_empty() {
         r.alert(
             l,
@@ -519,7 +526,7 @@ pub fn description(g: &mut GlobalDraft, l: &Line, r: &mut Report) {
 }
 
 pub fn hard_stop_after(g: &mut GlobalDraft, l: &Line, r: &mut Report) {
-    match values::time(l.arg(1)) {
+    match r.time(l.arg(1)) {
         Ok(d) => g.global.hard_stop_after = Some(d),
         Err(e) => r.alert(l, e.describe("hard-stop-after", l.arg(1))),
     }

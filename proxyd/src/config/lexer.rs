@@ -2,9 +2,12 @@
 //! `#` comments, backslash escapes, `"weak"` quotes (with `$VAR` / `${VAR}` / `${VAR-default}` /
 //! `${VAR[*]}` expansion) and `'strong'` quotes (nothing interpreted).
 //!
-//! Environment variables are expanded only inside double quotes, as in HAProxy: a bare
-//! `${VAR}` stays literal, which keeps files portable between the two programs.
+//! Words are expanded only inside double quotes, as in HAProxy 2.6. HAProxy then expands every
+//! word it reads as an address a second time (`str2sa_range()` calls `env_expand()`), quotes
+//! or not, with simpler rules: `$NAME` or `${NAME}`, no default, no `[*]`. [`Line::address`]
+//! does that second pass, which is why a line keeps the variables its words name.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,11 +19,36 @@ pub struct Line {
     pub file: Arc<PathBuf>,
     pub number: usize,
     pub words: Vec<String>,
+    /// The environment as it was at this line (`setenv` may change it later) for the
+    /// variables the words name, kept for [`Line::address`].
+    env: Vec<(String, Option<String>)>,
 }
 
 impl Line {
+    /// A line made by proxyd itself (a `server-template` expansion, `add server`): it names
+    /// no variable that was not already expanded.
+    pub fn new(file: Arc<PathBuf>, number: usize, words: Vec<String>) -> Line {
+        Line {
+            file,
+            number,
+            words,
+            env: Vec::new(),
+        }
+    }
+
     pub fn file(&self) -> &Path {
         self.file.as_path()
+    }
+
+    /// `text` (a word of this line, or part of one) as HAProxy reads an address: with
+    /// `$NAME` and `${NAME}` replaced by the variable's value, or nothing when it is unset.
+    pub fn address<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        address_expand(text, &|name| {
+            self.env
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, v)| v.clone())
+        })
     }
 
     /// The word at `i`, or "" past the end: HAProxy's parsers see missing arguments as empty
@@ -39,11 +67,20 @@ pub fn line(
 ) -> Result<Option<Line>, Diagnostic> {
     match split_line(raw, env) {
         Ok(words) if words.is_empty() => Ok(None),
-        Ok(words) => Ok(Some(Line {
-            file: Arc::clone(file),
-            number,
-            words,
-        })),
+        Ok(words) => {
+            let mut vars: Vec<(String, Option<String>)> = Vec::new();
+            for name in words.iter().flat_map(|w| address_variables(w)) {
+                if !vars.iter().any(|(n, _)| n == name) {
+                    vars.push((name.to_string(), env(name)));
+                }
+            }
+            Ok(Some(Line {
+                file: Arc::clone(file),
+                number,
+                words,
+                env: vars,
+            }))
+        }
         Err(msg) => Err(Diagnostic::alert(file, number, "", msg).tight()),
     }
 }
@@ -214,6 +251,65 @@ fn expand(
     Ok(end)
 }
 
+/// One `$` reference as `env_expand()` reads it: where it starts, where it ends, the name.
+struct Reference<'a> {
+    start: usize,
+    end: usize,
+    name: &'a str,
+}
+
+fn next_reference(text: &str, from: usize) -> Option<Reference<'_>> {
+    let start = from + text[from..].find('$')?;
+    let braced = text[start + 1..].starts_with('{');
+    let name_start = start + 1 + usize::from(braced);
+    let name_len = text[name_start..]
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        .count();
+    let mut end = name_start + name_len;
+    // Only a brace that was opened is consumed: `$A}` keeps its `}`.
+    if braced && text[end..].starts_with('}') {
+        end += 1;
+    }
+    Some(Reference {
+        start,
+        end,
+        name: &text[name_start..name_start + name_len],
+    })
+}
+
+fn address_variables(text: &str) -> impl Iterator<Item = &str> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let r = next_reference(text, at)?;
+        at = r.end;
+        Some(r.name)
+    })
+    .filter(|name| !name.is_empty())
+}
+
+/// HAProxy's `env_expand()`: every `$NAME` / `${NAME}` replaced by its value, unset (or an
+/// empty name, as in `$5` or `$$`) meaning nothing; `${NAME-default}` is not understood, its
+/// `-default}` stays.
+fn address_expand<'a>(text: &'a str, env: &dyn Fn(&str) -> Option<String>) -> Cow<'a, str> {
+    let Some(first) = next_reference(text, 0) else {
+        return Cow::Borrowed(text);
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut next = Some(first);
+    while let Some(r) = next {
+        out.push_str(&text[copied..r.start]);
+        if !r.name.is_empty() {
+            out.push_str(&env(r.name).unwrap_or_default());
+        }
+        copied = r.end;
+        next = next_reference(text, r.end);
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +374,46 @@ mod tests {
     fn bare_variables_stay_literal() {
         assert_eq!(words("node ${HOST}"), ["node", "${HOST}"]);
         assert_eq!(words("'${HOST}'"), ["${HOST}"]);
+    }
+
+    /// What HAProxy 2.6 made of `server s1 <word>:1` with W=5 (from its "could not resolve
+    /// address" alerts).
+    #[test]
+    fn addresses_expand_as_env_expand_does() {
+        let env = |name: &str| match name {
+            "W" => Some("5".to_string()),
+            "E" => Some(String::new()),
+            _ => None,
+        };
+        let cases = [
+            ("zz3${W}0", "zz350"),
+            ("zz${W}${W}", "zz55"),
+            ("zz$W$W", "zz55"),
+            ("$W.zz", "5.zz"),
+            ("zz${W", "zz5"),
+            ("zz${NOPE-9}9", "zz-9}9"),
+            ("zz${W[*]}q", "zz5[*]}q"),
+            ("zz${E}q", "zzq"),
+            ("zz$$W", "zz5"),
+            ("zz$5", "zz"),
+            ("zz\\$W", "zz\\5"),
+            ("a$W}", "a5}"),
+            ("plain", "plain"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(address_expand(text, &env), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn lines_remember_the_variables_their_addresses_name() {
+        let file = Arc::new(PathBuf::from("f.cfg"));
+        let l = line(&file, 1, "server s1 ${HOST}:${NOPE} x$HOST", &env)
+            .expect("lexes")
+            .expect("not blank");
+        assert_eq!(l.address(l.arg(2)), "10.0.0.1:");
+        assert_eq!(l.address(l.arg(3)), "x10.0.0.1");
+        assert_eq!(l.address("no variable"), "no variable");
     }
 
     #[test]

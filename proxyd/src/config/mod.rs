@@ -1,7 +1,9 @@
 //! The configuration loader: HAProxy-syntax files in, a validated [`Config`] out.
 //!
 //! The stages, each in its own file:
-//! - `lexer`    — a line into words: quotes, escapes, `"${VAR}"` expansion, file:line kept.
+//! - `lexer`    — a line into words: quotes, escapes, `"${VAR}"` expansion, file:line kept;
+//!   the second expansion HAProxy gives addresses.
+//! - `conditions` — `.if`/`.elif`/`.else`/`.endif` blocks and `.notice`/`.warning`/`.alert`.
 //! - `sections` — opens `global` / `defaults` / `frontend` / `backend` / `listen`, copies
 //!   defaults into proxies, skips sections proxyd has no use for.
 //! - `keywords` — THE keyword tables (global, proxy, bind parameters, known-but-ignored) and
@@ -13,6 +15,7 @@
 //!
 //! Nothing here opens a socket: hostnames are resolved, files (CA bundles) are read, that is all.
 
+mod conditions;
 mod diag;
 mod global;
 mod httpchk;
@@ -75,6 +78,9 @@ pub fn load_str(
 }
 
 fn finish(mut walker: sections::Walker) -> Result<Loaded, Vec<Diagnostic>> {
+    if walker.aborted {
+        return Err(walker.report.list);
+    }
     walker.close();
     let mut report = std::mem::take(&mut walker.report);
     let parsed = report.list.len();
@@ -102,7 +108,14 @@ fn expand_path(path: &Path, report: &mut diag::Report) -> Vec<PathBuf> {
             let mut files: Vec<PathBuf> = entries
                 .filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "cfg") && !p.is_dir())
+                // As HAProxy's scandir filter: no hidden files (editors and config
+                // management leave `.name.cfg` copies), only regular files ending in `.cfg`.
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| !n.starts_with('.') && n.ends_with(".cfg"))
+                        && p.is_file()
+                })
                 .collect();
             files.sort();
             files

@@ -169,7 +169,9 @@ pub fn parse_bind(
 ) -> Option<Bind> {
     let mut addrs = Vec::new();
     let mut ok = true;
-    for item in text.split(',') {
+    for raw in text.split(',') {
+        let item = l.address(raw);
+        let item = item.as_ref();
         if item.starts_with('/')
             || item.contains("unix@")
             || item.contains("abns@")
@@ -364,14 +366,14 @@ pub fn hash_balance_factor(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
 }
 
 pub fn maxconn(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
-    match values::uint(l.arg(1)) {
+    match counted(l, r) {
         Some(n) => px.maxconn = Some(n),
         None => r.alert(l, format!("'{}' expects an integer argument.", l.arg(0))),
     }
 }
 
 pub fn fullconn(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
-    match values::uint(l.arg(1)) {
+    match counted(l, r) {
         Some(n) => px.fullconn = Some(n),
         None => r.alert(l, format!("'{}' expects an integer argument.", l.arg(0))),
     }
@@ -417,7 +419,7 @@ pub fn tcpka_tuning(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
             .parse::<u64>()
             .map(std::time::Duration::from_secs)
             .map_err(|_| values::TimeError::Overflow),
-        false => values::time(arg),
+        false => r.time(arg),
     };
     match parsed {
         Ok(d) => {
@@ -437,10 +439,23 @@ pub fn tcpka_tuning(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
 }
 
 pub fn retries(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
-    match values::uint(l.arg(1)) {
+    match counted(l, r) {
         Some(n) => px.retries = n,
-        None => r.alert(l, "'retries' expects an integer argument."),
+        None => r.alert(
+            l,
+            "'retries' expects an integer argument (dispatch counts for one)",
+        ),
     }
+}
+
+/// The count in the keyword's first argument, read as HAProxy reads it (see
+/// [`values::count`]), with a warning when it was not a plain number.
+fn counted(l: &Line, r: &mut Report) -> Option<u32> {
+    let (n, exact) = values::count(l.arg(1))?;
+    if !exact {
+        r.warn(l, values::loosely_read(l.arg(0), l.arg(1), n));
+    }
+    Some(n)
 }
 
 pub fn timeout(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
@@ -455,11 +470,15 @@ pub fn timeout(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
         "check" => &mut t.check,
         "client-fin" => &mut t.client_fin,
         "server-fin" => &mut t.server_fin,
-        "tunnel" | "http-request" | "http-keep-alive" | "tarpit" => {
-            if let Err(e) = values::time(l.arg(2)) {
+        "tunnel" => &mut t.tunnel,
+        "http-request" | "http-keep-alive" | "tarpit" => {
+            if let Err(e) = r.time(l.arg(2)) {
                 return r.alert(l, e.describe(&kw, l.arg(2)));
             }
-            return r.ignored(l, &kw);
+            if !extra_timeout_argument(l, &kw, r) {
+                r.ignored(l, &kw);
+            }
+            return;
         }
         _ => {
             return r.alert(
@@ -468,11 +487,31 @@ pub fn timeout(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
             )
         }
     };
-    match values::time(l.arg(2)) {
+    match r.time(l.arg(2)) {
         // 0 means "no timeout" in HAProxy.
-        Ok(d) => *slot = (!d.is_zero()).then_some(d),
+        Ok(d) => {
+            if !extra_timeout_argument(l, &kw, r) {
+                *slot = (!d.is_zero()).then_some(d);
+            }
+        }
         Err(e) => r.alert(l, e.describe(&kw, l.arg(2))),
     }
+}
+
+/// `timeout connect 5 s` is an error in HAProxy (the unit must be attached to the number):
+/// read as 5 ms it would quietly become a thousand times shorter.
+fn extra_timeout_argument(l: &Line, kw: &str, r: &mut Report) -> bool {
+    let extra = l.arg(3);
+    if !extra.is_empty() {
+        r.alert(
+            l,
+            format!(
+                "'{kw}' : unexpected extra argument '{extra}' after value '{}'.",
+                l.arg(2)
+            ),
+        );
+    }
+    !extra.is_empty()
 }
 
 /// Options that only matter to the frontend side (`true`) or backend side (`false`);
@@ -730,15 +769,13 @@ pub fn disabled(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
 }
 
 pub fn id(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
-    match values::uint(l.arg(1)) {
+    let say = |r: &mut Report, msg: &str| {
+        r.push(Diagnostic::alert(l.file(), l.number, "id", msg).tight());
+    };
+    match counted(l, r) {
         Some(n) if n > 0 => px.id = Some((n, l.number)),
-        _ => r.alert(
-            l,
-            format!(
-                "'id' : custom id must be a positive integer (got '{}').",
-                l.arg(1)
-            ),
-        ),
+        Some(_) => say(r, "custom id has to be > 0."),
+        None => say(r, "'id' expects an integer argument."),
     }
 }
 
@@ -935,7 +972,7 @@ pub fn stats(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
         "show-node" => page.show_node = true,
         "show-desc" => r.ignored(l, "stats show-desc"),
         "scope" => r.ignored(l, "stats scope"),
-        "refresh" => match values::time(arg) {
+        "refresh" => match r.time(arg) {
             Ok(d) => page.refresh = Some(d),
             Err(e) => r.alert(l, e.describe("stats refresh", arg)),
         },

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::conditions::{Conditions, Outcome};
 use super::diag::{Diagnostic, Report, Stage};
 use super::global::GlobalDraft;
 use super::keywords::{self, IGNORED_SECTIONS};
@@ -29,6 +30,8 @@ pub struct Walker {
     named: HashMap<String, ProxyDraft>,
     current: Current,
     pub proxies: Vec<ProxyDraft>,
+    /// An error stopped the reading (see [`Diagnostic::aborts`]).
+    pub aborted: bool,
 }
 
 impl Walker {
@@ -40,6 +43,7 @@ impl Walker {
             named: HashMap::new(),
             current: Current::None,
             proxies: Vec::new(),
+            aborted: false,
         }
     }
 
@@ -50,18 +54,36 @@ impl Walker {
         text: &str,
         env: &dyn Fn(&str) -> Option<String>,
     ) {
+        if self.aborted {
+            return;
+        }
         let file = Arc::new(path.to_path_buf());
+        let mut conditions = Conditions::default();
+        let mut last = 0;
         for (idx, raw) in text.lines().enumerate() {
+            last = idx + 1;
             let overlay = &self.global.env;
             let lookup = |name: &str| match overlay.get(name) {
                 Some(v) => v.clone(),
                 None => env(name),
             };
             match lexer::line(&file, idx + 1, raw, &lookup) {
-                Ok(Some(line)) => self.line(&line),
+                Ok(Some(line)) => match conditions.line(&line, &lookup, &mut self.report) {
+                    Outcome::Parse => self.line(&line),
+                    Outcome::Consumed => {}
+                    Outcome::Abort => {
+                        self.aborted = true;
+                        return;
+                    }
+                },
+                // A line in a skipped block is still lexed, as HAProxy does.
                 Ok(None) => {}
                 Err(d) => self.report.push(d),
             }
+        }
+        let end = Line::new(Arc::clone(&file), last, Vec::new());
+        if let Outcome::Abort = conditions.finish(&end, &mut self.report) {
+            self.aborted = true;
         }
     }
 

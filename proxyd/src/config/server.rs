@@ -285,14 +285,10 @@ pub fn server_template(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
         let mut words = vec![
             "server".to_string(),
             format!("{prefix}{n}"),
-            addr.to_string(),
+            l.address(addr).into_owned(),
         ];
         words.extend(l.words[4..].iter().cloned());
-        let line = Line {
-            file: Arc::clone(&l.file),
-            number: l.number,
-            words,
-        };
+        let line = Line::new(Arc::clone(&l.file), l.number, words);
         // The parameters' warnings were given once above; what is about this server (its
         // address, its name) is reported once per distinct message.
         let mut own = Report::default();
@@ -334,7 +330,7 @@ pub fn server(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     let mut params = px.default_server.clone();
     let mut id = None;
     let ok = parse_params(&mut params, &mut id, &l.words[3..], l, r, &who);
-    let Some((host, addr, port_map)) = server_addr(addr_text, l, r, &who) else {
+    let Some((host, addr, port_map)) = server_addr(&l.address(addr_text), l, r, &who) else {
         return;
     };
     if let Some(prev) = px.servers.iter().find(|s| s.name == name) {
@@ -437,15 +433,15 @@ pub fn dynamic(px: &Proxy, name: &str, words: &[String]) -> Result<Server, Strin
     let file = Arc::new(PathBuf::from("(cli)"));
     let mut draft = ProxyDraft::new_defaults(&px.name, file.clone(), 0, px.server_verify_required);
     draft.timeouts = px.timeouts.clone();
-    let line = Line {
+    let line = Line::new(
         file,
-        number: 0,
-        words: ["server", name]
+        0,
+        ["server", name]
             .into_iter()
             .map(String::from)
             .chain(words.iter().cloned())
             .collect(),
-    };
+    );
     let mut r = Report::default();
     server(&mut draft, &line, &mut r);
     let s = match draft.servers.pop() {
@@ -545,10 +541,38 @@ fn server_addr(
             }
         }
     } else {
-        match values::port(port_text) {
-            Ok(p) => (p, None),
-            Err(e) => {
-                fail(r, e);
+        // HAProxy reads the port's leading digits (`:8x` is 8) and `:0` as no port at all
+        // (the client's destination port).
+        let digits = port_text.len()
+            - port_text
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .len();
+        if digits == 0 {
+            let bad = port_text.chars().next().unwrap_or(' ');
+            fail(
+                r,
+                format!("invalid character '{bad}' in port number '{port_text}' in '{text}'\n"),
+            );
+            return None;
+        }
+        match port_text[..digits].parse::<u32>() {
+            Ok(0) => (0, Some(0)),
+            Ok(p @ 1..=65535) => {
+                if digits < port_text.len() {
+                    r.push(
+                            Diagnostic::warning(
+                                l.file(),
+                                l.number,
+                                "server",
+                                format!("{who} : port '{port_text}' is read as {p}, as HAProxy reads it (the digits before the first other character)."),
+                            )
+                            .checking(),
+                        );
+                }
+                (p as u16, None)
+            }
+            _ => {
+                fail(r, format!("invalid port '{port_text}'"));
                 return None;
             }
         }
@@ -612,8 +636,21 @@ fn parse_params(
         if takes_arg && val.is_empty() {
             return fail(r, format!("'{kw}' expects an argument."));
         }
-        let int = |r: &mut Report| match values::uint(val) {
-            Some(n) => Ok(n),
+        let int = |r: &mut Report| match values::count(val) {
+            Some((n, exact)) => {
+                if !exact {
+                    r.push(
+                        Diagnostic::warning(
+                            l.file(),
+                            l.number,
+                            "server",
+                            format!("{who} : {}", values::loosely_read(kw, val, n)),
+                        )
+                        .checking(),
+                    );
+                }
+                Ok(n)
+            }
             None => Err(fail(
                 r,
                 format!("'{kw}' expects an integer argument (got '{val}')."),
@@ -649,7 +686,15 @@ fn parse_params(
                 Ok(n) => p.fall = Some(n),
                 Err(e) => return e,
             },
-            "inter" | "fastinter" | "downinter" => match values::time(val) {
+            "inter" | "fastinter" | "downinter" => match values::timer(val).map(|(d, trailing)| {
+                if let Some(c) = trailing {
+                    r.push(
+                        Diagnostic::warning(l.file(), l.number, "server", format!("{who} : {}", values::trailing_warning(c, val)))
+                            .checking(),
+                    );
+                }
+                d
+            }) {
                 Ok(d) if d.is_zero() => {
                     return fail(
                         r,
@@ -673,12 +718,17 @@ fn parse_params(
                 Ok(n) => p.port = Some(n),
                 Err(e) => return fail(r, format!("'port' : {e}.")),
             },
-            "addr" => match values::resolve_host(val, values::Family::Any, 0)
-                .and_then(|v| v.into_iter().next())
-            {
-                Some(a) => p.addr = Some(a.ip()),
-                None => return fail(r, format!("'addr' : invalid address: '{val}' in '{val}'.")),
-            },
+            "addr" => {
+                let val = l.address(val);
+                match values::resolve_host(&val, values::Family::Any, 0)
+                    .and_then(|v| v.into_iter().next())
+                {
+                    Some(a) => p.addr = Some(a.ip()),
+                    None => {
+                        return fail(r, format!("'addr' : invalid address: '{val}' in '{val}'."))
+                    }
+                }
+            }
             "backup" => p.backup = true,
             "no-backup" => p.backup = false,
             "disabled" => p.disabled = true,
@@ -730,12 +780,20 @@ fn parse_params(
             "check-sni" => p.check_sni = Some(val.to_string()),
             "id" => match int(r) {
                 Ok(n) if n > 0 => *id = Some(n),
-                Ok(_) => return fail(r, "'id' : custom id must be a positive integer.".to_string()),
+                Ok(_) => return fail(r, "'id' : custom id has to be > 0.".to_string()),
                 Err(e) => return e,
             },
             "track" => p.track = Some(val.to_string()),
             "verifyhost" => p.verifyhost = Some(val.to_string()),
-            "slowstart" | "pool-purge-delay" => match values::time(val) {
+            "slowstart" | "pool-purge-delay" => match values::timer(val).map(|(d, trailing)| {
+                if let Some(c) = trailing {
+                    r.push(
+                        Diagnostic::warning(l.file(), l.number, "server", format!("{who} : {}", values::trailing_warning(c, val)))
+                            .checking(),
+                    );
+                }
+                d
+            }) {
                 Ok(d) if kw == "slowstart" => p.slowstart = Some(d),
                 Ok(d) => p.pool_purge_delay = Some(d),
                 // HAProxy words the same mistake differently for the two.

@@ -345,6 +345,110 @@ fn environment_comes_from_the_caller() {
     );
 }
 
+/// HAProxy expands variables in addresses without quotes (checked with `haproxy -c` and by
+/// listening on `bind 127.0.0.1:${PORT}`), but not in other words: `weight ${W}0` is `0`.
+#[test]
+fn addresses_expand_variables_without_quotes() {
+    let env = |n: &str| match n {
+        "IP" => Some("127.0.0.2".to_string()),
+        "PORT" => Some("7005".to_string()),
+        "W" => Some("5".to_string()),
+        _ => None,
+    };
+    let text = with_timeouts(
+        "global\n  log ${IP}:${PORT} local0\n  stats socket ipv4@$IP:7006\nfrontend f\n  bind 127.0.0.1:${PORT},${IP}:7007\n  default_backend b\nbackend b\n  server s1 ${IP}:80 addr $IP weight 1${W}\n  server-template t 2 $IP:81\n",
+    );
+    let c = load_str(Path::new("e.cfg"), &text, &env)
+        .expect("loads")
+        .config;
+    let addrs: Vec<String> = c.proxies[0].binds[0]
+        .addrs
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(addrs, ["127.0.0.1:7005", "127.0.0.2:7007"]);
+    let b = &c.proxies[1];
+    assert_eq!(b.servers[0].addr, "127.0.0.2:80".parse().unwrap());
+    assert_eq!(b.servers[0].weight, 1);
+    assert_eq!(b.servers[2].addr, "127.0.0.2:81".parse().unwrap());
+    let text = with_timeouts("backend b\n  server s1 ${NOPE}127.0.0.1:80\n  server s2 zz$W:80\n");
+    let got = match load_str(Path::new("t.cfg"), &text, &env) {
+        Ok(_) => panic!("loads"),
+        Err(d) => render(&d),
+    };
+    assert!(
+        got.contains("'server b/s2' : could not resolve address 'zz5'."),
+        "{got}"
+    );
+    assert!(!got.contains("'server b/s1'"), "{got}");
+}
+
+/// Conditional blocks as `haproxy -c` reads them: branches, nesting, the report directives and
+/// the errors that stop the reading (no summary line after them).
+#[test]
+fn conditional_blocks_choose_lines() {
+    let env = |n: &str| (n == "WITH_B").then(|| "yes".to_string());
+    let text = with_timeouts(
+        ".if streq(\"$WITH_B\",yes) && version_atleast(2.4)\nbackend b\n  .if 0\n    server x 127.0.0.1:1 foo\n  .elif defined(NOPE)\n    server y 127.0.0.1:2\n  .else\n    server z 127.0.0.1:3\n  .endif\n.else\nbackend c\n.endif\n.notice \"read\"\n.warning \"careful\"\n",
+    );
+    let loaded = load_str(Path::new("t.cfg"), &text, &env).expect("loads");
+    let names: Vec<String> = loaded
+        .config
+        .proxies
+        .iter()
+        .flat_map(|p| {
+            p.servers
+                .iter()
+                .map(move |s| format!("{}/{}", p.name, s.name))
+        })
+        .collect();
+    assert_eq!(names, ["b/z"]);
+    let said = render(&loaded.warnings);
+    assert!(
+        said.contains("[NOTICE]   : config : parsing [t.cfg:17]: 'read'."),
+        "{said}"
+    );
+    assert!(
+        said.contains("[WARNING]  : config : parsing [t.cfg:18]: 'careful'."),
+        "{said}"
+    );
+    for (body, want) in [
+        (".endif\n", "parsing [t.cfg:5]: lone '.endif' with no matching '.if'."),
+        (".if 1\n", "parsing [t.cfg:5]: non-terminated '.if' block."),
+        (".if 1\n.else\n.else\n.endif\n", "parsing [t.cfg:7]: '.else' after '.else' is not permitted."),
+        (".if foo(1)\n.endif\n", "parsing [t.cfg:5]: unparsable conditional expression 'foo(1)' in '.if' at position 1:\n  .if foo(1)\n      ^"),
+        (".alert \"stop\"\nbackend b\n  nonsense\n", "parsing [t.cfg:5]: 'stop'."),
+        (".foo\n", "parsing [t.cfg:5]: unknown directive '.foo'."),
+    ] {
+        let got = match load_text(&with_timeouts(body)) {
+            Ok(_) => panic!("{body} loads"),
+            Err(d) => d,
+        };
+        let said = render(&got);
+        assert!(said.contains(want), "{body}: {said}");
+        // An aborting error is the last thing said.
+        if !body.starts_with(".foo") {
+            assert!(got.iter().all(|d| !d.message.contains("nonsense")), "{said}");
+            assert!(got.last().is_some_and(|d| d.aborts), "{said}");
+        }
+    }
+}
+
+/// HAProxy reads a directory's `*.cfg` regular files in name order and skips hidden ones.
+#[test]
+fn directories_skip_hidden_files() {
+    let dir = temp_dir("hidden");
+    std::fs::write(dir.join("10-a.cfg"), with_timeouts("backend be\n")).expect("write");
+    std::fs::write(dir.join(".10-a.cfg"), "backend be\n").expect("write");
+    std::fs::write(dir.join(".x.cfg"), "backend hidden\n").expect("write");
+    std::fs::write(dir.join("20-b.conf"), "backend other\n").expect("write");
+    std::fs::create_dir_all(dir.join("30-d.cfg")).expect("dir");
+    let c = load(std::slice::from_ref(&dir), &no_env).expect("loads").config;
+    let names: Vec<&str> = c.proxies.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["be"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[test]
 fn global_errors_match_haproxy() {
     let text = "global\n  stats socket /tmp/x level foo\n  stats socket /tmp/z foo\n  stats timeout abc\n  nbthread x\n  spread-checks 60\n  log foo\n  node \"a b\"\n  foo bar\n  maxconn 1\n  maxconn 2\n  user nosuchuser-xyz\n";

@@ -268,6 +268,9 @@ pub struct Timeouts {
     pub check: Option<Duration>,
     pub client_fin: Option<Duration>,
     pub server_fin: Option<Duration>,
+    /// Replaces `client` and `server` once the server connection is up (a TCP proxy has no
+    /// analysers left by then); read from the backend.
+    pub tunnel: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]

@@ -40,7 +40,15 @@ impl std::fmt::Display for TimeError {
 }
 
 /// A HAProxy time: digits, then an optional unit `us`, `ms` (default), `s`, `m`, `h` or `d`.
+/// What follows a unit is ignored (see [`timer`]).
 pub fn time(s: &str) -> Result<Duration, TimeError> {
+    timer(s).map(|(d, _)| d)
+}
+
+/// [`time`], with the first character left after the unit: HAProxy 2.6's `parse_time_err()`
+/// reads `10sec` as 10 s and `5mx` as 5 minutes, warning about that character (see
+/// [`trailing_warning`]); only a character where a unit should start is an error.
+pub fn timer(s: &str) -> Result<(Duration, Option<char>), TimeError> {
     let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (digits, unit) = s.split_at(digits_end);
     if digits.is_empty() {
@@ -50,28 +58,29 @@ pub fn time(s: &str) -> Result<Duration, TimeError> {
         });
     }
     let n: u128 = digits.parse().map_err(|_| TimeError::Overflow)?;
-    let micros = match unit {
-        "us" => n,
-        "" | "ms" => n.saturating_mul(1_000),
-        "s" => n.saturating_mul(1_000_000),
-        "m" => n.saturating_mul(60_000_000),
-        "h" => n.saturating_mul(3_600_000_000),
-        "d" => n.saturating_mul(86_400_000_000),
-        other => {
-            // Report the first character that cannot start or continue a unit, as HAProxy does.
-            let bad = if ["u", "m"].iter().any(|p| other.starts_with(p)) {
-                other.chars().nth(1)
-            } else {
-                other.chars().next()
-            };
-            return Err(TimeError::Unexpected(bad.unwrap_or(' ')));
-        }
+    let second = unit.as_bytes().get(1).copied();
+    let (micros_per, unit_len) = match unit.chars().next() {
+        None => (1_000, 0),
+        Some('s') => (1_000_000, 1),
+        Some('u') if second == Some(b's') => (1, 2),
+        Some('m') if second == Some(b's') => (1_000, 2),
+        Some('m') => (60_000_000, 1),
+        Some('h') => (3_600_000_000, 1),
+        Some('d') => (86_400_000_000, 1),
+        Some(c) => return Err(TimeError::Unexpected(c)),
     };
+    let micros = n.saturating_mul(micros_per);
+    let trailing = unit[unit_len..].chars().next();
     if micros.div_ceil(1_000) > MAX_TIMER_MS {
         return Err(TimeError::Overflow);
     }
     let micros = u64::try_from(micros).map_err(|_| TimeError::Overflow)?;
-    Ok(Duration::from_micros(micros))
+    Ok((Duration::from_micros(micros), trailing))
+}
+
+/// HAProxy's warning for a time with something after its unit.
+pub fn trailing_warning(c: char, value: &str) -> String {
+    format!("unexpected character '{c}' after the timer value '{value}', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.")
 }
 
 /// A decimal integer; HAProxy's `atoi` would read garbage as 0, which hides typos.
@@ -80,6 +89,23 @@ pub fn uint(s: &str) -> Option<u32> {
         return None;
     }
     s.parse().ok()
+}
+
+/// A count as HAProxy reads it, with `atol()`: the leading digits, the rest ignored (`10k` is
+/// 10, `abc` is 0). `None` for an empty word (HAProxy's "expects an integer argument"). The flag
+/// is false when the word was more than a number: the value is then probably not what was
+/// meant, which deserves a warning (see [`loosely_read`]) where HAProxy says nothing.
+pub fn count(s: &str) -> Option<(u32, bool)> {
+    if s.is_empty() {
+        return None;
+    }
+    let n = atoi(s).clamp(0, i64::from(u32::MAX)) as u32;
+    Some((n, uint(s).is_some()))
+}
+
+/// The warning for a [`count`] that was not a plain number.
+pub fn loosely_read(kw: &str, word: &str, n: u32) -> String {
+    format!("'{kw} {word}' is read as {kw} {n}, as HAProxy reads it (the digits before the first other character).")
 }
 
 pub fn port(s: &str) -> Result<u16, String> {
@@ -215,6 +241,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn counts_read_as_atol() {
+        assert_eq!(count(""), None);
+        assert_eq!(count("10"), Some((10, true)));
+        assert_eq!(count("10k"), Some((10, false)));
+        assert_eq!(count("abc"), Some((0, false)));
+        assert_eq!(count("-5"), Some((0, false)));
+    }
+
+    #[test]
     fn atoi_is_c_like() {
         assert_eq!(atoi("-1"), -1);
         assert_eq!(atoi("12abc"), 12);
@@ -239,7 +274,13 @@ mod tests {
         assert_eq!(time(""), Err(TimeError::Empty));
         assert_eq!(time("abc"), Err(TimeError::Unexpected('a')));
         assert_eq!(time("5x"), Err(TimeError::Unexpected('x')));
-        assert_eq!(time("5mx"), Err(TimeError::Unexpected('x')));
+        assert_eq!(time("5ux"), Err(TimeError::Unexpected('u')));
+        assert_eq!(time("5u"), Err(TimeError::Unexpected('u')));
+        assert_eq!(timer("5mx"), Ok((Duration::from_secs(300), Some('x'))));
+        assert_eq!(timer("10sec"), Ok((Duration::from_secs(10), Some('e'))));
+        assert_eq!(timer("10mss"), Ok((Duration::from_millis(10), Some('s'))));
+        assert_eq!(timer("1d2"), Ok((Duration::from_secs(86400), Some('2'))));
+        assert_eq!(timer("10s"), Ok((Duration::from_secs(10), None)));
         assert_eq!(time("99999999999"), Err(TimeError::Overflow));
         assert_eq!(time("25d"), Err(TimeError::Overflow));
         assert_eq!(
