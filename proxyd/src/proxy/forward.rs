@@ -1,10 +1,16 @@
 //! Byte forwarding between client and server until both directions are closed.
 //!
 //! Half-close is passed through (a FIN from one side becomes a shutdown of the other side's
-//! write half). Each side has an inactivity timeout (`timeout client` / `timeout server`,
-//! replaced by `client-fin` / `server-fin` once that side has closed); activity is any byte read
-//! from or written to that side. Counters move as bytes move, so `show stat` sees long
-//! transfers progress.
+//! write half). Each side has an inactivity timeout, as HAProxy's stream timeouts in TCP mode:
+//! `timeout client` / `timeout server` (the caller puts the backend's `timeout tunnel` in both), and
+//! `client-fin` / `server-fin` once proxyd has shut its writes to that side (the *other* side
+//! closed). Activity is any byte read from or written to that side. The timeout runs while
+//! proxyd reads from the side or has bytes waiting to be written to it: a side that closed its
+//! writes and has nothing pending cannot time out. A read timeout ends the reading only (the
+//! other side gets a FIN, the answer can still come back, as HAProxy's `shutr`); a write that
+//! stays blocked ends the session. A client's error resets the server connection, so the
+//! server sees an abort rather than a clean end. Counters move as bytes move, so `show stat`
+//! sees long transfers progress.
 //!
 //! Each direction copies through a 16 KiB buffer taken from a per-thread pool only once the
 //! socket is readable and given back as soon as the bytes are written, so an idle connection
@@ -15,7 +21,7 @@
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering::Relaxed};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -88,6 +94,9 @@ struct Both {
     /// Last activity on the client's and the server's side, in ms of `clock`.
     cli_act: AtomicU64,
     srv_act: AtomicU64,
+    /// Bytes wait to be written to the client / to the server (a write is in progress).
+    cli_pending: AtomicBool,
+    srv_pending: AtomicBool,
     /// Directions of this session that reached end of stream.
     eofs: AtomicU8,
     /// `option nolinger`: the client's end of stream ends the session instead of being passed
@@ -130,6 +139,22 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
         }
     }
 
+    fn write_side_pending(&self) -> &AtomicBool {
+        match self.request {
+            true => &self.both.srv_pending,
+            false => &self.both.cli_pending,
+        }
+    }
+
+    /// A read error: for the client's side, the server is to get a reset, not the FIN that
+    /// dropping the write half would send (the caller resets it).
+    fn read_error(self) -> End {
+        if self.request {
+            self.to.forget();
+        }
+        End::ReadErr
+    }
+
     async fn pump(mut self, mut splice_ok: bool) -> End {
         loop {
             // Readiness waits do not spend the task's cooperative budget but reads do: once the
@@ -142,7 +167,7 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
             // would only answer 0 is saved, as HAProxy saves it.
             let fin_seen = match self.from.ready(Interest::READABLE).await {
                 Ok(r) => r.is_read_closed(),
-                Err(_) => return End::ReadErr,
+                Err(_) => return self.read_error(),
             };
             let mut buf = take_buf();
             // `poll_read` rather than `try_read`: a short read clears the readiness, which saves
@@ -167,14 +192,16 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
                 }
                 Some(Ok(n)) => n,
                 Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Some(Err(_)) => return End::ReadErr,
+                Some(Err(_)) => return self.read_error(),
             };
             self.read_side_activity()
                 .store(self.both.clock.now(), Relaxed);
             (self.count_read)(n as u64);
+            self.write_side_pending().store(true, Relaxed);
             if self.to.write_all(&buf[..n]).await.is_err() {
                 return End::WriteErr;
             }
+            self.write_side_pending().store(false, Relaxed);
             give_back_buf(buf);
             (self.count_written)(n as u64);
             self.write_side_activity()
@@ -191,6 +218,7 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
                         let last = self.eof().await;
                         return self.finish(last);
                     }
+                    Burst::Ended(End::ReadErr) => return self.read_error(),
                     Burst::Ended(e) => return e,
                 }
             }
@@ -254,6 +282,7 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
                 .store(self.both.clock.now(), Relaxed);
             (self.count_read)(n as u64);
             let mut left = n;
+            self.write_side_pending().store(true, Relaxed);
             while left > 0 {
                 if to.writable().await.is_err() {
                     return Burst::Ended(End::WriteErr);
@@ -272,6 +301,7 @@ impl<R: Fn(u64), W: Fn(u64)> Direction<'_, R, W> {
                     Err(_) => return Burst::Ended(End::WriteErr),
                 }
             }
+            self.write_side_pending().store(false, Relaxed);
         }
     }
 }
@@ -320,12 +350,15 @@ async fn forward_with<F: Fn() -> bool>(
         },
         cli_act: AtomicU64::new(0),
         srv_act: AtomicU64::new(0),
+        cli_pending: AtomicBool::new(false),
+        srv_pending: AtomicBool::new(false),
         eofs: AtomicU8::new(0),
         client_eof_ends: reset_server,
     };
-    // The socket to reset when the session ends (`reset_server`): known before the halves
-    // move into their directions.
-    let reset_fd = reset_server.then(|| std::os::fd::AsRawFd::as_raw_fd(&server));
+    // The socket to reset when the session ends (`reset_server`, or a client's error): known
+    // before the halves move into their directions.
+    let server_fd = std::os::fd::AsRawFd::as_raw_fd(&server);
+    let client_fd = std::os::fd::AsRawFd::as_raw_fd(&client);
     let (cr, cw) = client.into_split();
     let (sr, sw) = server.into_split();
     let bytes_in = AtomicU64::new(0);
@@ -375,6 +408,10 @@ async fn forward_with<F: Fn() -> bool>(
     let mut kill_alive = true;
     let mut req_end: Option<End> = None;
     let mut res_end: Option<End> = None;
+    // Reading from that side timed out: its socket was shut for reads, which its direction
+    // sees as an end of stream and passes on.
+    let mut read_stopped = [false; 2];
+    let mut reset_at_end = false;
     let mut out = Outcome {
         term: *b"--",
         ..Outcome::default()
@@ -384,24 +421,12 @@ async fn forward_with<F: Fn() -> bool>(
         if req_end.is_some() && res_end.is_some() {
             break;
         }
-        // Next inactivity deadline for each side; a closed direction switches to its fin timeout.
-        let cli_to = if req_end.is_some() {
-            t.client_fin.or(t.client)
-        } else {
-            t.client
-        };
-        let srv_to = if res_end.is_some() {
-            t.server_fin.or(t.server)
-        } else {
-            t.server
-        };
-        let now = both.clock.now();
-        let cli_deadline = cli_to.map(|d| both.cli_act.load(Relaxed) + d.as_millis() as u64);
-        let srv_deadline = srv_to.map(|d| both.srv_act.load(Relaxed) + d.as_millis() as u64);
+        let (cli_deadline, srv_deadline) = deadlines(&t, &both, req_end, res_end, read_stopped);
         let next = match (cli_deadline, srv_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        let now = both.clock.now();
         let sleep = tokio::time::sleep(Duration::from_millis(
             next.map_or(3_600_000, |n| n.saturating_sub(now)),
         ));
@@ -409,9 +434,14 @@ async fn forward_with<F: Fn() -> bool>(
             e = &mut req, if req_end.is_none() => {
                 req_end = Some(e);
                 match e {
-                    End::ReadErr => { out.client_abort = true; out.term = *b"CD"; break; }
+                    End::ReadErr => {
+                        out.client_abort = true;
+                        out.term = *b"CD";
+                        reset_at_end = true;
+                        break;
+                    }
                     End::WriteErr => { out.server_abort = true; out.term = *b"SD"; break; }
-                    End::Eof if reset_fd.is_some() => break,
+                    End::Eof if reset_server => break,
                     End::Eof => {}
                 }
             }
@@ -424,17 +454,35 @@ async fn forward_with<F: Fn() -> bool>(
                 }
             }
             _ = sleep => {
+                // Activity while asleep moved the deadlines: only what is still due counts.
                 let now = both.clock.now();
-                if cli_deadline.is_some_and(|d| now >= d) {
-                    out.client_abort = true;
-                    out.term = *b"cD";
+                let (cli_deadline, srv_deadline) =
+                    deadlines(&t, &both, req_end, res_end, read_stopped);
+                let side = if cli_deadline.is_some_and(|d| now >= d) {
+                    0
+                } else if srv_deadline.is_some_and(|d| now >= d) {
+                    1
+                } else {
+                    continue;
+                };
+                if out.term == *b"--" {
+                    out.term = [[b'c', b's'][side], b'D'];
+                    if side == 0 {
+                        out.client_abort = true;
+                    } else {
+                        out.server_abort = true;
+                    }
+                }
+                let (pending, reading) = match side {
+                    0 => (&both.cli_pending, req_end.is_none()),
+                    _ => (&both.srv_pending, res_end.is_none()),
+                };
+                // A blocked write, or a side already done reading: nothing more can move.
+                if pending.load(Relaxed) || !reading || read_stopped[side] || reset_server && side == 0 {
                     break;
                 }
-                if srv_deadline.is_some_and(|d| now >= d) {
-                    out.server_abort = true;
-                    out.term = *b"sD";
-                    break;
-                }
+                read_stopped[side] = true;
+                shut_reads([client_fd, server_fd][side]);
             }
             r = kill.changed(), if kill_alive => {
                 if r.is_err() {
@@ -455,12 +503,48 @@ async fn forward_with<F: Fn() -> bool>(
             }
         }
     }
-    if let Some(fd) = reset_fd {
-        reset(fd);
+    if reset_server || reset_at_end {
+        reset(server_fd);
     }
     out.bytes_in = bytes_in.load(Relaxed);
     out.bytes_out = bytes_out.load(Relaxed);
     out
+}
+
+/// Each side's inactivity deadline (ms of the session's clock), computed afresh from its last
+/// activity: it runs while proxyd reads from the side or has bytes waiting for it, on the fin
+/// timeout once the other side's end was passed on.
+fn deadlines(
+    t: &Timeouts,
+    both: &Both,
+    req_end: Option<End>,
+    res_end: Option<End>,
+    read_stopped: [bool; 2],
+) -> (Option<u64>, Option<u64>) {
+    let cli_to = match res_end {
+        Some(_) => t.client_fin.or(t.client),
+        None => t.client,
+    };
+    let srv_to = match req_end {
+        Some(_) => t.server_fin.or(t.server),
+        None => t.server,
+    };
+    let cli_runs = req_end.is_none() && !read_stopped[0] || both.cli_pending.load(Relaxed);
+    let srv_runs = res_end.is_none() && !read_stopped[1] || both.srv_pending.load(Relaxed);
+    let at = |act: &AtomicU64, d: Duration| act.load(Relaxed) + d.as_millis() as u64;
+    (
+        cli_to.filter(|_| cli_runs).map(|d| at(&both.cli_act, d)),
+        srv_to.filter(|_| srv_runs).map(|d| at(&both.srv_act, d)),
+    )
+}
+
+/// Stop reading from `fd` after its read timeout: the direction reading it sees an end of
+/// stream, passes it on as a FIN, and the answer from the other side can still come back.
+fn shut_reads(fd: std::os::fd::RawFd) {
+    // SAFETY: `fd` is a socket still owned (and open) by the session's halves.
+    unsafe {
+        libc::shutdown(fd, libc::SHUT_RD);
+    }
 }
 
 /// Abort the connection on `fd` now with a reset, before its write half, dropped with the

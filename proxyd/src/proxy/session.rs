@@ -159,8 +159,10 @@ pub async fn run(s: Session) {
                 s.client,
                 a.stream,
                 Timeouts {
-                    client: fe.timeouts.client,
-                    server: be.timeouts.server,
+                    // A TCP stream has no analyser left once connected: `timeout tunnel`
+                    // replaces both sides' timeouts from the start, as in HAProxy.
+                    client: be.timeouts.tunnel.or(fe.timeouts.client),
+                    server: be.timeouts.tunnel.or(be.timeouts.server),
                     client_fin: fe.timeouts.client_fin,
                     server_fin: be.timeouts.server_fin,
                 },

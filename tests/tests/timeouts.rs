@@ -1,0 +1,196 @@
+//! Inactivity timeouts of TCP sessions, run on HAProxy 2.6 and proxyd: a session that keeps
+//! moving bytes outlives `timeout client`/`timeout server`; a read timeout ends the reading only
+//! (the server gets a FIN and its answer still reaches the client); `client-fin`/`server-fin`
+//! apply to a side once the *other* side has closed; `timeout tunnel` replaces both.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use e2e::backends::Backend;
+use e2e::config::Config;
+use e2e::differential::{assert_same_as_haproxy, on_both};
+use e2e::syslog::Syslog;
+
+const SOON: Duration = Duration::from_secs(10);
+
+/// A server that reads until the proxy's FIN, then waits `after_fin`, writes `reply` and
+/// closes: it shows what a proxy does with a side that closed while the other one is open.
+struct Held {
+    addr: SocketAddr,
+}
+
+impl Held {
+    fn start(after_fin: Duration, reply: &'static [u8]) -> Held {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                thread::spawn(move || {
+                    let mut buf = [0u8; 1024];
+                    while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+                    thread::sleep(after_fin);
+                    let _ = stream.write_all(reply);
+                });
+            }
+        });
+        Held { addr }
+    }
+}
+
+/// Reads until the end of stream (or an error, or 5 s): what came, and after how long.
+fn read_to_end(s: &mut TcpStream, start: Instant) -> (Vec<u8>, Duration) {
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while let Ok(n) = s.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    (got, start.elapsed())
+}
+
+/// Elapsed time in steps of 400 ms, rounded: the scenarios' timeouts are apart by two steps
+/// or more, so scheduling jitter does not change the step.
+fn steps(d: Duration) -> u128 {
+    (d.as_millis() + 200) / 400
+}
+
+/// A tcplog line's frontend and termination state.
+fn term(line: &str) -> Option<(String, String)> {
+    let msg = line.split_once(": ").map_or(line, |(_, m)| m);
+    let words: Vec<&str> = msg.split(' ').collect();
+    // client [date] frontend backend/server timers bytes termination ...
+    Some((words.get(2)?.to_string(), words.get(6)?.to_string()))
+}
+
+#[test]
+fn timeouts_follow_activity_and_half_closes_as_haproxy() {
+    let echo = Backend::echo();
+    let replies_late = Held::start(Duration::from_millis(300), b"late");
+    let holds = Held::start(Duration::from_secs(3), b"");
+    let seen = on_both(|under| {
+        let syslog = Syslog::start();
+        let fe: Vec<SocketAddr> = (0..5).map(|_| e2e::ports::free_addr()).collect();
+        let section = |name: &str, addr: SocketAddr, be: &str, timeouts: &str| {
+            format!(
+                "listen {name}\n    bind {addr}\n    option tcplog\n{timeouts}    server {be}\n"
+            )
+        };
+        let cfg = Config::new()
+            .global(format!("log {} local0", syslog.addr()))
+            .global("nbthread 1")
+            .defaults("log global")
+            .section(section(
+                "busy",
+                fe[0],
+                &format!("s1 {}", echo.addr()),
+                "    timeout client 400ms\n    timeout server 400ms\n",
+            ))
+            .section(section(
+                "halfread",
+                fe[1],
+                &format!("s1 {}", replies_late.addr),
+                "    timeout client 400ms\n    timeout server 2s\n",
+            ))
+            .section(section(
+                "srvfin",
+                fe[2],
+                &format!("s1 {}", holds.addr),
+                "    timeout client 2s\n    timeout server 2s\n    timeout server-fin 400ms\n",
+            ))
+            .section(section(
+                "clifin",
+                fe[3],
+                &format!("s1 {}", holds.addr),
+                "    timeout client 2s\n    timeout server 1200ms\n    timeout client-fin 400ms\n",
+            ))
+            .section(section(
+                "tunnel",
+                fe[4],
+                &format!("s1 {}", holds.addr),
+                "    timeout client 300ms\n    timeout server 300ms\n    timeout tunnel 1200ms\n",
+            ));
+        let daemon = under.start(cfg)?;
+        let connect =
+            |addr| e2e::client::connect(addr).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        let mut seen = Vec::new();
+
+        // Eight exchanges 150 ms apart: 1.2 s of a session that never idles for 400 ms.
+        let mut s = connect(fe[0]);
+        let mut echoed = 0;
+        for _ in 0..8 {
+            let mut back = [0u8; 5];
+            if s.write_all(b"ping\n")
+                .and_then(|()| s.read_exact(&mut back))
+                .is_err()
+            {
+                break;
+            }
+            echoed += 1;
+            thread::sleep(Duration::from_millis(150));
+        }
+        drop(s);
+        seen.push(format!("busy: {echoed} echoes"));
+
+        // The client goes quiet: at 400 ms the server gets a FIN, its answer still arrives.
+        let start = Instant::now();
+        let mut s = connect(fe[1]);
+        let _ = s.write_all(b"hi\n");
+        let (got, took) = read_to_end(&mut s, start);
+        seen.push(format!(
+            "halfread: {:?} at step {}",
+            String::from_utf8_lossy(&got),
+            steps(took)
+        ));
+
+        // The client closes first: server-fin applies, client-fin does not.
+        for (name, addr) in [("srvfin", fe[2]), ("clifin", fe[3])] {
+            let start = Instant::now();
+            let mut s = connect(addr);
+            let _ = s
+                .write_all(b"hi\n")
+                .and_then(|()| s.shutdown(Shutdown::Write));
+            let (_, took) = read_to_end(&mut s, start);
+            seen.push(format!("{name}: closed at step {}", steps(took)));
+        }
+
+        // Both sides quiet: the tunnel timeout, not the 300 ms ones.
+        let start = Instant::now();
+        let mut s = connect(fe[4]);
+        let _ = s.write_all(b"hi\n");
+        let (_, took) = read_to_end(&mut s, start);
+        seen.push(format!("tunnel: closed at step {}", steps(took)));
+
+        let lines = syslog.wait_for(SOON, |l| l.iter().filter_map(|l| term(l)).count() >= 5);
+        let mut terms: Vec<String> = lines
+            .iter()
+            .filter_map(|l| term(l))
+            .map(|(fe, t)| format!("{fe} {t}"))
+            .collect();
+        terms.sort();
+        seen.extend(terms);
+        Some(seen)
+    });
+    assert_same_as_haproxy("timeouts", &seen);
+    let (_, proxyd) = seen.last().expect("proxyd ran");
+    assert_eq!(
+        proxyd,
+        &[
+            "busy: 8 echoes",
+            "halfread: \"late\" at step 2",
+            "srvfin: closed at step 1",
+            "clifin: closed at step 3",
+            "tunnel: closed at step 3",
+            "busy --",
+            "clifin sD",
+            "halfread cD",
+            "srvfin sD",
+            "tunnel cD",
+        ]
+    );
+}
