@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use e2e::bins;
 use e2e::client;
+use e2e::config::Config;
 use e2e::daemon::Daemon;
+use e2e::ports;
 use e2e::topology::{raw_fields, raw_stat, Binds, Topology};
 
 fn ctl(socket: &Path, args: &[&str]) -> Output {
@@ -33,6 +35,16 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
+}
+
+/// `listen li_tcp` with unchecked servers on a closed port: their state is only what a test sets,
+/// and the daemon is ready as soon as its socket answers.
+fn unchecked(servers: &[&str]) -> Daemon {
+    let mut section = format!("listen li_tcp\n    bind {}\n", ports::free_addr());
+    for s in servers {
+        section.push_str(&format!("    server {s} {}\n", ports::closed_addr()));
+    }
+    Daemon::proxyd(Config::new().section(section))
 }
 
 fn started() -> (Topology, Daemon, Binds) {
@@ -280,4 +292,32 @@ fn sessions_lists_by_server_and_client_and_kill_ends_them() {
     d.wait_until("no session on li", Duration::from_secs(10), |d| {
         !text(&ctl(&d.socket(), &["sessions", "li"])).contains(&local)
     });
+}
+
+#[test]
+fn check_is_critical_when_the_backend_is_down_with_a_server_at_weight_0() {
+    let d = unchecked(&["a", "b"]);
+    let sock = d.socket();
+    assert_eq!(ctl(&sock, &["weight", "li_tcp/a", "0"]).status.code(), Some(0));
+    assert_eq!(ctl(&sock, &["disable", "li_tcp/b"]).status.code(), Some(0));
+    assert_eq!(d.stat("li_tcp", "a", "status"), "no check");
+    assert_eq!(d.stat("li_tcp", "BACKEND", "status"), "DOWN");
+    let out = ctl(&sock, &["check", "li_tcp"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).starts_with("HAPROXY CRITICAL - no usable server in li_tcp; 1 backend, active 0/2 up; weight 0: li_tcp/a;"),
+        "{}",
+        text(&out)
+    );
+    let out = ctl(&sock, &["status"]);
+    assert!(
+        text(&out).starts_with("li_tcp: DOWN, 0/2 active up (1 up at weight 0), roundrobin\n"),
+        "{}",
+        text(&out)
+    );
+    // Weight 0 on its own is an operator's decision: with b back the backend is UP and OK.
+    assert_eq!(ctl(&sock, &["enable", "li_tcp/b"]).status.code(), Some(0));
+    let out = ctl(&sock, &["check", "li_tcp"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("active 1/2 up; weight 0: li_tcp/a"), "{}", text(&out));
 }

@@ -234,7 +234,8 @@ fn cells(line: &Line<'_>, several: bool) -> Vec<Styled> {
     c
 }
 
-/// `be_app: UP, 2/3 active up, backup 1/1 up, roundrobin`.
+/// `be_app: UP, 2/3 active up, backup 1/1 up, roundrobin`; a server at weight 0 takes no traffic,
+/// so it is not counted as up but named apart: `0/2 active up (1 up at weight 0)`.
 pub fn heading(group: &Group<'_>, several: bool) -> String {
     let mut parts = Vec::new();
     if let [one] = group.summary.as_slice() {
@@ -242,22 +243,34 @@ pub fn heading(group: &Group<'_>, several: bool) -> String {
             parts.push(one.row.str("status").to_string());
         }
     }
+    // (taking traffic, total, up but at weight 0)
     let count = |backup: bool| {
         let servers: Vec<&Line<'_>> = group
             .all
             .iter()
             .filter(|l| model::is_backup(l.row) == backup)
             .collect();
-        let up = servers.iter().filter(|l| l.state().is_usable()).count();
-        (up, servers.len())
+        let up = servers.iter().filter(|l| model::takes_traffic(l.row)).count();
+        let idle = servers
+            .iter()
+            .filter(|l| l.state().is_usable() && model::zero_weight(l.row))
+            .count();
+        (up, servers.len(), idle)
     };
-    let (up, total) = count(false);
+    let zero = |n: usize| {
+        if n > 0 {
+            format!(" ({n} up at weight 0)")
+        } else {
+            String::new()
+        }
+    };
+    let (up, total, idle) = count(false);
     if total > 0 {
-        parts.push(format!("{up}/{total} active up"));
+        parts.push(format!("{up}/{total} active up{}", zero(idle)));
     }
-    let (bup, btotal) = count(true);
+    let (bup, btotal, bidle) = count(true);
     if btotal > 0 {
-        parts.push(format!("backup {bup}/{btotal} up"));
+        parts.push(format!("backup {bup}/{btotal} up{}", zero(bidle)));
     }
     if let Some(algo) = group
         .summary
