@@ -51,7 +51,7 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand --down 'Only servers that are not fully up (DOWN, going up/down, MAINT, DRAIN, NOLB)'
-            cand --check 'Exit 1 when any matched server is not up'
+            cand --check 'Exit 1 when a matched server fails its checks (DOWN, DOWN x/y) or a shown backend is DOWN; MAINT, DRAIN, NOLB and weight 0 are an operator''s intent, not failures'
             cand --json 'JSON array of rows; field names are HAProxy''s CSV column names'
             cand --csv 'CSV with HAProxy''s column names'
             cand -h 'Print help'

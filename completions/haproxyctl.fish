@@ -54,7 +54,7 @@ complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -l color -
 always\t''
 never\t''"
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -l down -d 'Only servers that are not fully up (DOWN, going up/down, MAINT, DRAIN, NOLB)'
-complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -l check -d 'Exit 1 when any matched server is not up'
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -l check -d 'Exit 1 when a matched server fails its checks (DOWN, DOWN x/y) or a shown backend is DOWN; MAINT, DRAIN, NOLB and weight 0 are an operator\'s intent, not failures'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -l json -d 'JSON array of rows; field names are HAProxy\'s CSV column names'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -l csv -d 'CSV with HAProxy\'s column names'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -s h -l help -d 'Print help'

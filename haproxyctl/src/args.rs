@@ -8,7 +8,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 pub const EXIT_CODES: &str = "\
 Exit status:
   0  success
-  1  not OK: `status --check` matched a server that is not up, `drain --wait` timed out
+  1  not OK: `status --check` found a failing server or a DOWN backend, `drain --wait` timed out
   2  usage error, or a server selector that matches nothing
   3  socket unreachable (missing, permission denied, refused) or no answer within --timeout
   4  HAProxy refused the command (socket level too low, unknown backend/server, …)
@@ -112,7 +112,8 @@ pub struct FilterArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
-    /// Exit 1 when any matched server is not up
+    /// Exit 1 when a matched server fails its checks (DOWN, DOWN x/y) or a shown backend is DOWN;
+    /// MAINT, DRAIN, NOLB and weight 0 are an operator's intent, not failures
     #[arg(long)]
     pub check: bool,
     #[command(flatten)]

@@ -5,7 +5,7 @@ use runtime_api::client::ClientError;
 /// Exit statuses. `check` uses the Nagios convention instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 pub mod exit {
     pub const OK: u8 = 0;
-    /// The command worked but the outcome is "not OK": `status --check` found a server not up,
+    /// The command worked but the outcome is "not OK": `status --check` found a failing server,
     /// `drain --wait` timed out.
     pub const NOT_OK: u8 = 1;
     /// Bad command line (also clap's own status), or a selector that matches no server.

@@ -321,3 +321,20 @@ fn check_is_critical_when_the_backend_is_down_with_a_server_at_weight_0() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("active 1/2 up; weight 0: li_tcp/a"), "{}", text(&out));
 }
+
+#[test]
+fn status_check_passes_admin_states_and_fails_a_down_backend() {
+    let d = unchecked(&["a", "b"]);
+    let sock = d.socket();
+    let check = |d: &Daemon| ctl(&d.socket(), &["status", "--check"]);
+    assert_eq!(ctl(&sock, &["drain", "li_tcp/a"]).status.code(), Some(0));
+    let out = check(&d);
+    assert_eq!(out.status.code(), Some(0), "DRAIN is intent: {}", text(&out));
+    assert_eq!(ctl(&sock, &["disable", "li_tcp/a"]).status.code(), Some(0));
+    let out = check(&d);
+    assert_eq!(out.status.code(), Some(0), "MAINT is intent: {}", text(&out));
+    // With both in maintenance nothing takes traffic: HAProxy's BACKEND row says DOWN.
+    assert_eq!(ctl(&sock, &["disable", "li_tcp/b"]).status.code(), Some(0));
+    let out = check(&d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}

@@ -124,14 +124,25 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> Result<u8, CtlError> {
     };
     render::emit(&text)?;
 
-    let all_up = groups
-        .iter()
-        .flat_map(|g| &g.servers)
-        .all(|l| l.state().is_usable());
-    if args.check && !all_up {
+    if args.check && !healthy(&groups) {
         return Ok(exit::NOT_OK.max(fetch_code));
     }
     Ok(fetch_code)
+}
+
+/// What `--check` passes: the same line as `check` draws between OK/WARNING and failures. MAINT,
+/// DRAIN, NOLB and weight 0 are an operator's intent; a server failing its checks, or a backend
+/// HAProxy itself reports DOWN (nothing can take its traffic), is not.
+fn healthy(groups: &[Group<'_>]) -> bool {
+    let failing = groups
+        .iter()
+        .flat_map(|g| &g.servers)
+        .any(|l| l.state().is_failure());
+    let backend_down = groups
+        .iter()
+        .flat_map(|g| &g.summary)
+        .any(|l| l.state() == State::Down);
+    !failing && !backend_down
 }
 
 fn machine_output(
