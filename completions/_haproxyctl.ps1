@@ -50,7 +50,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
         'haproxyctl;status' {
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Backend to show (globs allowed), same as the positional form')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Backend to show (globs allowed), same as the positional form')
-            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Only servers whose name matches (glob, or BACKEND/SERVER glob)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Only servers whose name matches (glob, BACKEND/SERVER glob, or `all`); matching no server is a usage error (exit 2)')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
@@ -65,7 +65,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
         'haproxyctl;watch' {
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Backend to show (globs allowed), same as the positional form')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Backend to show (globs allowed), same as the positional form')
-            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Only servers whose name matches (glob, or BACKEND/SERVER glob)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Only servers whose name matches (glob, BACKEND/SERVER glob, or `all`); matching no server is a usage error (exit 2)')
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Time between samples')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between samples')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Stop after N samples (default: until q or Ctrl-C)')

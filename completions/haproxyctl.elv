@@ -46,7 +46,7 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
         &'haproxyctl;status'= {
             cand -b 'Backend to show (globs allowed), same as the positional form'
             cand --backend 'Backend to show (globs allowed), same as the positional form'
-            cand --server 'Only servers whose name matches (glob, or BACKEND/SERVER glob)'
+            cand --server 'Only servers whose name matches (glob, BACKEND/SERVER glob, or `all`); matching no server is a usage error (exit 2)'
             cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
             cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
@@ -60,7 +60,7 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
         &'haproxyctl;watch'= {
             cand -b 'Backend to show (globs allowed), same as the positional form'
             cand --backend 'Backend to show (globs allowed), same as the positional form'
-            cand --server 'Only servers whose name matches (glob, or BACKEND/SERVER glob)'
+            cand --server 'Only servers whose name matches (glob, BACKEND/SERVER glob, or `all`); matching no server is a usage error (exit 2)'
             cand -i 'Time between samples'
             cand --interval 'Time between samples'
             cand -n 'Stop after N samples (default: until q or Ctrl-C)'

@@ -48,7 +48,7 @@ complete -c haproxyctl -n "__fish_haproxyctl_needs_command" -f -a "completions" 
 complete -c haproxyctl -n "__fish_haproxyctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c haproxyctl -n "__fish_haproxyctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -s b -l backend -d 'Backend to show (globs allowed), same as the positional form' -r
-complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -l server -d 'Only servers whose name matches (glob, or BACKEND/SERVER glob)' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -l server -d 'Only servers whose name matches (glob, BACKEND/SERVER glob, or `all`); matching no server is a usage error (exit 2)' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''
 always\t''
@@ -59,7 +59,7 @@ complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -l json -d
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -l csv -d 'CSV with HAProxy\'s column names'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -s h -l help -d 'Print help'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -s b -l backend -d 'Backend to show (globs allowed), same as the positional form' -r
-complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -l server -d 'Only servers whose name matches (glob, or BACKEND/SERVER glob)' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -l server -d 'Only servers whose name matches (glob, BACKEND/SERVER glob, or `all`); matching no server is a usage error (exit 2)' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -s i -l interval -d 'Time between samples' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -s n -l iterations -d 'Stop after N samples (default: until q or Ctrl-C)' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r

@@ -100,7 +100,8 @@ pub struct FilterArgs {
     /// Backend to show (globs allowed), same as the positional form
     #[arg(short = 'b', long = "backend", value_name = "GLOB")]
     pub backend: Vec<String>,
-    /// Only servers whose name matches (glob, or BACKEND/SERVER glob)
+    /// Only servers whose name matches (glob, BACKEND/SERVER glob, or `all`); matching no server
+    /// is a usage error (exit 2)
     #[arg(long, value_name = "GLOB")]
     pub server: Option<String>,
     /// Only servers that are not fully up (DOWN, going up/down, MAINT, DRAIN, NOLB)

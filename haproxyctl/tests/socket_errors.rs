@@ -150,3 +150,18 @@ fn broken_pipe_on_stdout_is_success() {
     assert_code(&o, 0);
     assert_eq!(stderr(&o), "");
 }
+
+#[test]
+fn a_socket_that_is_not_a_stats_socket_is_refused_by_sessions_too() {
+    // What an HTTP listener (e.g. the stats page) answers to `show sess\n`.
+    let sock = FakeSocket::start(|_| {
+        "HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nConnection: close\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n".into()
+    });
+    for args in [&["status"][..], &["sessions"], &["sessions", "--json"]] {
+        let o = run(&[&["-s", &sock.arg()][..], args].concat());
+        assert_code(&o, 4);
+        assert!(stderr(&o).contains("rejected"), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("HTTP/1.1 400"), "{args:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "", "{args:?}");
+    }
+}

@@ -338,3 +338,41 @@ fn status_check_passes_admin_states_and_fails_a_down_backend() {
     let out = check(&d);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
+
+#[test]
+fn selectors_that_match_nothing_exit_2_and_change_nothing() {
+    let d = unchecked(&["a", "b"]);
+    let sock = d.socket();
+    let usage = |args: &[&str], says: &str| {
+        let out = ctl(&sock, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(says), "{args:?}: {}", text(&out));
+    };
+    usage(
+        &["status", "--server", "nosuch", "--check"],
+        "no server matches `nosuch`",
+    );
+    usage(&["status", "--server", "li_tcp/zz"], "no server matches");
+    usage(
+        &["status", "li_tcp", "--server", "zz"],
+        "no server of the selected backends matches `zz`",
+    );
+    usage(&["sessions", "nosuch/x", "--json"], "no server matches `nosuch/x`");
+    usage(&["sessions", "nosuch", "--kill"], "no server matches `nosuch`");
+    usage(&["disable", "all", "--except", "all"], "no server left");
+    usage(
+        &["drain", "all", "--except", "all", "--wait", "--then", "maint"],
+        "no server left",
+    );
+    assert_eq!(d.stat("li_tcp", "a", "status"), "no check");
+    // `all` means every server, as for the admin commands; a state filter that leaves nothing
+    // is an answer, not a typo.
+    let out = ctl(&sock, &["status", "--server", "all"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains(" a ") && text(&out).contains(" b "), "{}", text(&out));
+    let out = ctl(&sock, &["status", "--down"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = ctl(&sock, &["sessions", "li_tcp/a", "--kill"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("0 session(s) ended"), "{}", text(&out));
+}

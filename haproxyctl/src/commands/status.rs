@@ -35,17 +35,21 @@ pub struct Group<'a> {
     pub servers: Vec<Line<'a>>,
 }
 
-/// Applies backend/server/down filters. A backend pattern that matches nothing is a usage error:
-/// a typo must not look like "all fine".
+/// Applies backend/server/down filters. A backend pattern or a server selector that matches
+/// nothing is a usage error: a typo must not look like "all fine". `--down` is a state filter, so
+/// an empty result there is an answer, not an error. Without any table (every socket failed)
+/// there is nothing to check the patterns against.
 pub fn select<'a>(
     stats: &'a [(Instance, StatTable)],
     filter: &FilterArgs,
 ) -> Result<Vec<Group<'a>>, CtlError> {
     let patterns: Vec<&String> = filter.backends.iter().chain(&filter.backend).collect();
-    let server_sel = match &filter.server {
-        Some(s) if s.contains('/') => Some(Selector::parse(s)?),
+    // `all` and `BACKEND/SERVER` read as for the admin commands; a bare glob names servers.
+    let server_sel = match filter.server.as_deref() {
+        Some(s) if s.contains('/') || s == "all" => Some(Selector::parse(s)?),
         _ => None,
     };
+    let mut server_matched = false;
     let mut groups: Vec<Group<'a>> = Vec::new();
     let mut matched = vec![false; patterns.len()];
     for (inst, table) in stats {
@@ -89,6 +93,7 @@ pub fn select<'a>(
                 (None, Some(glob)) => glob_match(glob, row.svname()),
                 (None, None) => true,
             };
+            server_matched |= name_ok;
             let down_ok = !filter.down || !matches!(line.state(), State::Up | State::NoCheck);
             groups[idx].all.push(Line {
                 instance: &inst.label,
@@ -99,11 +104,20 @@ pub fn select<'a>(
             }
         }
     }
+    if stats.is_empty() {
+        return Ok(groups);
+    }
     if let Some(i) = matched.iter().position(|m| !m) {
         return Err(CtlError::Usage(format!(
             "no backend matches `{}`",
             patterns[i]
         )));
+    }
+    if let (Some(server), false) = (&filter.server, server_matched) {
+        return Err(CtlError::Usage(match patterns.is_empty() {
+            true => format!("no server matches `{server}`"),
+            false => format!("no server of the selected backends matches `{server}`"),
+        }));
     }
     if filter.server.is_some() || filter.down {
         groups.retain(|g| !g.servers.is_empty());
