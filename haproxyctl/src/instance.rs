@@ -48,10 +48,7 @@ pub fn resolve(sockets: &[String], timeout: Duration) -> Result<Vec<Instance>, C
         .collect()
 }
 
-/// HAProxy's one-line error answers that mean "not allowed at this socket's level".
-pub fn is_permission_denied(answer: &str) -> bool {
-    client::answer_text(answer).trim() == "Permission denied"
-}
+pub use runtime_api::answer::{is_error, is_permission_denied};
 
 impl Instance {
     /// One command, one connection; the raw answer.

@@ -161,7 +161,11 @@ fn a_socket_that_is_not_a_stats_socket_is_refused_by_sessions_too() {
         let o = run(&[&["-s", &sock.arg()][..], args].concat());
         assert_code(&o, 4);
         assert!(stderr(&o).contains("rejected"), "{args:?}: {}", stderr(&o));
-        assert!(stderr(&o).contains("HTTP/1.1 400"), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("HTTP/1.1 400"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
         assert_eq!(stdout(&o), "", "{args:?}");
     }
 }

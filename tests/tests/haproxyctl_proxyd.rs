@@ -298,7 +298,10 @@ fn sessions_lists_by_server_and_client_and_kill_ends_them() {
 fn check_is_critical_when_the_backend_is_down_with_a_server_at_weight_0() {
     let d = unchecked(&["a", "b"]);
     let sock = d.socket();
-    assert_eq!(ctl(&sock, &["weight", "li_tcp/a", "0"]).status.code(), Some(0));
+    assert_eq!(
+        ctl(&sock, &["weight", "li_tcp/a", "0"]).status.code(),
+        Some(0)
+    );
     assert_eq!(ctl(&sock, &["disable", "li_tcp/b"]).status.code(), Some(0));
     assert_eq!(d.stat("li_tcp", "a", "status"), "no check");
     assert_eq!(d.stat("li_tcp", "BACKEND", "status"), "DOWN");
@@ -319,7 +322,11 @@ fn check_is_critical_when_the_backend_is_down_with_a_server_at_weight_0() {
     assert_eq!(ctl(&sock, &["enable", "li_tcp/b"]).status.code(), Some(0));
     let out = ctl(&sock, &["check", "li_tcp"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("active 1/2 up; weight 0: li_tcp/a"), "{}", text(&out));
+    assert!(
+        text(&out).contains("active 1/2 up; weight 0: li_tcp/a"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -329,10 +336,20 @@ fn status_check_passes_admin_states_and_fails_a_down_backend() {
     let check = |d: &Daemon| ctl(&d.socket(), &["status", "--check"]);
     assert_eq!(ctl(&sock, &["drain", "li_tcp/a"]).status.code(), Some(0));
     let out = check(&d);
-    assert_eq!(out.status.code(), Some(0), "DRAIN is intent: {}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "DRAIN is intent: {}",
+        text(&out)
+    );
     assert_eq!(ctl(&sock, &["disable", "li_tcp/a"]).status.code(), Some(0));
     let out = check(&d);
-    assert_eq!(out.status.code(), Some(0), "MAINT is intent: {}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "MAINT is intent: {}",
+        text(&out)
+    );
     // With both in maintenance nothing takes traffic: HAProxy's BACKEND row says DOWN.
     assert_eq!(ctl(&sock, &["disable", "li_tcp/b"]).status.code(), Some(0));
     let out = check(&d);
@@ -357,11 +374,19 @@ fn selectors_that_match_nothing_exit_2_and_change_nothing() {
         &["status", "li_tcp", "--server", "zz"],
         "no server of the selected backends matches `zz`",
     );
-    usage(&["sessions", "nosuch/x", "--json"], "no server matches `nosuch/x`");
-    usage(&["sessions", "nosuch", "--kill"], "no server matches `nosuch`");
+    usage(
+        &["sessions", "nosuch/x", "--json"],
+        "no server matches `nosuch/x`",
+    );
+    usage(
+        &["sessions", "nosuch", "--kill"],
+        "no server matches `nosuch`",
+    );
     usage(&["disable", "all", "--except", "all"], "no server left");
     usage(
-        &["drain", "all", "--except", "all", "--wait", "--then", "maint"],
+        &[
+            "drain", "all", "--except", "all", "--wait", "--then", "maint",
+        ],
         "no server left",
     );
     assert_eq!(d.stat("li_tcp", "a", "status"), "no check");
@@ -369,10 +394,60 @@ fn selectors_that_match_nothing_exit_2_and_change_nothing() {
     // is an answer, not a typo.
     let out = ctl(&sock, &["status", "--server", "all"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains(" a ") && text(&out).contains(" b "), "{}", text(&out));
+    assert!(
+        text(&out).contains(" a ") && text(&out).contains(" b "),
+        "{}",
+        text(&out)
+    );
     let out = ctl(&sock, &["status", "--down"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let out = ctl(&sock, &["sessions", "li_tcp/a", "--kill"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("0 session(s) ended"), "{}", text(&out));
+}
+
+#[test]
+fn exec_and_show_exit_4_on_haproxy_error_answers() {
+    let d = unchecked(&["a", "b"]);
+    let sock = d.socket();
+    for (args, answer) in [
+        (
+            &["exec", "set server li_tcp/zz state ready"][..],
+            "No such server.",
+        ),
+        (
+            &["exec", "set server nosuch/a state ready"],
+            "No such backend.",
+        ),
+        (
+            &["exec", "add server li_tcp/a 127.0.0.1:1"],
+            "Already exists a server with the same name in backend.",
+        ),
+        (
+            &["exec", "del server li_tcp/a"],
+            "Only servers in maintenance mode can be deleted.",
+        ),
+        (&["exec", "show bogus"], "Unknown command"),
+        (&["show", "bogus"], "Unknown command"),
+        (&["show", "servers-state", "nosuch"], "Can't find backend."),
+    ] {
+        let out = ctl(&sock, args);
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).starts_with(answer),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    // Answers that are results, or notices, are not refusals.
+    for args in [
+        &["exec", "get weight li_tcp/a"][..],
+        &["exec", "set server li_tcp/a state ready"],
+        &["show", "servers-state", "li_tcp"],
+        &["show", "version"],
+    ] {
+        let out = ctl(&sock, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+    }
+    assert_eq!(d.stat("li_tcp", "a", "status"), "no check");
 }

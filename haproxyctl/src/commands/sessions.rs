@@ -107,9 +107,10 @@ fn check_selectors(
         .map(Instance::stat)
         .collect::<Result<Vec<_>, _>>()?;
     for (sel, raw) in servers.iter().zip(raw) {
-        let known = tables.iter().flat_map(|t| &t.rows).any(|r| {
-            r.kind() == Some(RowKind::Server) && sel.matches(r.pxname(), r.svname())
-        });
+        let known = tables
+            .iter()
+            .flat_map(|t| &t.rows)
+            .any(|r| r.kind() == Some(RowKind::Server) && sel.matches(r.pxname(), r.svname()));
         if !known {
             return Err(CtlError::Usage(format!("no server matches `{raw}`")));
         }

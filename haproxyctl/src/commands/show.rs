@@ -6,7 +6,7 @@ use runtime_api::stat_table::{Info, ServersState, StatRow, StatTable};
 use super::Ctx;
 use crate::args::ShowArgs;
 use crate::error::{exit, CtlError};
-use crate::instance::{is_permission_denied, Instance};
+use crate::instance::{is_error, is_permission_denied, Instance};
 use crate::render::{self, json};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,13 +63,18 @@ pub fn run(ctx: &Ctx, args: &ShowArgs) -> Result<u8, CtlError> {
         answers.push((inst, answer));
     }
     if !machine {
+        // As `exec`: the answer as is, and exit 4 when it is one of HAProxy's error messages.
+        let mut code = exit::OK;
         for (inst, answer) in &answers {
             if several {
                 render::emit(&format!("==> {} <==\n", inst.label))?;
             }
             render::emit(answer)?;
+            if is_error(answer) {
+                code = exit::REFUSED;
+            }
         }
-        return Ok(exit::OK);
+        return Ok(code);
     }
     let tables: Vec<(Option<&str>, Table)> = answers
         .iter()

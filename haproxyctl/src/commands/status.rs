@@ -275,7 +275,10 @@ pub fn heading(group: &Group<'_>, several: bool) -> String {
             .iter()
             .filter(|l| model::is_backup(l.row) == backup)
             .collect();
-        let up = servers.iter().filter(|l| model::takes_traffic(l.row)).count();
+        let up = servers
+            .iter()
+            .filter(|l| model::takes_traffic(l.row))
+            .count();
         let idle = servers
             .iter()
             .filter(|l| l.state().is_usable() && model::zero_weight(l.row))
