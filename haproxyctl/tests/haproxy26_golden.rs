@@ -217,3 +217,33 @@ fn fewer_columns_from_an_older_version_still_render() {
     );
     assert!(stdout(&o).contains("web1"));
 }
+
+#[test]
+fn show_json_or_csv_of_typed_or_json_answers_is_a_usage_error() {
+    let sock = FakeSocket::haproxy26();
+    for args in [
+        &["show", "stat", "typed", "--json"][..],
+        &["show", "stat", "typed", "--csv"],
+        &["show", "stat", "json", "--json"],
+        &["show", "info", "typed", "--json"],
+        &["show", "info", "json", "--csv"],
+    ] {
+        let o = run(&[&["-s", &sock.arg()][..], args].concat());
+        assert_code(&o, 2);
+        assert_eq!(stdout(&o), "", "{args:?}");
+        assert!(
+            stderr(&o).contains("drop --json/--csv"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    assert!(
+        sock.commands().is_empty(),
+        "nothing is asked: {:?}",
+        sock.commands()
+    );
+    // Without --json/--csv they are HAProxy's own formats, passed through.
+    let typed = run(&["-s", &sock.arg(), "show", "stat", "typed"]);
+    assert_code(&typed, 0);
+    assert_eq!(stdout(&typed), fixture("show-stat-typed.txt"));
+}

@@ -49,6 +49,20 @@ pub fn run(ctx: &Ctx, args: &ShowArgs) -> Result<u8, CtlError> {
             "--json and --csv are available for stat, info, servers-state and backends; use plain `show` for the rest".into(),
         ));
     }
+    // Those answers are already machine formats of their own, which the CSV and `Key: value`
+    // readers would turn into nonsense rather than refuse.
+    if let Some(format) = machine
+        .then(|| {
+            args.what
+                .iter()
+                .find(|w| matches!(w.as_str(), "typed" | "json"))
+        })
+        .flatten()
+    {
+        return Err(CtlError::Usage(format!(
+            "--json and --csv convert HAProxy's plain answer; drop `{format}`, or drop --json/--csv to get HAProxy's own {format} output"
+        )));
+    }
     let instances = ctx.instances()?;
     let several = Ctx::several(&instances);
     let mut answers = Vec::new();
