@@ -184,7 +184,11 @@ fn admin_commands_change_proxyd_routing() {
     // A level user socket refuses, says why, exits 4, and changes nothing.
     let out = ctl(&d.user_socket(), &["disable", "be/nochk"]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
-    assert!(text(&out).contains("Permission denied"), "{}", text(&out));
+    assert!(
+        text(&out).contains("is a level user socket"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(d.stat("be", "nochk", "status"), "no check");
 }
 
@@ -450,4 +454,34 @@ fn exec_and_show_exit_4_on_haproxy_error_answers() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
     }
     assert_eq!(d.stat("li_tcp", "a", "status"), "no check");
+}
+
+#[test]
+fn admin_commands_on_several_sockets_change_nothing_unless_all_allow_them() {
+    let d = unchecked(&["a", "b"]);
+    let both = |args: &[&str]| {
+        Command::new(bins::haproxyctl())
+            .arg("-s")
+            .arg(d.socket())
+            .arg("-s")
+            .arg(d.user_socket())
+            .args(args)
+            .env_remove("HAPROXY_SOCKET")
+            .output()
+            .expect("run haproxyctl")
+    };
+    for args in [&["disable", "li_tcp/a"][..], &["clear-counters", "--all"]] {
+        let out = both(args);
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("is a level user socket")
+                && text(&out).contains("nothing was changed"),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    assert_eq!(d.stat("li_tcp", "a", "status"), "no check");
+    // Reading works everywhere.
+    let out = both(&["status"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }

@@ -17,9 +17,9 @@ pub fn run(ctx: &Ctx, args: &DrainArgs) -> Result<u8, CtlError> {
         &ctx.instances()?,
         &args.servers.servers,
         &args.servers.except,
+        &Target::Drain.command("B", "S"),
     )?;
-    let code = admin::send(&plans, |b, s| Target::Drain.command(b, s))?;
-    admin::report(&plans, Shown::Status)?;
+    let (code, _) = admin::apply(&plans, Shown::Status, |b, s| Target::Drain.command(b, s))?;
     if !args.wait || code != exit::OK {
         return Ok(code);
     }
@@ -42,9 +42,9 @@ pub fn run(ctx: &Ctx, args: &DrainArgs) -> Result<u8, CtlError> {
             &ctx.instances()?,
             &args.servers.servers,
             &args.servers.except,
+            &Target::Maint.command("B", "S"),
         )?;
-        let code = admin::send(&plans, |b, s| Target::Maint.command(b, s))?;
-        admin::report(&plans, Shown::Status)?;
+        let (code, _) = admin::apply(&plans, Shown::Status, |b, s| Target::Maint.command(b, s))?;
         return Ok(code);
     }
     Ok(exit::OK)

@@ -4,6 +4,7 @@
 //! words, of which the proxy, server, client and age are kept. The CLI session that asks (HAProxy
 //! lists it, on its `GLOBAL` frontend) is left out.
 
+use runtime_api::level::Level;
 use runtime_api::stat_table::{ParseError, RowKind};
 
 use super::Ctx;
@@ -147,6 +148,9 @@ pub fn run(ctx: &Ctx, args: &SessionsArgs) -> Result<u8, CtlError> {
     let instances = ctx.instances()?;
     if !servers.is_empty() {
         check_selectors(&instances, &args.servers, &servers)?;
+    }
+    if args.kill {
+        super::admin::require_level(&instances, Level::Admin, "shutdown session")?;
     }
     let several = Ctx::several(&instances);
     let mut listed: Vec<(&Instance, Sess)> = Vec::new();

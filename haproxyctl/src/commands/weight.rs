@@ -18,11 +18,14 @@ pub fn run(ctx: &Ctx, args: &WeightArgs) -> Result<u8, CtlError> {
             args.weight
         )));
     }
-    let plans = admin::plan(&ctx.instances()?, std::slice::from_ref(&args.server), &[])?;
-    let code = admin::send(&plans, |b, s| {
-        format!("set server {b}/{s} weight {}", args.weight)
-    })?;
-    admin::report(&plans, Shown::Weight)?;
+    let command = |b: &str, s: &str| format!("set server {b}/{s} weight {}", args.weight);
+    let plans = admin::plan(
+        &ctx.instances()?,
+        std::slice::from_ref(&args.server),
+        &[],
+        &command("B", "S"),
+    )?;
+    let (code, _) = admin::apply(&plans, Shown::Weight, command)?;
     Ok(code)
 }
 
