@@ -53,6 +53,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Only servers whose name matches (glob, BACKEND/SERVER glob, or `all`); matching no server is a usage error (exit 2)')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('--down', '--down', [CompletionResultType]::ParameterName, 'Only servers that are not fully up (DOWN, going up/down, MAINT, DRAIN, NOLB)')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Exit 1 when a matched server fails its checks (DOWN, DOWN x/y) or a shown backend is DOWN; MAINT, DRAIN, NOLB and weight 0 are an operator''s intent, not failures')
@@ -72,6 +73,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             [CompletionResult]::new('--iterations', '--iterations', [CompletionResultType]::ParameterName, 'Stop after N samples (default: until q or Ctrl-C)')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('--down', '--down', [CompletionResultType]::ParameterName, 'Only servers that are not fully up (DOWN, going up/down, MAINT, DRAIN, NOLB)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -81,6 +83,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
         'haproxyctl;show' {
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON array of rows; field names are HAProxy''s CSV column names')
             [CompletionResult]::new('--csv', '--csv', [CompletionResultType]::ParameterName, 'CSV with HAProxy''s column names')
@@ -91,6 +94,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
         'haproxyctl;exec' {
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -100,6 +104,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             [CompletionResult]::new('--except', '--except', [CompletionResultType]::ParameterName, 'Leave out servers matching this selector (repeatable)')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -109,6 +114,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             [CompletionResult]::new('--except', '--except', [CompletionResultType]::ParameterName, 'Leave out servers matching this selector (repeatable)')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -116,11 +122,12 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
         }
         'haproxyctl;drain' {
             [CompletionResult]::new('--except', '--except', [CompletionResultType]::ParameterName, 'Leave out servers matching this selector (repeatable)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up waiting after this long (with --wait)')
+            [CompletionResult]::new('--max-wait', '--max-wait', [CompletionResultType]::ParameterName, 'Give up waiting after this long (with --wait); --timeout bounds each socket exchange')
             [CompletionResult]::new('--then', '--then', [CompletionResultType]::ParameterName, 'Once drained, move the servers to this state (with --wait)')
             [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'Time between polls of the session count (with --wait)')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait until the drained servers have no current sessions')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -131,6 +138,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             [CompletionResult]::new('--except', '--except', [CompletionResultType]::ParameterName, 'Leave out servers matching this selector (repeatable)')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -139,6 +147,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
         'haproxyctl;weight' {
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -147,6 +156,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
         'haproxyctl;health' {
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -155,6 +165,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
         'haproxyctl;clear-counters' {
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Reset every counter, not only maxima (needs an admin-level socket)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -165,6 +176,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             [CompletionResult]::new('--client', '--client', [CompletionResultType]::ParameterName, 'Only sessions from clients whose address (IP or IP:PORT) matches this glob')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('--kill', '--kill', [CompletionResultType]::ParameterName, 'End the listed sessions (`shutdown session`, admin level)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON array of rows; field names are HAProxy''s CSV column names')
@@ -176,6 +188,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
         'haproxyctl;check' {
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -184,6 +197,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
         'haproxyctl;completions' {
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -192,6 +206,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
         'haproxyctl;man' {
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

@@ -50,6 +50,7 @@ complete -c haproxyctl -n "__fish_haproxyctl_needs_command" -f -a "help" -d 'Pri
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -s b -l backend -d 'Backend to show (globs allowed), same as the positional form' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -l server -d 'Only servers whose name matches (glob, BACKEND/SERVER glob, or `all`); matching no server is a usage error (exit 2)' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -l timeout -d 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -63,12 +64,14 @@ complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -l server -
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -s i -l interval -d 'Time between samples' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -s n -l iterations -d 'Stop after N samples (default: until q or Ctrl-C)' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -l timeout -d 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -l down -d 'Only servers that are not fully up (DOWN, going up/down, MAINT, DRAIN, NOLB)'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -s h -l help -d 'Print help'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand show" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand show" -l timeout -d 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand show" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -76,27 +79,31 @@ complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand show" -l json -d '
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand show" -l csv -d 'CSV with HAProxy\'s column names'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand show" -s h -l help -d 'Print help'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand exec" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand exec" -l timeout -d 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand exec" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand enable" -l except -d 'Leave out servers matching this selector (repeatable)' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand enable" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand enable" -l timeout -d 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand enable" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand enable" -s h -l help -d 'Print help'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand disable" -l except -d 'Leave out servers matching this selector (repeatable)' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand disable" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand disable" -l timeout -d 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand disable" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand disable" -s h -l help -d 'Print help'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand drain" -l except -d 'Leave out servers matching this selector (repeatable)' -r
-complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand drain" -l timeout -d 'Give up waiting after this long (with --wait)' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand drain" -l max-wait -d 'Give up waiting after this long (with --wait); --timeout bounds each socket exchange' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand drain" -l then -d 'Once drained, move the servers to this state (with --wait)' -r -f -a "maint\t''"
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand drain" -l poll -d 'Time between polls of the session count (with --wait)' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand drain" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand drain" -l timeout -d 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand drain" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -104,21 +111,25 @@ complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand drain" -l wait -d 
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand drain" -s h -l help -d 'Print help'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand ready" -l except -d 'Leave out servers matching this selector (repeatable)' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand ready" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand ready" -l timeout -d 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand ready" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand ready" -s h -l help -d 'Print help'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand weight" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand weight" -l timeout -d 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand weight" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand weight" -s h -l help -d 'Print help'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand health" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand health" -l timeout -d 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand health" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand health" -s h -l help -d 'Print help'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand clear-counters" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand clear-counters" -l timeout -d 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand clear-counters" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -126,6 +137,7 @@ complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand clear-counters" -l
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand clear-counters" -s h -l help -d 'Print help'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand sessions" -l client -d 'Only sessions from clients whose address (IP or IP:PORT) matches this glob' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand sessions" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand sessions" -l timeout -d 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand sessions" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -134,16 +146,19 @@ complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand sessions" -l json 
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand sessions" -l csv -d 'CSV with HAProxy\'s column names'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand sessions" -s h -l help -d 'Print help'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand check" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand check" -l timeout -d 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand check" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand check" -s h -l help -d 'Print help'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand completions" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand completions" -l timeout -d 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand completions" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand man" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand man" -l timeout -d 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand man" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -37,7 +37,7 @@ pub struct Cli {
     pub sockets: Vec<String>,
 
     /// Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, global = true)]
     pub timeout: Duration,
 
     /// Colour the status column: auto = only on a terminal and without NO_COLOR
@@ -181,9 +181,9 @@ pub struct DrainArgs {
     /// Wait until the drained servers have no current sessions
     #[arg(long)]
     pub wait: bool,
-    /// Give up waiting after this long (with --wait)
-    #[arg(long = "timeout", value_name = "DURATION", default_value = "5m", value_parser = parse_duration, requires = "wait")]
-    pub wait_timeout: Duration,
+    /// Give up waiting after this long (with --wait); --timeout bounds each socket exchange
+    #[arg(long = "max-wait", value_name = "DURATION", default_value = "5m", value_parser = parse_duration, requires = "wait")]
+    pub max_wait: Duration,
     /// Once drained, move the servers to this state (with --wait)
     #[arg(long, value_enum, requires = "wait")]
     pub then: Option<ThenState>,
@@ -285,6 +285,28 @@ mod tests {
     #[test]
     fn command_definition_is_consistent() {
         command().debug_assert();
+    }
+
+    #[test]
+    fn timeout_is_global_and_drain_waits_with_max_wait() {
+        let cli = Cli::try_parse_from(["haproxyctl", "status", "--timeout", "1s"]).unwrap();
+        assert_eq!(cli.timeout, Duration::from_secs(1));
+        let cli = Cli::try_parse_from([
+            "haproxyctl",
+            "drain",
+            "b/s",
+            "--wait",
+            "--max-wait",
+            "2m",
+            "--timeout",
+            "3s",
+        ])
+        .unwrap();
+        assert_eq!(cli.timeout, Duration::from_secs(3));
+        match cli.command {
+            Cmd::Drain(d) => assert_eq!(d.max_wait, Duration::from_secs(120)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -140,7 +140,11 @@ fn drives_a_real_haproxy_26() {
     let u = user.display().to_string();
     let both = run(&["-s", &s, "-s", &u, "disable", "be/web2"]);
     assert_code(&both, 4);
-    assert!(stderr(&both).contains("nothing was changed"), "{}", stderr(&both));
+    assert!(
+        stderr(&both).contains("nothing was changed"),
+        "{}",
+        stderr(&both)
+    );
     let web2 = run(&["-s", &s, "status", "--json", "--server", "web2"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&web2)).unwrap();
     assert_eq!(v[0]["status"], "DOWN");

@@ -104,8 +104,8 @@ fn silent_socket_times_out_within_the_bound() {
         "{}",
         stderr(&o)
     );
-    // `check` turns the same failure into UNKNOWN.
-    let c = run(&["-s", path.to_str().unwrap(), "--timeout", "300ms", "check"]);
+    // `check` turns the same failure into UNKNOWN; --timeout also goes after the subcommand.
+    let c = run(&["-s", path.to_str().unwrap(), "check", "--timeout", "300ms"]);
     assert_code(&c, 3);
     assert!(stdout(&c).starts_with("HAPROXY UNKNOWN"));
 }

@@ -210,7 +210,7 @@ fn drain_wait_finishes_when_the_last_session_ends() {
             "drain",
             "li/s1",
             "--wait",
-            "--timeout",
+            "--max-wait",
             "30s",
             "--poll",
             "200ms",

@@ -1,4 +1,4 @@
-//! `drain SERVER… [--wait [--timeout 5m] [--then maint]]`: the safe maintenance sequence.
+//! `drain SERVER… [--wait [--max-wait 5m] [--then maint]]`: the safe maintenance sequence.
 //! Set DRAIN, poll the current sessions until they reach 0 (progress on stderr), then optionally
 //! MAINT. A timeout leaves the servers in DRAIN and exits 1 so scripts stop before maintenance.
 
@@ -23,7 +23,7 @@ pub fn run(ctx: &Ctx, args: &DrainArgs) -> Result<u8, CtlError> {
     if !args.wait || code != exit::OK {
         return Ok(code);
     }
-    match wait_idle(&plans, args.wait_timeout, args.poll)? {
+    match wait_idle(&plans, args.max_wait, args.poll)? {
         Waited::Idle(took) => {
             eprintln!("drained: no sessions left after {}", human::duration(took));
         }
@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, args: &DrainArgs) -> Result<u8, CtlError> {
             eprintln!(
                 "haproxyctl: still {} after {}; servers left in DRAIN, not moved to maintenance",
                 describe(&left),
-                human::duration(args.wait_timeout)
+                human::duration(args.max_wait)
             );
             return Ok(exit::NOT_OK);
         }
