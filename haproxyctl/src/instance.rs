@@ -41,7 +41,10 @@ pub fn resolve(sockets: &[String], timeout: Duration) -> Result<Vec<Instance>, C
         .map(|s| {
             Ok(Instance {
                 label: s.to_string(),
-                target: s.parse()?,
+                // A malformed address is a mistake on the command line, not an unreachable socket.
+                target: s
+                    .parse()
+                    .map_err(|e: client::ClientError| CtlError::Usage(e.to_string()))?,
                 timeout,
             })
         })

@@ -111,10 +111,20 @@ fn silent_socket_times_out_within_the_bound() {
 }
 
 #[test]
-fn bad_tcp_address_is_a_socket_error() {
-    let o = run(&["-s", "tcp://localhost", "status"]);
-    assert_code(&o, 3);
-    assert!(stderr(&o).contains("expected tcp://HOST:PORT"));
+fn bad_tcp_address_is_a_usage_error() {
+    for addr in [
+        "tcp://localhost",
+        "tcp://127.0.0.1",
+        "tcp://host:notaport",
+        "tcp://:80",
+    ] {
+        let o = run(&["-s", addr, "status"]);
+        assert_code(&o, 2);
+        assert_eq!(
+            stderr(&o),
+            format!("haproxyctl: invalid socket address {addr}: expected tcp://HOST:PORT\n")
+        );
+    }
 }
 
 #[test]
