@@ -21,8 +21,8 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'haproxyctl' {
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
-            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -31,7 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Servers per backend: state, last check in plain words, sessions, traffic')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Refreshing status view with rates between samples; q or Ctrl-C quits')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show stat|info|servers-state|backends|version|… (raw, or --json/--csv)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show stat|info|servers-state|backends (raw, --json or --csv), or any other `show` word (raw)')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Send a raw runtime API command and print the answer as is')
             [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Put servers back in service (`set server B/S state ready`)')
             [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Put servers in maintenance (`set server B/S state maint`)')
@@ -51,8 +51,8 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Backend to show (globs allowed), same as the positional form')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Backend to show (globs allowed), same as the positional form')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Only servers whose name matches (glob, BACKEND/SERVER glob, or `all`); matching no server is a usage error (exit 2)')
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
-            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('--down', '--down', [CompletionResultType]::ParameterName, 'Only servers that are not fully up (DOWN, going up/down, MAINT, DRAIN, NOLB)')
@@ -71,8 +71,8 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between samples')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Stop after N samples (default: until q or Ctrl-C)')
             [CompletionResult]::new('--iterations', '--iterations', [CompletionResultType]::ParameterName, 'Stop after N samples (default: until q or Ctrl-C)')
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
-            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('--down', '--down', [CompletionResultType]::ParameterName, 'Only servers that are not fully up (DOWN, going up/down, MAINT, DRAIN, NOLB)')
@@ -81,8 +81,8 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             break
         }
         'haproxyctl;show' {
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
-            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON array of rows; field names are HAProxy''s CSV column names')
@@ -92,8 +92,8 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             break
         }
         'haproxyctl;exec' {
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
-            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -102,8 +102,8 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
         }
         'haproxyctl;enable' {
             [CompletionResult]::new('--except', '--except', [CompletionResultType]::ParameterName, 'Leave out servers matching this selector (repeatable)')
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
-            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -112,8 +112,8 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
         }
         'haproxyctl;disable' {
             [CompletionResult]::new('--except', '--except', [CompletionResultType]::ParameterName, 'Leave out servers matching this selector (repeatable)')
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
-            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -125,8 +125,8 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             [CompletionResult]::new('--max-wait', '--max-wait', [CompletionResultType]::ParameterName, 'Give up waiting after this long (with --wait); --timeout bounds each socket exchange')
             [CompletionResult]::new('--then', '--then', [CompletionResultType]::ParameterName, 'Once drained, move the servers to this state (with --wait)')
             [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'Time between polls of the session count (with --wait)')
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
-            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait until the drained servers have no current sessions')
@@ -136,8 +136,8 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
         }
         'haproxyctl;ready' {
             [CompletionResult]::new('--except', '--except', [CompletionResultType]::ParameterName, 'Leave out servers matching this selector (repeatable)')
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
-            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -145,8 +145,8 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             break
         }
         'haproxyctl;weight' {
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
-            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -154,8 +154,8 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             break
         }
         'haproxyctl;health' {
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
-            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -163,8 +163,8 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             break
         }
         'haproxyctl;clear-counters' {
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
-            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Reset every counter, not only maxima (needs an admin-level socket)')
@@ -174,8 +174,8 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
         }
         'haproxyctl;sessions' {
             [CompletionResult]::new('--client', '--client', [CompletionResultType]::ParameterName, 'Only sessions from clients whose address (IP or IP:PORT) matches this glob')
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
-            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('--kill', '--kill', [CompletionResultType]::ParameterName, 'End the listed sessions (`shutdown session`, admin level)')
@@ -186,8 +186,8 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             break
         }
         'haproxyctl;check' {
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
-            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -195,8 +195,8 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             break
         }
         'haproxyctl;completions' {
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
-            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -204,8 +204,8 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
             break
         }
         'haproxyctl;man' {
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
-            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the status column: auto = only on a terminal and without NO_COLOR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -215,7 +215,7 @@ Register-ArgumentCompleter -Native -CommandName 'haproxyctl' -ScriptBlock {
         'haproxyctl;help' {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Servers per backend: state, last check in plain words, sessions, traffic')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Refreshing status view with rates between samples; q or Ctrl-C quits')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show stat|info|servers-state|backends|version|… (raw, or --json/--csv)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show stat|info|servers-state|backends (raw, --json or --csv), or any other `show` word (raw)')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Send a raw runtime API command and print the answer as is')
             [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Put servers back in service (`set server B/S state ready`)')
             [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Put servers in maintenance (`set server B/S state maint`)')

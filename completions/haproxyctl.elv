@@ -18,8 +18,8 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
     }
     var completions = [
         &'haproxyctl'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
@@ -28,7 +28,7 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand --version 'Print version'
             cand status 'Servers per backend: state, last check in plain words, sessions, traffic'
             cand watch 'Refreshing status view with rates between samples; q or Ctrl-C quits'
-            cand show 'Show stat|info|servers-state|backends|version|… (raw, or --json/--csv)'
+            cand show 'Show stat|info|servers-state|backends (raw, --json or --csv), or any other `show` word (raw)'
             cand exec 'Send a raw runtime API command and print the answer as is'
             cand enable 'Put servers back in service (`set server B/S state ready`)'
             cand disable 'Put servers in maintenance (`set server B/S state maint`)'
@@ -47,8 +47,8 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand -b 'Backend to show (globs allowed), same as the positional form'
             cand --backend 'Backend to show (globs allowed), same as the positional form'
             cand --server 'Only servers whose name matches (glob, BACKEND/SERVER glob, or `all`); matching no server is a usage error (exit 2)'
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand --down 'Only servers that are not fully up (DOWN, going up/down, MAINT, DRAIN, NOLB)'
@@ -66,8 +66,8 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand --interval 'Time between samples'
             cand -n 'Stop after N samples (default: until q or Ctrl-C)'
             cand --iterations 'Stop after N samples (default: until q or Ctrl-C)'
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand --down 'Only servers that are not fully up (DOWN, going up/down, MAINT, DRAIN, NOLB)'
@@ -75,8 +75,8 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand --help 'Print help'
         }
         &'haproxyctl;show'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand --json 'JSON array of rows; field names are HAProxy''s CSV column names'
@@ -85,8 +85,8 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand --help 'Print help'
         }
         &'haproxyctl;exec'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
@@ -94,8 +94,8 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
         }
         &'haproxyctl;enable'= {
             cand --except 'Leave out servers matching this selector (repeatable)'
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
@@ -103,8 +103,8 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
         }
         &'haproxyctl;disable'= {
             cand --except 'Leave out servers matching this selector (repeatable)'
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
@@ -115,8 +115,8 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand --max-wait 'Give up waiting after this long (with --wait); --timeout bounds each socket exchange'
             cand --then 'Once drained, move the servers to this state (with --wait)'
             cand --poll 'Time between polls of the session count (with --wait)'
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand --wait 'Wait until the drained servers have no current sessions'
@@ -125,32 +125,32 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
         }
         &'haproxyctl;ready'= {
             cand --except 'Leave out servers matching this selector (repeatable)'
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'haproxyctl;weight'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'haproxyctl;health'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'haproxyctl;clear-counters'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand --all 'Reset every counter, not only maxima (needs an admin-level socket)'
@@ -159,8 +159,8 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
         }
         &'haproxyctl;sessions'= {
             cand --client 'Only sessions from clients whose address (IP or IP:PORT) matches this glob'
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand --kill 'End the listed sessions (`shutdown session`, admin level)'
@@ -170,24 +170,24 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand --help 'Print help'
         }
         &'haproxyctl;check'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'haproxyctl;completions'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'haproxyctl;man'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
@@ -196,7 +196,7 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
         &'haproxyctl;help'= {
             cand status 'Servers per backend: state, last check in plain words, sessions, traffic'
             cand watch 'Refreshing status view with rates between samples; q or Ctrl-C quits'
-            cand show 'Show stat|info|servers-state|backends|version|… (raw, or --json/--csv)'
+            cand show 'Show stat|info|servers-state|backends (raw, --json or --csv), or any other `show` word (raw)'
             cand exec 'Send a raw runtime API command and print the answer as is'
             cand enable 'Put servers back in service (`set server B/S state ready`)'
             cand disable 'Put servers in maintenance (`set server B/S state maint`)'

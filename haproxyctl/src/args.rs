@@ -26,11 +26,14 @@ Sockets: --socket (repeatable, or comma-separated in HAPROXY_SOCKET), else
 )]
 pub struct Cli {
     /// Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances
+    /// [default: $HAPROXY_SOCKET, comma-separated]
+    // HAPROXY_SOCKET is read in `commands::dispatch`, not through clap's `env`: clap counts an
+    // argument taken from the environment as given, and would print it in every usage line as if
+    // the command needed it.
     #[arg(
         short = 's',
         long = "socket",
         value_name = "PATH|tcp://HOST:PORT",
-        env = "HAPROXY_SOCKET",
         value_delimiter = ',',
         global = true
     )]
@@ -54,7 +57,7 @@ pub enum Cmd {
     Status(StatusArgs),
     /// Refreshing status view with rates between samples; q or Ctrl-C quits
     Watch(WatchArgs),
-    /// Show stat|info|servers-state|backends|version|… (raw, or --json/--csv)
+    /// Show stat|info|servers-state|backends (raw, --json or --csv), or any other `show` word (raw)
     Show(ShowArgs),
     /// Send a raw runtime API command and print the answer as is
     Exec(ExecArgs),
@@ -135,7 +138,8 @@ pub struct WatchArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct ShowArgs {
-    /// stat, info, servers-state, backends, version, or any other `show` word(s)
+    /// stat, info, servers-state or backends (these four also with --json/--csv), or any other
+    /// `show` word(s), printed as HAProxy answers them: version, sess, env, errors, …
     #[arg(value_name = "WHAT", required = true, num_args = 1..)]
     pub what: Vec<String>,
     #[command(flatten)]

@@ -247,3 +247,39 @@ fn show_json_or_csv_of_typed_or_json_answers_is_a_usage_error() {
     assert_code(&typed, 0);
     assert_eq!(stdout(&typed), fixture("show-stat-typed.txt"));
 }
+
+#[test]
+fn haproxy_socket_names_the_sockets_without_appearing_in_usage_lines() {
+    let a = FakeSocket::haproxy26();
+    let b = FakeSocket::haproxy26();
+    let both = format!("{},{}", a.arg(), b.arg());
+    let o = run_env(&["status", "be_api"], &[("HAPROXY_SOCKET", &both)]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o).matches(&b.arg()).count(), 2, "{}", stdout(&o));
+    // --socket wins over the environment.
+    let o = run_env(
+        &["-s", &a.arg(), "status", "be_api"],
+        &[("HAPROXY_SOCKET", "/nonexistent")],
+    );
+    assert_code(&o, 0);
+    // A usage error must not show --socket as if the command required it.
+    let o = run_env(&["weight"], &[("HAPROXY_SOCKET", &a.arg())]);
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("Usage: haproxyctl weight <SERVER> <WEIGHT>"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn show_help_offers_json_and_csv_only_for_the_four_tables() {
+    let o = run(&["show", "--help"]);
+    assert_code(&o, 0);
+    let help = stdout(&o);
+    let json_line = help
+        .lines()
+        .find(|l| l.contains("--json/--csv"))
+        .unwrap_or_else(|| panic!("{help}"));
+    assert!(!json_line.contains("version"), "{help}");
+}

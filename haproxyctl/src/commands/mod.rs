@@ -46,9 +46,19 @@ impl Ctx {
     }
 }
 
+/// The environment variable that names the sockets when --socket is not given.
+pub const SOCKET_ENV: &str = "HAPROXY_SOCKET";
+
 pub fn dispatch(cli: Cli) -> Result<u8, CtlError> {
+    let sockets = if cli.sockets.is_empty() {
+        std::env::var_os(SOCKET_ENV)
+            .map(|v| v.to_string_lossy().split(',').map(String::from).collect())
+            .unwrap_or_default()
+    } else {
+        cli.sockets
+    };
     let ctx = Ctx {
-        sockets: cli.sockets,
+        sockets,
         timeout: cli.timeout,
         colour: colour::enabled(cli.color),
     };
