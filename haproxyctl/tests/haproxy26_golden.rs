@@ -30,6 +30,20 @@ fn status_is_not_coloured_when_piped_or_with_no_color() {
     );
     let no_color = run_env(&["-s", &sock.arg(), "status"], &[("NO_COLOR", "1")]);
     assert!(!stdout(&no_color).contains('\x1b'));
+    let never = run(&["-s", &sock.arg(), "status", "--color", "never"]);
+    assert!(!stdout(&never).contains('\x1b'));
+    // An explicit `always` on the command line wins over NO_COLOR in the environment: real
+    // colours (UP is green), no empty escape sequences.
+    let always = run_env(
+        &["-s", &sock.arg(), "status", "--color", "always"],
+        &[("NO_COLOR", "1")],
+    );
+    assert!(
+        stdout(&always).contains("\x1b[38;5;10m"),
+        "{:?}",
+        stdout(&always)
+    );
+    assert!(!stdout(&always).contains("\x1b[m"), "{:?}", stdout(&always));
 }
 
 #[test]

@@ -57,10 +57,12 @@ pub fn dispatch(cli: Cli) -> Result<u8, CtlError> {
     } else {
         cli.sockets
     };
+    let colour = colour::enabled(cli.color);
+    colour::apply(colour);
     let ctx = Ctx {
         sockets,
         timeout: cli.timeout,
-        colour: colour::enabled(cli.color),
+        colour,
     };
     match cli.command {
         Cmd::Status(a) => status::run(&ctx, &a),
