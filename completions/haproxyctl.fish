@@ -62,7 +62,7 @@ complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -s h -l he
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -s b -l backend -d 'Backend to show (globs allowed), same as the positional form' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -l server -d 'Only servers whose name matches (glob, BACKEND/SERVER glob, or `all`); matching no server is a usage error (exit 2)' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -s i -l interval -d 'Time between samples' -r
-complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -s n -l iterations -d 'Stop after N samples (default: until q or Ctrl-C)' -r
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -s n -l iterations -d 'Stop after N samples, at least 1 (default: until q or Ctrl-C); exits 3 when none could be read' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -s s -l socket -d 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -l timeout -d 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand watch" -l color -d 'Colour the status column: auto = only on a terminal and without NO_COLOR' -r -f -a "auto\t''

@@ -131,8 +131,8 @@ pub struct WatchArgs {
     /// Time between samples
     #[arg(short = 'i', long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     pub interval: Duration,
-    /// Stop after N samples (default: until q or Ctrl-C)
-    #[arg(short = 'n', long, value_name = "N")]
+    /// Stop after N samples, at least 1 (default: until q or Ctrl-C); exits 3 when none could be read
+    #[arg(short = 'n', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub iterations: Option<u64>,
 }
 

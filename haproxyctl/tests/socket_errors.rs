@@ -179,3 +179,36 @@ fn a_socket_that_is_not_a_stats_socket_is_refused_by_sessions_too() {
         assert_eq!(stdout(&o), "", "{args:?}");
     }
 }
+
+#[test]
+fn watch_that_never_reads_a_sample_exits_3_and_refuses_zero_samples() {
+    let dir = TempDir::new("watch");
+    let path = dir.0.join("stats.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            held.push(s);
+        }
+    });
+    let s = path.to_str().unwrap();
+    let o = run(&[
+        "-s",
+        s,
+        "watch",
+        "-n",
+        "2",
+        "-i",
+        "100ms",
+        "--timeout",
+        "200ms",
+    ]);
+    assert_code(&o, 3);
+    assert!(stdout(&o).contains("error: "), "{}", stdout(&o));
+    let zero = run(&["-s", s, "watch", "-n", "0"]);
+    assert_code(&zero, 2);
+    // A socket that answers makes it a success, as before.
+    let sock = FakeSocket::haproxy26();
+    let ok = run(&["-s", &sock.arg(), "watch", "-n", "1"]);
+    assert_code(&ok, 0);
+}
