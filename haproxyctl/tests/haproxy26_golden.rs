@@ -110,6 +110,12 @@ fn status_csv_keeps_header_names() {
     assert!(lines.next().unwrap().starts_with("pxname,svname,qcur,"));
     assert_eq!(lines.clone().count(), 2);
     assert!(lines.all(|l| l.starts_with("be_api,api")));
+    // The same columns as `show stat --csv`: HAProxy's `-` separator is not one.
+    let show = run(&["-s", &sock.arg(), "show", "stat", "--csv"]);
+    let header = |o: &std::process::Output| stdout(o).lines().next().unwrap().to_string();
+    assert_eq!(header(&o), header(&show));
+    assert!(!header(&o).split(',').any(|c| c == "-"), "{}", header(&o));
+    assert_eq!(header(&o).split(',').count(), 127);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `show stat|info|servers-state|backends|…`: the socket's answer as is, or as JSON/CSV with
 //! HAProxy's own field names for the four tabular answers.
 
-use runtime_api::stat_table::{Info, ServersState, StatRow, StatTable};
+use runtime_api::stat_table::{Info, ServersState, StatRow, StatTable, SEPARATOR_COLUMN};
 
 use super::Ctx;
 use crate::args::ShowArgs;
@@ -136,7 +136,7 @@ fn parse(kind: Kind, inst: &Instance, command: &str, answer: &str) -> Result<Tab
             let cols = t
                 .columns()
                 .iter()
-                .filter(|c| c.as_str() != "-")
+                .filter(|c| c.as_str() != SEPARATOR_COLUMN)
                 .cloned()
                 .collect();
             from_rows(cols, t.rows.iter())

@@ -1,7 +1,7 @@
 //! `status`: one table per backend with each server's state, last check in plain words, sessions,
 //! traffic and downtime. Also the row selection and cells `watch` reuses.
 
-use runtime_api::stat_table::{RowKind, StatRow, StatTable};
+use runtime_api::stat_table::{RowKind, StatRow, StatTable, SEPARATOR_COLUMN};
 
 use super::Ctx;
 use crate::args::{FilterArgs, OutputArgs, StatusArgs};
@@ -175,7 +175,13 @@ fn machine_output(
     let Some((_, first)) = stats.first() else {
         return Ok(String::new());
     };
-    let columns: Vec<String> = first.columns().to_vec();
+    // HAProxy's `-` separator names no field; `show stat --csv` and the JSON leave it out too.
+    let columns: Vec<String> = first
+        .columns()
+        .iter()
+        .filter(|c| c.as_str() != SEPARATOR_COLUMN)
+        .cloned()
+        .collect();
     let mut header = Vec::new();
     if several {
         header.push("instance".to_string());
