@@ -212,3 +212,20 @@ fn watch_that_never_reads_a_sample_exits_3_and_refuses_zero_samples() {
     let ok = run(&["-s", &sock.arg(), "watch", "-n", "1"]);
     assert_code(&ok, 0);
 }
+
+#[test]
+fn a_regular_file_or_directory_is_not_a_socket() {
+    let dir = TempDir::new("notsock");
+    let file = dir.0.join("stats");
+    std::fs::write(&file, "").unwrap();
+    for (path, what) in [(&file, "a regular file"), (&dir.0, "a directory")] {
+        let o = run(&["-s", path.to_str().unwrap(), "status"]);
+        assert_code(&o, 3);
+        assert!(
+            stderr(&o).contains(&format!("{what}, not a socket")),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("refused"), "{}", stderr(&o));
+    }
+}
