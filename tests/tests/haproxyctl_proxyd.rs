@@ -485,3 +485,25 @@ fn admin_commands_on_several_sockets_change_nothing_unless_all_allow_them() {
     let out = both(&["status"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+#[test]
+fn weight_warns_when_a_percentage_rounds_a_server_down_to_0() {
+    let d = unchecked(&["a", "b"]);
+    let sock = d.socket();
+    let out = ctl(&sock, &["weight", "li_tcp/*", "50%"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "li_tcp/a: weight 1 → 0\nli_tcp/b: weight 1 → 0\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "haproxyctl: warning: `50%` left li_tcp/a, li_tcp/b at weight 0 (HAProxy rounds down): no new sessions go there\n"
+    );
+    // Asking for 0 is not a surprise.
+    let out = ctl(&sock, &["weight", "li_tcp/a", "0"]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{}", text(&out));
+    let out = ctl(&sock, &["weight", "li_tcp/a", "100%"]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{}", text(&out));
+    assert_eq!(d.stat("li_tcp", "a", "weight"), "1");
+}
