@@ -40,7 +40,7 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand sessions 'Sessions in progress (`show sess`) by server and client; --kill ends them'
             cand check 'One Nagios-style line: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
             cand completions 'Print a shell completion script'
-            cand man 'Print the man page (roff)'
+            cand man 'Print the man page (roff), or a subcommand''s page (haproxyctl-SUBCOMMAND(1))'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'haproxyctl;status'= {
@@ -208,7 +208,7 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand sessions 'Sessions in progress (`show sess`) by server and client; --kill ends them'
             cand check 'One Nagios-style line: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
             cand completions 'Print a shell completion script'
-            cand man 'Print the man page (roff)'
+            cand man 'Print the man page (roff), or a subcommand''s page (haproxyctl-SUBCOMMAND(1))'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'haproxyctl;help;status'= {

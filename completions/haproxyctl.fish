@@ -45,7 +45,7 @@ complete -c haproxyctl -n "__fish_haproxyctl_needs_command" -f -a "clear-counter
 complete -c haproxyctl -n "__fish_haproxyctl_needs_command" -f -a "sessions" -d 'Sessions in progress (`show sess`) by server and client; --kill ends them'
 complete -c haproxyctl -n "__fish_haproxyctl_needs_command" -f -a "check" -d 'One Nagios-style line: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
 complete -c haproxyctl -n "__fish_haproxyctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
-complete -c haproxyctl -n "__fish_haproxyctl_needs_command" -f -a "man" -d 'Print the man page (roff)'
+complete -c haproxyctl -n "__fish_haproxyctl_needs_command" -f -a "man" -d 'Print the man page (roff), or a subcommand\'s page (haproxyctl-SUBCOMMAND(1))'
 complete -c haproxyctl -n "__fish_haproxyctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -s b -l backend -d 'Backend to show (globs allowed), same as the positional form' -r
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand status" -l server -d 'Only servers whose name matches (glob, BACKEND/SERVER glob, or `all`); matching no server is a usage error (exit 2)' -r
@@ -177,5 +177,5 @@ complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand help; and not __fi
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand help; and not __fish_seen_subcommand_from status watch show exec enable disable drain ready weight health clear-counters sessions check completions man help" -f -a "sessions" -d 'Sessions in progress (`show sess`) by server and client; --kill ends them'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand help; and not __fish_seen_subcommand_from status watch show exec enable disable drain ready weight health clear-counters sessions check completions man help" -f -a "check" -d 'One Nagios-style line: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand help; and not __fish_seen_subcommand_from status watch show exec enable disable drain ready weight health clear-counters sessions check completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand help; and not __fish_seen_subcommand_from status watch show exec enable disable drain ready weight health clear-counters sessions check completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand help; and not __fish_seen_subcommand_from status watch show exec enable disable drain ready weight health clear-counters sessions check completions man help" -f -a "man" -d 'Print the man page (roff), or a subcommand\'s page (haproxyctl-SUBCOMMAND(1))'
 complete -c haproxyctl -n "__fish_haproxyctl_using_subcommand help; and not __fish_seen_subcommand_from status watch show exec enable disable drain ready weight health clear-counters sessions check completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -81,8 +81,8 @@ pub enum Cmd {
     Check(CheckArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
-    /// Print the man page (roff)
-    Man,
+    /// Print the man page (roff), or a subcommand's page (haproxyctl-SUBCOMMAND(1))
+    Man(ManArgs),
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -245,6 +245,13 @@ pub struct CheckArgs {
 pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ManArgs {
+    /// A subcommand whose page to print instead, e.g. status
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -78,7 +78,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, CtlError> {
         Cmd::Sessions(a) => sessions::run(&ctx, &a),
         Cmd::Check(a) => Ok(check::run(&ctx, &a)),
         Cmd::Completions(a) => completions::run(&a),
-        Cmd::Man => man::run(),
+        Cmd::Man(a) => man::run(&a),
     }
 }
 
