@@ -262,6 +262,10 @@ fn show_json_or_csv_of_typed_or_json_answers_is_a_usage_error() {
         "nothing is asked: {:?}",
         sock.commands()
     );
+    // After servers-state the word is a backend's name, asked as such (this one does not exist).
+    let be = run(&["-s", &sock.arg(), "show", "servers-state", "json", "--json"]);
+    assert_code(&be, 4);
+    assert_eq!(sock.commands(), ["show servers state json"]);
     // Without --json/--csv they are HAProxy's own formats, passed through.
     let typed = run(&["-s", &sock.arg(), "show", "stat", "typed"]);
     assert_code(&typed, 0);

@@ -50,15 +50,16 @@ pub fn run(ctx: &Ctx, args: &ShowArgs) -> Result<u8, CtlError> {
         ));
     }
     // Those answers are already machine formats of their own, which the CSV and `Key: value`
-    // readers would turn into nonsense rather than refuse.
-    if let Some(format) = machine
+    // readers would turn into nonsense rather than refuse. Only for stat and info: after
+    // servers-state a word names a backend, which may well be called `json`.
+    let own_format = matches!(kind, Kind::Stat | Kind::Info)
         .then(|| {
             args.what
                 .iter()
                 .find(|w| matches!(w.as_str(), "typed" | "json"))
         })
-        .flatten()
-    {
+        .flatten();
+    if let Some(format) = own_format.filter(|_| machine) {
         return Err(CtlError::Usage(format!(
             "--json and --csv convert HAProxy's plain answer; drop `{format}`, or drop --json/--csv to get HAProxy's own {format} output"
         )));
