@@ -149,7 +149,7 @@ _haproxyctl() {
             return 0
             ;;
         haproxyctl__subcmd__check)
-            opts="-s -h --socket --color --help"
+            opts="-s -h --socket --timeout --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -160,6 +160,10 @@ _haproxyctl() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -175,7 +179,7 @@ _haproxyctl() {
             return 0
             ;;
         haproxyctl__subcmd__clear__subcmd__counters)
-            opts="-s -h --all --socket --color --help"
+            opts="-s -h --all --socket --timeout --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -186,6 +190,10 @@ _haproxyctl() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -201,7 +209,7 @@ _haproxyctl() {
             return 0
             ;;
         haproxyctl__subcmd__completions)
-            opts="-s -h --socket --color --help bash elvish fish powershell zsh"
+            opts="-s -h --socket --timeout --color --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -212,6 +220,10 @@ _haproxyctl() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -227,7 +239,7 @@ _haproxyctl() {
             return 0
             ;;
         haproxyctl__subcmd__disable)
-            opts="-s -h --except --socket --color --help"
+            opts="-s -h --except --socket --timeout --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -245,6 +257,10 @@ _haproxyctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -257,7 +273,7 @@ _haproxyctl() {
             return 0
             ;;
         haproxyctl__subcmd__drain)
-            opts="-s -h --except --wait --timeout --then --poll --socket --color --help"
+            opts="-s -h --except --wait --max-wait --then --poll --socket --timeout --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -267,7 +283,7 @@ _haproxyctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --timeout)
+                --max-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -287,6 +303,10 @@ _haproxyctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -299,7 +319,7 @@ _haproxyctl() {
             return 0
             ;;
         haproxyctl__subcmd__enable)
-            opts="-s -h --except --socket --color --help"
+            opts="-s -h --except --socket --timeout --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -317,6 +337,10 @@ _haproxyctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -329,7 +353,7 @@ _haproxyctl() {
             return 0
             ;;
         haproxyctl__subcmd__exec)
-            opts="-s -h --socket --color --help"
+            opts="-s -h --socket --timeout --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -340,6 +364,10 @@ _haproxyctl() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -355,7 +383,7 @@ _haproxyctl() {
             return 0
             ;;
         haproxyctl__subcmd__health)
-            opts="-s -h --socket --color --help up down stopping"
+            opts="-s -h --socket --timeout --color --help up down stopping"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -366,6 +394,10 @@ _haproxyctl() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -619,7 +651,7 @@ _haproxyctl() {
             return 0
             ;;
         haproxyctl__subcmd__man)
-            opts="-s -h --socket --color --help"
+            opts="-s -h --socket --timeout --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -630,6 +662,10 @@ _haproxyctl() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -645,7 +681,7 @@ _haproxyctl() {
             return 0
             ;;
         haproxyctl__subcmd__ready)
-            opts="-s -h --except --socket --color --help"
+            opts="-s -h --except --socket --timeout --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -663,6 +699,10 @@ _haproxyctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -675,7 +715,7 @@ _haproxyctl() {
             return 0
             ;;
         haproxyctl__subcmd__sessions)
-            opts="-s -h --client --kill --json --csv --socket --color --help"
+            opts="-s -h --client --kill --json --csv --socket --timeout --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -693,6 +733,10 @@ _haproxyctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -705,7 +749,7 @@ _haproxyctl() {
             return 0
             ;;
         haproxyctl__subcmd__show)
-            opts="-s -h --json --csv --socket --color --help"
+            opts="-s -h --json --csv --socket --timeout --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -716,6 +760,10 @@ _haproxyctl() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -731,7 +779,7 @@ _haproxyctl() {
             return 0
             ;;
         haproxyctl__subcmd__status)
-            opts="-b -s -h --backend --server --down --check --json --csv --socket --color --help"
+            opts="-b -s -h --backend --server --down --check --json --csv --socket --timeout --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -757,6 +805,10 @@ _haproxyctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -769,7 +821,7 @@ _haproxyctl() {
             return 0
             ;;
         haproxyctl__subcmd__watch)
-            opts="-b -i -n -s -h --backend --server --down --interval --iterations --socket --color --help"
+            opts="-b -i -n -s -h --backend --server --down --interval --iterations --socket --timeout --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -811,6 +863,10 @@ _haproxyctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -823,7 +879,7 @@ _haproxyctl() {
             return 0
             ;;
         haproxyctl__subcmd__weight)
-            opts="-s -h --socket --color --help"
+            opts="-s -h --socket --timeout --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -834,6 +890,10 @@ _haproxyctl() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -18,8 +18,8 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
     }
     var completions = [
         &'haproxyctl'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
             cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
@@ -28,7 +28,7 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand --version 'Print version'
             cand status 'Servers per backend: state, last check in plain words, sessions, traffic'
             cand watch 'Refreshing status view with rates between samples; q or Ctrl-C quits'
-            cand show 'Show stat|info|servers-state|backends|version|… (raw, or --json/--csv)'
+            cand show 'Show stat|info|servers-state|backends (raw, --json or --csv), or any other `show` word (raw)'
             cand exec 'Send a raw runtime API command and print the answer as is'
             cand enable 'Put servers back in service (`set server B/S state ready`)'
             cand disable 'Put servers in maintenance (`set server B/S state maint`)'
@@ -40,18 +40,19 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand sessions 'Sessions in progress (`show sess`) by server and client; --kill ends them'
             cand check 'One Nagios-style line: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
             cand completions 'Print a shell completion script'
-            cand man 'Print the man page (roff)'
+            cand man 'Print the man page (roff), or a subcommand''s page (haproxyctl-SUBCOMMAND(1))'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'haproxyctl;status'= {
             cand -b 'Backend to show (globs allowed), same as the positional form'
             cand --backend 'Backend to show (globs allowed), same as the positional form'
-            cand --server 'Only servers whose name matches (glob, or BACKEND/SERVER glob)'
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand --server 'Only servers whose name matches (glob, BACKEND/SERVER glob, or `all`); matching no server is a usage error (exit 2)'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand --down 'Only servers that are not fully up (DOWN, going up/down, MAINT, DRAIN, NOLB)'
-            cand --check 'Exit 1 when any matched server is not up'
+            cand --check 'Exit 1 when a matched server fails its checks (DOWN, DOWN x/y) or a shown backend is DOWN; MAINT, DRAIN, NOLB and weight 0 are an operator''s intent, not failures'
             cand --json 'JSON array of rows; field names are HAProxy''s CSV column names'
             cand --csv 'CSV with HAProxy''s column names'
             cand -h 'Print help'
@@ -60,21 +61,23 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
         &'haproxyctl;watch'= {
             cand -b 'Backend to show (globs allowed), same as the positional form'
             cand --backend 'Backend to show (globs allowed), same as the positional form'
-            cand --server 'Only servers whose name matches (glob, or BACKEND/SERVER glob)'
+            cand --server 'Only servers whose name matches (glob, BACKEND/SERVER glob, or `all`); matching no server is a usage error (exit 2)'
             cand -i 'Time between samples'
             cand --interval 'Time between samples'
-            cand -n 'Stop after N samples (default: until q or Ctrl-C)'
-            cand --iterations 'Stop after N samples (default: until q or Ctrl-C)'
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -n 'Stop after N samples, at least 1 (default: until q or Ctrl-C); exits 3 when none could be read'
+            cand --iterations 'Stop after N samples, at least 1 (default: until q or Ctrl-C); exits 3 when none could be read'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand --down 'Only servers that are not fully up (DOWN, going up/down, MAINT, DRAIN, NOLB)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'haproxyctl;show'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand --json 'JSON array of rows; field names are HAProxy''s CSV column names'
             cand --csv 'CSV with HAProxy''s column names'
@@ -82,35 +85,39 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand --help 'Print help'
         }
         &'haproxyctl;exec'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'haproxyctl;enable'= {
             cand --except 'Leave out servers matching this selector (repeatable)'
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'haproxyctl;disable'= {
             cand --except 'Leave out servers matching this selector (repeatable)'
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'haproxyctl;drain'= {
             cand --except 'Leave out servers matching this selector (repeatable)'
-            cand --timeout 'Give up waiting after this long (with --wait)'
+            cand --max-wait 'Give up waiting after this long (with --wait); --timeout bounds each socket exchange'
             cand --then 'Once drained, move the servers to this state (with --wait)'
             cand --poll 'Time between polls of the session count (with --wait)'
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand --wait 'Wait until the drained servers have no current sessions'
             cand -h 'Print help'
@@ -118,29 +125,33 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
         }
         &'haproxyctl;ready'= {
             cand --except 'Leave out servers matching this selector (repeatable)'
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'haproxyctl;weight'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'haproxyctl;health'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'haproxyctl;clear-counters'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand --all 'Reset every counter, not only maxima (needs an admin-level socket)'
             cand -h 'Print help'
@@ -148,8 +159,9 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
         }
         &'haproxyctl;sessions'= {
             cand --client 'Only sessions from clients whose address (IP or IP:PORT) matches this glob'
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand --kill 'End the listed sessions (`shutdown session`, admin level)'
             cand --json 'JSON array of rows; field names are HAProxy''s CSV column names'
@@ -158,22 +170,25 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand --help 'Print help'
         }
         &'haproxyctl;check'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'haproxyctl;completions'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'haproxyctl;man'= {
-            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
-            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances'
+            cand -s 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --socket 'Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances [default: $HAPROXY_SOCKET, comma-separated]'
+            cand --timeout 'Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms'
             cand --color 'Colour the status column: auto = only on a terminal and without NO_COLOR'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -181,7 +196,7 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
         &'haproxyctl;help'= {
             cand status 'Servers per backend: state, last check in plain words, sessions, traffic'
             cand watch 'Refreshing status view with rates between samples; q or Ctrl-C quits'
-            cand show 'Show stat|info|servers-state|backends|version|… (raw, or --json/--csv)'
+            cand show 'Show stat|info|servers-state|backends (raw, --json or --csv), or any other `show` word (raw)'
             cand exec 'Send a raw runtime API command and print the answer as is'
             cand enable 'Put servers back in service (`set server B/S state ready`)'
             cand disable 'Put servers in maintenance (`set server B/S state maint`)'
@@ -193,7 +208,7 @@ set edit:completion:arg-completer[haproxyctl] = {|@words|
             cand sessions 'Sessions in progress (`show sess`) by server and client; --kill ends them'
             cand check 'One Nagios-style line: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
             cand completions 'Print a shell completion script'
-            cand man 'Print the man page (roff)'
+            cand man 'Print the man page (roff), or a subcommand''s page (haproxyctl-SUBCOMMAND(1))'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'haproxyctl;help;status'= {

@@ -8,7 +8,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 pub const EXIT_CODES: &str = "\
 Exit status:
   0  success
-  1  not OK: `status --check` matched a server that is not up, `drain --wait` timed out
+  1  not OK: `status --check` found a failing server or a DOWN backend, `drain --wait` timed out
   2  usage error, or a server selector that matches nothing
   3  socket unreachable (missing, permission denied, refused) or no answer within --timeout
   4  HAProxy refused the command (socket level too low, unknown backend/server, …)
@@ -26,18 +26,21 @@ Sockets: --socket (repeatable, or comma-separated in HAPROXY_SOCKET), else
 )]
 pub struct Cli {
     /// Stats socket: a Unix socket path or tcp://HOST:PORT; repeat to query several instances
+    /// [default: $HAPROXY_SOCKET, comma-separated]
+    // HAPROXY_SOCKET is read in `commands::dispatch`, not through clap's `env`: clap counts an
+    // argument taken from the environment as given, and would print it in every usage line as if
+    // the command needed it.
     #[arg(
         short = 's',
         long = "socket",
         value_name = "PATH|tcp://HOST:PORT",
-        env = "HAPROXY_SOCKET",
         value_delimiter = ',',
         global = true
     )]
     pub sockets: Vec<String>,
 
     /// Bound on each socket exchange (connect, send, whole answer), e.g. 5s, 500ms
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, global = true)]
     pub timeout: Duration,
 
     /// Colour the status column: auto = only on a terminal and without NO_COLOR
@@ -54,7 +57,7 @@ pub enum Cmd {
     Status(StatusArgs),
     /// Refreshing status view with rates between samples; q or Ctrl-C quits
     Watch(WatchArgs),
-    /// Show stat|info|servers-state|backends|version|… (raw, or --json/--csv)
+    /// Show stat|info|servers-state|backends (raw, --json or --csv), or any other `show` word (raw)
     Show(ShowArgs),
     /// Send a raw runtime API command and print the answer as is
     Exec(ExecArgs),
@@ -78,8 +81,8 @@ pub enum Cmd {
     Check(CheckArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
-    /// Print the man page (roff)
-    Man,
+    /// Print the man page (roff), or a subcommand's page (haproxyctl-SUBCOMMAND(1))
+    Man(ManArgs),
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -100,7 +103,8 @@ pub struct FilterArgs {
     /// Backend to show (globs allowed), same as the positional form
     #[arg(short = 'b', long = "backend", value_name = "GLOB")]
     pub backend: Vec<String>,
-    /// Only servers whose name matches (glob, or BACKEND/SERVER glob)
+    /// Only servers whose name matches (glob, BACKEND/SERVER glob, or `all`); matching no server
+    /// is a usage error (exit 2)
     #[arg(long, value_name = "GLOB")]
     pub server: Option<String>,
     /// Only servers that are not fully up (DOWN, going up/down, MAINT, DRAIN, NOLB)
@@ -112,7 +116,8 @@ pub struct FilterArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
-    /// Exit 1 when any matched server is not up
+    /// Exit 1 when a matched server fails its checks (DOWN, DOWN x/y) or a shown backend is DOWN;
+    /// MAINT, DRAIN, NOLB and weight 0 are an operator's intent, not failures
     #[arg(long)]
     pub check: bool,
     #[command(flatten)]
@@ -126,14 +131,15 @@ pub struct WatchArgs {
     /// Time between samples
     #[arg(short = 'i', long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     pub interval: Duration,
-    /// Stop after N samples (default: until q or Ctrl-C)
-    #[arg(short = 'n', long, value_name = "N")]
+    /// Stop after N samples, at least 1 (default: until q or Ctrl-C); exits 3 when none could be read
+    #[arg(short = 'n', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub iterations: Option<u64>,
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct ShowArgs {
-    /// stat, info, servers-state, backends, version, or any other `show` word(s)
+    /// stat, info, servers-state or backends (these four also with --json/--csv), or any other
+    /// `show` word(s), printed as HAProxy answers them: version, sess, env, errors, …
     #[arg(value_name = "WHAT", required = true, num_args = 1..)]
     pub what: Vec<String>,
     #[command(flatten)]
@@ -179,9 +185,9 @@ pub struct DrainArgs {
     /// Wait until the drained servers have no current sessions
     #[arg(long)]
     pub wait: bool,
-    /// Give up waiting after this long (with --wait)
-    #[arg(long = "timeout", value_name = "DURATION", default_value = "5m", value_parser = parse_duration, requires = "wait")]
-    pub wait_timeout: Duration,
+    /// Give up waiting after this long (with --wait); --timeout bounds each socket exchange
+    #[arg(long = "max-wait", value_name = "DURATION", default_value = "5m", value_parser = parse_duration, requires = "wait")]
+    pub max_wait: Duration,
     /// Once drained, move the servers to this state (with --wait)
     #[arg(long, value_enum, requires = "wait")]
     pub then: Option<ThenState>,
@@ -241,6 +247,13 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct ManArgs {
+    /// A subcommand whose page to print instead, e.g. status
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
+}
+
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColorChoice {
     Auto,
@@ -283,6 +296,28 @@ mod tests {
     #[test]
     fn command_definition_is_consistent() {
         command().debug_assert();
+    }
+
+    #[test]
+    fn timeout_is_global_and_drain_waits_with_max_wait() {
+        let cli = Cli::try_parse_from(["haproxyctl", "status", "--timeout", "1s"]).unwrap();
+        assert_eq!(cli.timeout, Duration::from_secs(1));
+        let cli = Cli::try_parse_from([
+            "haproxyctl",
+            "drain",
+            "b/s",
+            "--wait",
+            "--max-wait",
+            "2m",
+            "--timeout",
+            "3s",
+        ])
+        .unwrap();
+        assert_eq!(cli.timeout, Duration::from_secs(3));
+        match cli.command {
+            Cmd::Drain(d) => assert_eq!(d.max_wait, Duration::from_secs(120)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! Failures and their exit statuses (documented in `--help`, see [`crate::args::EXIT_CODES`]).
 
 use runtime_api::client::ClientError;
+use runtime_api::level::Level;
 
 /// Exit statuses. `check` uses the Nagios convention instead (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 pub mod exit {
     pub const OK: u8 = 0;
-    /// The command worked but the outcome is "not OK": `status --check` found a server not up,
+    /// The command worked but the outcome is "not OK": `status --check` found a failing server,
     /// `drain --wait` timed out.
     pub const NOT_OK: u8 = 1;
     /// Bad command line (also clap's own status), or a selector that matches no server.
@@ -24,6 +25,13 @@ pub enum CtlError {
     NoDefaultSocket { tried: String },
     #[error("{target} refused `{command}`: Permission denied — this socket's level is too low; admin commands need a socket declared with `level admin` (see `haproxyctl exec 'show cli level'`)")]
     PermissionDenied { target: String, command: String },
+    #[error("{target} is a level {level} socket and `{command}` needs level {needed}: nothing was changed; declare the socket with `level {needed}` (see `haproxyctl exec 'show cli level'`)")]
+    LevelTooLow {
+        target: String,
+        level: Level,
+        needed: Level,
+        command: String,
+    },
     #[error("{target} rejected `{command}`: {answer}")]
     Rejected {
         target: String,
@@ -48,7 +56,9 @@ impl CtlError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CtlError::Client(_) | CtlError::NoDefaultSocket { .. } => exit::SOCKET,
-            CtlError::PermissionDenied { .. } | CtlError::Rejected { .. } => exit::REFUSED,
+            CtlError::PermissionDenied { .. }
+            | CtlError::LevelTooLow { .. }
+            | CtlError::Rejected { .. } => exit::REFUSED,
             CtlError::Usage(_) => exit::USAGE,
             CtlError::BrokenPipe => exit::OK,
             CtlError::Output(_) | CtlError::Terminal(_) => exit::NOT_OK,

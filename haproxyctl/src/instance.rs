@@ -41,17 +41,17 @@ pub fn resolve(sockets: &[String], timeout: Duration) -> Result<Vec<Instance>, C
         .map(|s| {
             Ok(Instance {
                 label: s.to_string(),
-                target: s.parse()?,
+                // A malformed address is a mistake on the command line, not an unreachable socket.
+                target: s
+                    .parse()
+                    .map_err(|e: client::ClientError| CtlError::Usage(e.to_string()))?,
                 timeout,
             })
         })
         .collect()
 }
 
-/// HAProxy's one-line error answers that mean "not allowed at this socket's level".
-pub fn is_permission_denied(answer: &str) -> bool {
-    client::answer_text(answer).trim() == "Permission denied"
-}
+pub use runtime_api::answer::{is_error, is_permission_denied};
 
 impl Instance {
     /// One command, one connection; the raw answer.

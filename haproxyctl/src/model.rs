@@ -115,6 +115,18 @@ pub fn is_backup(row: &StatRow) -> bool {
     row.str("bck") == "1"
 }
 
+/// A server whose `weight` column reads 0 (`set weight 0`, or a percentage that rounded down).
+/// Versions without the column never count as 0.
+pub fn zero_weight(row: &StatRow) -> bool {
+    row.u64("weight") == Some(0)
+}
+
+/// Takes new sessions: a usable state and a weight above 0. HAProxy never picks a server of
+/// weight 0, and marks a backend whose usable servers all weigh 0 DOWN, so `UP` alone is not enough.
+pub fn takes_traffic(row: &StatRow) -> bool {
+    State::parse(row.str("status")).is_usable() && !zero_weight(row)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

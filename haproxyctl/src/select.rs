@@ -112,7 +112,8 @@ impl Selector {
 }
 
 /// Servers of `table` matched by `include` and not by `except`, as (backend, server), in table order.
-/// Each include selector must match something: a typo must not silently do nothing.
+/// Each include selector must match something, and something must be left after `except`: a
+/// typo must not silently do nothing.
 pub fn resolve(
     table: &StatTable,
     include: &[String],
@@ -137,12 +138,18 @@ pub fn resolve(
             return Err(CtlError::Usage(format!("no server matches `{raw}`")));
         }
     }
-    Ok(servers
+    let chosen: Vec<(String, String)> = servers
         .into_iter()
         .filter(|(b, s)| include.iter().any(|sel| sel.matches(b, s)))
         .filter(|(b, s)| !except.iter().any(|sel| sel.matches(b, s)))
         .map(|(b, s)| (b.to_string(), s.to_string()))
-        .collect())
+        .collect();
+    if chosen.is_empty() && !include.is_empty() {
+        return Err(CtlError::Usage(
+            "no server left: --except leaves out every selected server".to_string(),
+        ));
+    }
+    Ok(chosen)
 }
 
 fn include_names(sels: &[Selector]) -> Vec<String> {
@@ -184,5 +191,8 @@ mod tests {
         let got = resolve(&t, &["all".into()], &["be/b".into()]).unwrap();
         assert_eq!(got, vec![("be".to_string(), "a".to_string())]);
         assert!(resolve(&t, &["be/zzz".into()], &[]).is_err());
+        let err = resolve(&t, &["all".into()], &["all".into()]).unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::USAGE);
+        assert!(resolve(&t, &["be/a".into()], &["be/*".into()]).is_err());
     }
 }

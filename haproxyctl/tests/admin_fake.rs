@@ -64,6 +64,7 @@ fn drain_sets_state_and_prints_the_change() {
     assert_eq!(
         commands,
         [
+            "show cli level",
             "show stat",
             "prompt",
             "set server be_app/web1 state drain",
@@ -212,7 +213,7 @@ fn drain_wait_polls_until_idle_then_maint() {
         "drain",
         "be_app/web1",
         "--wait",
-        "--timeout",
+        "--max-wait",
         "20s",
         "--then",
         "maint",
@@ -243,7 +244,7 @@ fn drain_wait_timeout_leaves_drain_and_exits_1() {
         "drain",
         "be_app/web1",
         "--wait",
-        "--timeout",
+        "--max-wait",
         "300ms",
         "--then",
         "maint",
@@ -257,4 +258,57 @@ fn drain_wait_timeout_leaves_drain_and_exits_1() {
         stderr(&o)
     );
     assert!(!sock.commands().iter().any(|c| c.ends_with("state maint")));
+}
+
+#[test]
+fn a_refusal_on_a_later_instance_still_reports_the_changes_made() {
+    let a = stateful();
+    // An instance that does not tell its level (as before HAProxy 2.0) and refuses changes.
+    let b = FakeSocket::start(|cmd| match cmd {
+        "show stat" => fixture("show-stat.txt"),
+        "show cli level" => fixture("unknown-command.txt"),
+        _ => fixture("permission-denied.txt"),
+    });
+    let o = run(&["-s", &a.arg(), "-s", &b.arg(), "disable", "be_app/web1"]);
+    assert_code(&o, 4);
+    // The refusing instance is reported too: what is known about it is that nothing changed.
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "{}: be_app/web1: UP → MAINT\n{}: be_app/web1: UP (unchanged)\n",
+            a.arg(),
+            b.arg()
+        )
+    );
+    assert!(stderr(&o).contains("Permission denied"), "{}", stderr(&o));
+    let c = run(&["-s", &a.arg(), "-s", &b.arg(), "clear-counters", "--all"]);
+    assert_code(&c, 4);
+    assert_eq!(stdout(&c), format!("{}: all counters cleared\n", a.arg()));
+}
+
+#[test]
+fn a_level_too_low_anywhere_changes_nothing_anywhere() {
+    let a = stateful();
+    let b = FakeSocket::start(|cmd| match cmd {
+        "show stat" => fixture("show-stat.txt"),
+        "show cli level" => fixture("cli-level-user.txt"),
+        _ => fixture("permission-denied.txt"),
+    });
+    for args in [
+        &["disable", "be_app/web1"][..],
+        &["clear-counters", "--all"],
+        &["clear-counters"],
+        &["sessions", "--kill"],
+    ] {
+        let o = run(&[&["-s", &a.arg(), "-s", &b.arg()][..], args].concat());
+        assert_code(&o, 4);
+        assert_eq!(stdout(&o), "", "{args:?}");
+        assert!(
+            stderr(&o).contains(&format!("{} is a level user socket", b.arg())),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains("nothing was changed"), "{}", stderr(&o));
+    }
+    assert!(set_commands(&a).is_empty(), "{:?}", a.commands());
 }

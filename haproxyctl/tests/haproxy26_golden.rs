@@ -30,6 +30,20 @@ fn status_is_not_coloured_when_piped_or_with_no_color() {
     );
     let no_color = run_env(&["-s", &sock.arg(), "status"], &[("NO_COLOR", "1")]);
     assert!(!stdout(&no_color).contains('\x1b'));
+    let never = run(&["-s", &sock.arg(), "status", "--color", "never"]);
+    assert!(!stdout(&never).contains('\x1b'));
+    // An explicit `always` on the command line wins over NO_COLOR in the environment: real
+    // colours (UP is green), no empty escape sequences.
+    let always = run_env(
+        &["-s", &sock.arg(), "status", "--color", "always"],
+        &[("NO_COLOR", "1")],
+    );
+    assert!(
+        stdout(&always).contains("\x1b[38;5;10m"),
+        "{:?}",
+        stdout(&always)
+    );
+    assert!(!stdout(&always).contains("\x1b[m"), "{:?}", stdout(&always));
 }
 
 #[test]
@@ -96,6 +110,12 @@ fn status_csv_keeps_header_names() {
     assert!(lines.next().unwrap().starts_with("pxname,svname,qcur,"));
     assert_eq!(lines.clone().count(), 2);
     assert!(lines.all(|l| l.starts_with("be_api,api")));
+    // The same columns as `show stat --csv`: HAProxy's `-` separator is not one.
+    let show = run(&["-s", &sock.arg(), "show", "stat", "--csv"]);
+    let header = |o: &std::process::Output| stdout(o).lines().next().unwrap().to_string();
+    assert_eq!(header(&o), header(&show));
+    assert!(!header(&o).split(',').any(|c| c == "-"), "{}", header(&o));
+    assert_eq!(header(&o).split(',').count(), 127);
 }
 
 #[test]
@@ -216,4 +236,74 @@ fn fewer_columns_from_an_older_version_still_render() {
         stdout(&o)
     );
     assert!(stdout(&o).contains("web1"));
+}
+
+#[test]
+fn show_json_or_csv_of_typed_or_json_answers_is_a_usage_error() {
+    let sock = FakeSocket::haproxy26();
+    for args in [
+        &["show", "stat", "typed", "--json"][..],
+        &["show", "stat", "typed", "--csv"],
+        &["show", "stat", "json", "--json"],
+        &["show", "info", "typed", "--json"],
+        &["show", "info", "json", "--csv"],
+    ] {
+        let o = run(&[&["-s", &sock.arg()][..], args].concat());
+        assert_code(&o, 2);
+        assert_eq!(stdout(&o), "", "{args:?}");
+        assert!(
+            stderr(&o).contains("drop --json/--csv"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    assert!(
+        sock.commands().is_empty(),
+        "nothing is asked: {:?}",
+        sock.commands()
+    );
+    // After servers-state the word is a backend's name, asked as such (this one does not exist).
+    let be = run(&["-s", &sock.arg(), "show", "servers-state", "json", "--json"]);
+    assert_code(&be, 4);
+    assert_eq!(sock.commands(), ["show servers state json"]);
+    // Without --json/--csv they are HAProxy's own formats, passed through.
+    let typed = run(&["-s", &sock.arg(), "show", "stat", "typed"]);
+    assert_code(&typed, 0);
+    assert_eq!(stdout(&typed), fixture("show-stat-typed.txt"));
+}
+
+#[test]
+fn haproxy_socket_names_the_sockets_without_appearing_in_usage_lines() {
+    let a = FakeSocket::haproxy26();
+    let b = FakeSocket::haproxy26();
+    let both = format!("{},{}", a.arg(), b.arg());
+    let o = run_env(&["status", "be_api"], &[("HAPROXY_SOCKET", &both)]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o).matches(&b.arg()).count(), 2, "{}", stdout(&o));
+    // --socket wins over the environment.
+    let o = run_env(
+        &["-s", &a.arg(), "status", "be_api"],
+        &[("HAPROXY_SOCKET", "/nonexistent")],
+    );
+    assert_code(&o, 0);
+    // A usage error must not show --socket as if the command required it.
+    let o = run_env(&["weight"], &[("HAPROXY_SOCKET", &a.arg())]);
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("Usage: haproxyctl weight <SERVER> <WEIGHT>"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn show_help_offers_json_and_csv_only_for_the_four_tables() {
+    let o = run(&["show", "--help"]);
+    assert_code(&o, 0);
+    let help = stdout(&o);
+    let json_line = help
+        .lines()
+        .find(|l| l.contains("--json/--csv"))
+        .unwrap_or_else(|| panic!("{help}"));
+    assert!(!json_line.contains("version"), "{help}");
 }

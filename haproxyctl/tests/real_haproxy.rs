@@ -128,7 +128,26 @@ fn drives_a_real_haproxy_26() {
 
     let denied = run(&["-s", &user.display().to_string(), "enable", "be/web1"]);
     assert_code(&denied, 4);
-    assert!(stderr(&denied).contains("Permission denied — this socket's level is too low"));
+    assert!(
+        stderr(&denied)
+            .contains("is a level user socket and `set server B/S state ready` needs level admin"),
+        "{}",
+        stderr(&denied)
+    );
+
+    // HAProxy 2.6 tells each socket's level, so a user-level one among several stops the command
+    // before the admin-level one changes.
+    let u = user.display().to_string();
+    let both = run(&["-s", &s, "-s", &u, "disable", "be/web2"]);
+    assert_code(&both, 4);
+    assert!(
+        stderr(&both).contains("nothing was changed"),
+        "{}",
+        stderr(&both)
+    );
+    let web2 = run(&["-s", &s, "status", "--json", "--server", "web2"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&web2)).unwrap();
+    assert_eq!(v[0]["status"], "DOWN");
 
     let e = run(&["-s", &s, "enable", "be/web1"]);
     assert_code(&e, 0);

@@ -104,17 +104,27 @@ fn silent_socket_times_out_within_the_bound() {
         "{}",
         stderr(&o)
     );
-    // `check` turns the same failure into UNKNOWN.
-    let c = run(&["-s", path.to_str().unwrap(), "--timeout", "300ms", "check"]);
+    // `check` turns the same failure into UNKNOWN; --timeout also goes after the subcommand.
+    let c = run(&["-s", path.to_str().unwrap(), "check", "--timeout", "300ms"]);
     assert_code(&c, 3);
     assert!(stdout(&c).starts_with("HAPROXY UNKNOWN"));
 }
 
 #[test]
-fn bad_tcp_address_is_a_socket_error() {
-    let o = run(&["-s", "tcp://localhost", "status"]);
-    assert_code(&o, 3);
-    assert!(stderr(&o).contains("expected tcp://HOST:PORT"));
+fn bad_tcp_address_is_a_usage_error() {
+    for addr in [
+        "tcp://localhost",
+        "tcp://127.0.0.1",
+        "tcp://host:notaport",
+        "tcp://:80",
+    ] {
+        let o = run(&["-s", addr, "status"]);
+        assert_code(&o, 2);
+        assert_eq!(
+            stderr(&o),
+            format!("haproxyctl: invalid socket address {addr}: expected tcp://HOST:PORT\n")
+        );
+    }
 }
 
 #[test]
@@ -149,4 +159,73 @@ fn broken_pipe_on_stdout_is_success() {
     let o = child.wait_with_output().unwrap();
     assert_code(&o, 0);
     assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn a_socket_that_is_not_a_stats_socket_is_refused_by_sessions_too() {
+    // What an HTTP listener (e.g. the stats page) answers to `show sess\n`.
+    let sock = FakeSocket::start(|_| {
+        "HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nConnection: close\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n".into()
+    });
+    for args in [&["status"][..], &["sessions"], &["sessions", "--json"]] {
+        let o = run(&[&["-s", &sock.arg()][..], args].concat());
+        assert_code(&o, 4);
+        assert!(stderr(&o).contains("rejected"), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("HTTP/1.1 400"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert_eq!(stdout(&o), "", "{args:?}");
+    }
+}
+
+#[test]
+fn watch_that_never_reads_a_sample_exits_3_and_refuses_zero_samples() {
+    let dir = TempDir::new("watch");
+    let path = dir.0.join("stats.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            held.push(s);
+        }
+    });
+    let s = path.to_str().unwrap();
+    let o = run(&[
+        "-s",
+        s,
+        "watch",
+        "-n",
+        "2",
+        "-i",
+        "100ms",
+        "--timeout",
+        "200ms",
+    ]);
+    assert_code(&o, 3);
+    assert!(stdout(&o).contains("error: "), "{}", stdout(&o));
+    let zero = run(&["-s", s, "watch", "-n", "0"]);
+    assert_code(&zero, 2);
+    // A socket that answers makes it a success, as before.
+    let sock = FakeSocket::haproxy26();
+    let ok = run(&["-s", &sock.arg(), "watch", "-n", "1"]);
+    assert_code(&ok, 0);
+}
+
+#[test]
+fn a_regular_file_or_directory_is_not_a_socket() {
+    let dir = TempDir::new("notsock");
+    let file = dir.0.join("stats");
+    std::fs::write(&file, "").unwrap();
+    for (path, what) in [(&file, "a regular file"), (&dir.0, "a directory")] {
+        let o = run(&["-s", path.to_str().unwrap(), "status"]);
+        assert_code(&o, 3);
+        assert!(
+            stderr(&o).contains(&format!("{what}, not a socket")),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("refused"), "{}", stderr(&o));
+    }
 }

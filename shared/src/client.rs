@@ -74,6 +74,8 @@ pub enum ClientError {
     PermissionDenied { target: String },
     #[error("cannot connect to {target}: connection refused — nothing is listening there (stale socket file or wrong port?)")]
     Refused { target: String },
+    #[error("cannot connect to {target}: {what}, not a socket — check the path of the `stats socket` line")]
+    NotASocket { target: String, what: &'static str },
     #[error("{target}: no answer within {}s while {phase} — the socket is stuck or overloaded; raise --timeout if this is a huge config", timeout.as_secs_f64())]
     Timeout {
         target: String,
@@ -121,6 +123,7 @@ impl ClientError {
             ClientError::NotFound { .. }
                 | ClientError::PermissionDenied { .. }
                 | ClientError::Refused { .. }
+                | ClientError::NotASocket { .. }
                 | ClientError::InvalidTarget(_)
         )
     }
@@ -205,12 +208,39 @@ fn connect_tcp(addr: &str, timeout: Duration) -> io::Result<TcpStream> {
     Err(last)
 }
 
+/// What the path is when it exists but is no socket. Linux refuses connect(2) to a regular file
+/// or a directory with ECONNREFUSED, which would otherwise read as a stale socket.
+fn not_a_socket(path: &Path) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = std::fs::metadata(path).ok()?.file_type();
+    if kind.is_socket() {
+        None
+    } else if kind.is_dir() {
+        Some("a directory")
+    } else if kind.is_file() {
+        Some("a regular file")
+    } else {
+        Some("a special file")
+    }
+}
+
 fn connect(target: &Target, timeout: Duration) -> Result<Stream, ClientError> {
     let stream = match target {
         Target::Unix(path) => connect_unix(path, timeout).map(Stream::Unix),
         Target::Tcp(addr) => connect_tcp(addr, timeout).map(Stream::Tcp),
     }
-    .map_err(|e| ClientError::from_io(target, "connecting", timeout, e))?;
+    .map_err(|e| match target {
+        Target::Unix(path) if e.kind() == io::ErrorKind::ConnectionRefused => {
+            match not_a_socket(path) {
+                Some(what) => ClientError::NotASocket {
+                    target: target.to_string(),
+                    what,
+                },
+                None => ClientError::from_io(target, "connecting", timeout, e),
+            }
+        }
+        _ => ClientError::from_io(target, "connecting", timeout, e),
+    })?;
     stream
         .set_timeouts(Some(timeout))
         .map_err(|e| ClientError::from_io(target, "setting timeouts", timeout, e))?;
@@ -414,6 +444,29 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, ClientError::NotFound { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_file_or_directory_is_not_a_socket() {
+        let dir = temp_socket("not-a-socket");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("stats");
+        std::fs::write(&file, "").unwrap();
+        for (path, what) in [(&file, "a regular file"), (&dir, "a directory")] {
+            let err = query(
+                &Target::Unix(path.clone()),
+                "show info",
+                Duration::from_secs(1),
+            )
+            .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "cannot connect to {}: {what}, not a socket — check the path of the `stats socket` line",
+                    path.display()
+                )
+            );
+        }
     }
 
     #[test]

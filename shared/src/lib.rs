@@ -8,9 +8,11 @@
 //! - [`level`]: socket access levels.
 //! - [`stat_table`]: reading `show stat` (and `show info`, `show servers state`) by header name.
 //! - [`client`]: a blocking client for Unix or TCP stats sockets, with timeouts.
+//! - [`answer`]: HAProxy's error answers (`No such server.`, `Unknown command`…) told from results.
 //!
 //! No async runtime and no server code live here.
 
+pub mod answer;
 pub mod client;
 pub mod csv;
 pub mod fields;

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use e2e::bins;
 use e2e::client;
+use e2e::config::Config;
 use e2e::daemon::Daemon;
+use e2e::ports;
 use e2e::topology::{raw_fields, raw_stat, Binds, Topology};
 
 fn ctl(socket: &Path, args: &[&str]) -> Output {
@@ -33,6 +35,16 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
+}
+
+/// `listen li_tcp` with unchecked servers on a closed port: their state is only what a test sets,
+/// and the daemon is ready as soon as its socket answers.
+fn unchecked(servers: &[&str]) -> Daemon {
+    let mut section = format!("listen li_tcp\n    bind {}\n", ports::free_addr());
+    for s in servers {
+        section.push_str(&format!("    server {s} {}\n", ports::closed_addr()));
+    }
+    Daemon::proxyd(Config::new().section(section))
 }
 
 fn started() -> (Topology, Daemon, Binds) {
@@ -172,7 +184,11 @@ fn admin_commands_change_proxyd_routing() {
     // A level user socket refuses, says why, exits 4, and changes nothing.
     let out = ctl(&d.user_socket(), &["disable", "be/nochk"]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
-    assert!(text(&out).contains("Permission denied"), "{}", text(&out));
+    assert!(
+        text(&out).contains("is a level user socket"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(d.stat("be", "nochk", "status"), "no check");
 }
 
@@ -194,7 +210,7 @@ fn drain_wait_finishes_when_the_last_session_ends() {
             "drain",
             "li/s1",
             "--wait",
-            "--timeout",
+            "--max-wait",
             "30s",
             "--poll",
             "200ms",
@@ -280,4 +296,214 @@ fn sessions_lists_by_server_and_client_and_kill_ends_them() {
     d.wait_until("no session on li", Duration::from_secs(10), |d| {
         !text(&ctl(&d.socket(), &["sessions", "li"])).contains(&local)
     });
+}
+
+#[test]
+fn check_is_critical_when_the_backend_is_down_with_a_server_at_weight_0() {
+    let d = unchecked(&["a", "b"]);
+    let sock = d.socket();
+    assert_eq!(
+        ctl(&sock, &["weight", "li_tcp/a", "0"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(ctl(&sock, &["disable", "li_tcp/b"]).status.code(), Some(0));
+    assert_eq!(d.stat("li_tcp", "a", "status"), "no check");
+    assert_eq!(d.stat("li_tcp", "BACKEND", "status"), "DOWN");
+    let out = ctl(&sock, &["check", "li_tcp"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).starts_with("HAPROXY CRITICAL - no usable server in li_tcp; 1 backend, active 0/2 up; weight 0: li_tcp/a;"),
+        "{}",
+        text(&out)
+    );
+    let out = ctl(&sock, &["status"]);
+    assert!(
+        text(&out).starts_with("li_tcp: DOWN, 0/2 active up (1 up at weight 0), roundrobin\n"),
+        "{}",
+        text(&out)
+    );
+    // Weight 0 on its own is an operator's decision: with b back the backend is UP and OK.
+    assert_eq!(ctl(&sock, &["enable", "li_tcp/b"]).status.code(), Some(0));
+    let out = ctl(&sock, &["check", "li_tcp"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("active 1/2 up; weight 0: li_tcp/a"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn status_check_passes_admin_states_and_fails_a_down_backend() {
+    let d = unchecked(&["a", "b"]);
+    let sock = d.socket();
+    let check = |d: &Daemon| ctl(&d.socket(), &["status", "--check"]);
+    assert_eq!(ctl(&sock, &["drain", "li_tcp/a"]).status.code(), Some(0));
+    let out = check(&d);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "DRAIN is intent: {}",
+        text(&out)
+    );
+    assert_eq!(ctl(&sock, &["disable", "li_tcp/a"]).status.code(), Some(0));
+    let out = check(&d);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "MAINT is intent: {}",
+        text(&out)
+    );
+    // With both in maintenance nothing takes traffic: HAProxy's BACKEND row says DOWN.
+    assert_eq!(ctl(&sock, &["disable", "li_tcp/b"]).status.code(), Some(0));
+    let out = check(&d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+#[test]
+fn selectors_that_match_nothing_exit_2_and_change_nothing() {
+    let d = unchecked(&["a", "b"]);
+    let sock = d.socket();
+    let usage = |args: &[&str], says: &str| {
+        let out = ctl(&sock, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(says), "{args:?}: {}", text(&out));
+    };
+    usage(
+        &["status", "--server", "nosuch", "--check"],
+        "no server matches `nosuch`",
+    );
+    usage(&["status", "--server", "li_tcp/zz"], "no server matches");
+    usage(
+        &["status", "li_tcp", "--server", "zz"],
+        "no server of the selected backends matches `zz`",
+    );
+    usage(
+        &["sessions", "nosuch/x", "--json"],
+        "no server matches `nosuch/x`",
+    );
+    usage(
+        &["sessions", "nosuch", "--kill"],
+        "no server matches `nosuch`",
+    );
+    usage(&["disable", "all", "--except", "all"], "no server left");
+    usage(
+        &[
+            "drain", "all", "--except", "all", "--wait", "--then", "maint",
+        ],
+        "no server left",
+    );
+    assert_eq!(d.stat("li_tcp", "a", "status"), "no check");
+    // `all` means every server, as for the admin commands; a state filter that leaves nothing
+    // is an answer, not a typo.
+    let out = ctl(&sock, &["status", "--server", "all"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains(" a ") && text(&out).contains(" b "),
+        "{}",
+        text(&out)
+    );
+    let out = ctl(&sock, &["status", "--down"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = ctl(&sock, &["sessions", "li_tcp/a", "--kill"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("0 session(s) ended"), "{}", text(&out));
+}
+
+#[test]
+fn exec_and_show_exit_4_on_haproxy_error_answers() {
+    let d = unchecked(&["a", "b"]);
+    let sock = d.socket();
+    for (args, answer) in [
+        (
+            &["exec", "set server li_tcp/zz state ready"][..],
+            "No such server.",
+        ),
+        (
+            &["exec", "set server nosuch/a state ready"],
+            "No such backend.",
+        ),
+        (
+            &["exec", "add server li_tcp/a 127.0.0.1:1"],
+            "Already exists a server with the same name in backend.",
+        ),
+        (
+            &["exec", "del server li_tcp/a"],
+            "Only servers in maintenance mode can be deleted.",
+        ),
+        (&["exec", "show bogus"], "Unknown command"),
+        (&["show", "bogus"], "Unknown command"),
+        (&["show", "servers-state", "nosuch"], "Can't find backend."),
+    ] {
+        let out = ctl(&sock, args);
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).starts_with(answer),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    // Answers that are results, or notices, are not refusals.
+    for args in [
+        &["exec", "get weight li_tcp/a"][..],
+        &["exec", "set server li_tcp/a state ready"],
+        &["show", "servers-state", "li_tcp"],
+        &["show", "version"],
+    ] {
+        let out = ctl(&sock, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+    }
+    assert_eq!(d.stat("li_tcp", "a", "status"), "no check");
+}
+
+#[test]
+fn admin_commands_on_several_sockets_change_nothing_unless_all_allow_them() {
+    let d = unchecked(&["a", "b"]);
+    let both = |args: &[&str]| {
+        Command::new(bins::haproxyctl())
+            .arg("-s")
+            .arg(d.socket())
+            .arg("-s")
+            .arg(d.user_socket())
+            .args(args)
+            .env_remove("HAPROXY_SOCKET")
+            .output()
+            .expect("run haproxyctl")
+    };
+    for args in [&["disable", "li_tcp/a"][..], &["clear-counters", "--all"]] {
+        let out = both(args);
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("is a level user socket")
+                && text(&out).contains("nothing was changed"),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    assert_eq!(d.stat("li_tcp", "a", "status"), "no check");
+    // Reading works everywhere.
+    let out = both(&["status"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
+fn weight_warns_when_a_percentage_rounds_a_server_down_to_0() {
+    let d = unchecked(&["a", "b"]);
+    let sock = d.socket();
+    let out = ctl(&sock, &["weight", "li_tcp/*", "50%"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "li_tcp/a: weight 1 → 0\nli_tcp/b: weight 1 → 0\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "haproxyctl: warning: `50%` left li_tcp/a, li_tcp/b at weight 0 (HAProxy rounds down): no new sessions go there\n"
+    );
+    // Asking for 0 is not a surprise.
+    let out = ctl(&sock, &["weight", "li_tcp/a", "0"]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{}", text(&out));
+    let out = ctl(&sock, &["weight", "li_tcp/a", "100%"]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{}", text(&out));
+    assert_eq!(d.stat("li_tcp", "a", "weight"), "1");
 }

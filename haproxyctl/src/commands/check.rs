@@ -1,9 +1,10 @@
 //! `check [BACKEND…]`: one Nagios-style line and exit status.
 //!
-//! - OK (0): every server usable or out of rotation on purpose (MAINT/DRAIN/NOLB are decisions,
-//!   not failures; `UP 2/3` still serves).
+//! - OK (0): every server usable or out of rotation on purpose (MAINT/DRAIN/NOLB and weight 0 are
+//!   decisions, not failures; `UP 2/3` still serves). "Up" counts servers that take traffic.
 //! - WARNING (1): some server (active or backup) is DOWN or still recovering (`DOWN 1/2`).
-//! - CRITICAL (2): a backend with servers has none usable, whatever the reason.
+//! - CRITICAL (2): a backend with servers has none that takes traffic, whatever the reason: its
+//!   BACKEND row says DOWN, or every server is down, in maintenance or at weight 0.
 //! - UNKNOWN (3): a socket could not be read, or a backend pattern matched nothing.
 
 use runtime_api::stat_table::{RowKind, StatTable};
@@ -52,6 +53,8 @@ struct Tally {
     backup_up: usize,
     backup_total: usize,
     down: Vec<String>,
+    /// Up but at weight 0: HAProxy sends them nothing.
+    zero_weight: Vec<String>,
     admin: Vec<String>,
     critical: Vec<String>,
 }
@@ -65,13 +68,12 @@ pub fn evaluate(
     let mut t = Tally::default();
     let mut matched = vec![false; patterns.len()];
     for (inst, table) in stats {
-        let mut backends: Vec<&str> = Vec::new();
-        for row in &table.rows {
-            if row.kind() == Some(RowKind::Backend) {
-                backends.push(row.pxname());
-            }
-        }
-        for be in backends {
+        let backends = table
+            .rows
+            .iter()
+            .filter(|r| r.kind() == Some(RowKind::Backend));
+        for backend_row in backends {
+            let be = backend_row.pxname();
             if !patterns.is_empty() {
                 let hits: Vec<usize> = (0..patterns.len())
                     .filter(|&i| glob_match(&patterns[i], be))
@@ -101,7 +103,7 @@ pub fn evaluate(
             let mut usable = 0;
             for r in servers {
                 let state = State::parse(r.str("status"));
-                let up = state.is_usable();
+                let up = model::takes_traffic(r);
                 usable += usize::from(up);
                 if model::is_backup(r) {
                     t.backup_total += 1;
@@ -112,12 +114,15 @@ pub fn evaluate(
                 }
                 if state.is_failure() {
                     t.down.push(name(r.svname()));
+                } else if state.is_usable() && !up {
+                    t.zero_weight.push(name(r.svname()));
                 } else if state.is_administrative() {
                     t.admin
                         .push(format!("{} {}", name(r.svname()), r.str("status")));
                 }
             }
-            if usable == 0 {
+            // HAProxy's own verdict: DOWN when the servers' total weight is 0.
+            if usable == 0 || State::parse(backend_row.str("status")) == State::Down {
                 t.critical.push(if several {
                     format!("{}:{be}", inst.label)
                 } else {
@@ -165,6 +170,9 @@ fn line(code: u8, t: &Tally) -> String {
     ));
     if t.backup_total > 0 {
         parts.push(format!("backup {}/{} up", t.backup_up, t.backup_total));
+    }
+    if !t.zero_weight.is_empty() {
+        parts.push(format!("weight 0: {}", t.zero_weight.join(", ")));
     }
     if !t.admin.is_empty() {
         parts.push(format!("admin: {}", t.admin.join(", ")));

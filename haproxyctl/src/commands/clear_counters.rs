@@ -1,31 +1,35 @@
 //! `clear-counters [--all]`: `clear counters` (maxima, operator level) or `clear counters all`
 //! (every counter, admin level).
 
+use runtime_api::level::Level;
+
 use super::admin;
 use super::Ctx;
 use crate::args::ClearCountersArgs;
-use crate::error::{exit, CtlError};
+use crate::error::CtlError;
 use crate::render;
 
 pub fn run(ctx: &Ctx, args: &ClearCountersArgs) -> Result<u8, CtlError> {
     let instances = ctx.instances()?;
-    let cmd = if args.all {
-        "clear counters all"
+    let (cmd, needed, what) = if args.all {
+        ("clear counters all", Level::Admin, "all counters cleared")
     } else {
-        "clear counters"
+        (
+            "clear counters",
+            Level::Operator,
+            "maxima cleared (use --all for every counter)",
+        )
     };
-    let code = admin::send_global(&instances, cmd)?;
-    if code == exit::OK {
-        let what = if args.all {
-            "all counters cleared"
-        } else {
-            "maxima cleared (use --all for every counter)"
-        };
-        let mut out = String::new();
-        for inst in &instances {
-            out.push_str(&format!("{}: {what}\n", inst.label));
-        }
-        render::emit(&out)?;
+    admin::require_level(&instances, needed, cmd)?;
+    // Every instance where it worked is reported, also when another refused.
+    let (code, done, failure) = admin::send_global(&instances, cmd);
+    let out: String = done
+        .iter()
+        .map(|inst| format!("{}: {what}\n", inst.label))
+        .collect();
+    render::emit(&out)?;
+    match failure {
+        Some(err) => Err(err),
+        None => Ok(code),
     }
-    Ok(code)
 }

@@ -1,4 +1,4 @@
-//! `drain SERVER… [--wait [--timeout 5m] [--then maint]]`: the safe maintenance sequence.
+//! `drain SERVER… [--wait [--max-wait 5m] [--then maint]]`: the safe maintenance sequence.
 //! Set DRAIN, poll the current sessions until they reach 0 (progress on stderr), then optionally
 //! MAINT. A timeout leaves the servers in DRAIN and exits 1 so scripts stop before maintenance.
 
@@ -17,13 +17,13 @@ pub fn run(ctx: &Ctx, args: &DrainArgs) -> Result<u8, CtlError> {
         &ctx.instances()?,
         &args.servers.servers,
         &args.servers.except,
+        &Target::Drain.command("B", "S"),
     )?;
-    let code = admin::send(&plans, |b, s| Target::Drain.command(b, s))?;
-    admin::report(&plans, Shown::Status)?;
+    let (code, _) = admin::apply(&plans, Shown::Status, |b, s| Target::Drain.command(b, s))?;
     if !args.wait || code != exit::OK {
         return Ok(code);
     }
-    match wait_idle(&plans, args.wait_timeout, args.poll)? {
+    match wait_idle(&plans, args.max_wait, args.poll)? {
         Waited::Idle(took) => {
             eprintln!("drained: no sessions left after {}", human::duration(took));
         }
@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, args: &DrainArgs) -> Result<u8, CtlError> {
             eprintln!(
                 "haproxyctl: still {} after {}; servers left in DRAIN, not moved to maintenance",
                 describe(&left),
-                human::duration(args.wait_timeout)
+                human::duration(args.max_wait)
             );
             return Ok(exit::NOT_OK);
         }
@@ -42,9 +42,9 @@ pub fn run(ctx: &Ctx, args: &DrainArgs) -> Result<u8, CtlError> {
             &ctx.instances()?,
             &args.servers.servers,
             &args.servers.except,
+            &Target::Maint.command("B", "S"),
         )?;
-        let code = admin::send(&plans, |b, s| Target::Maint.command(b, s))?;
-        admin::report(&plans, Shown::Status)?;
+        let (code, _) = admin::apply(&plans, Shown::Status, |b, s| Target::Maint.command(b, s))?;
         return Ok(code);
     }
     Ok(exit::OK)

@@ -1,12 +1,11 @@
-//! `exec 'RAW COMMAND'`: the answer exactly as the socket sent it. Exit 4 when HAProxy refused it
-//! (`Permission denied`, `Unknown command`), so scripts can tell.
-
-use runtime_api::client::answer_text;
+//! `exec 'RAW COMMAND'`: the answer exactly as the socket sent it. Exit 4 when HAProxy answered
+//! with one of its error messages (`Permission denied`, `Unknown command`, `No such server.`, …,
+//! see [`runtime_api::answer`]), so scripts can tell.
 
 use super::Ctx;
 use crate::args::ExecArgs;
 use crate::error::{exit, CtlError};
-use crate::instance::is_permission_denied;
+use crate::instance::{is_error, is_permission_denied};
 use crate::render;
 
 pub fn run(ctx: &Ctx, args: &ExecArgs) -> Result<u8, CtlError> {
@@ -26,7 +25,7 @@ pub fn run(ctx: &Ctx, args: &ExecArgs) -> Result<u8, CtlError> {
             });
         }
         render::emit(&answer)?;
-        if answer_text(&answer).starts_with("Unknown command") {
+        if is_error(&answer) {
             code = exit::REFUSED;
         }
     }

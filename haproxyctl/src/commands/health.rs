@@ -11,8 +11,13 @@ pub fn run(ctx: &Ctx, args: &HealthArgs) -> Result<u8, CtlError> {
         HealthState::Down => "down",
         HealthState::Stopping => "stopping",
     };
-    let plans = admin::plan(&ctx.instances()?, std::slice::from_ref(&args.server), &[])?;
-    let code = admin::send(&plans, |b, s| format!("set server {b}/{s} health {word}"))?;
-    admin::report(&plans, Shown::Status)?;
+    let command = |b: &str, s: &str| format!("set server {b}/{s} health {word}");
+    let plans = admin::plan(
+        &ctx.instances()?,
+        std::slice::from_ref(&args.server),
+        &[],
+        &command("B", "S"),
+    )?;
+    let (code, _) = admin::apply(&plans, Shown::Status, command)?;
     Ok(code)
 }

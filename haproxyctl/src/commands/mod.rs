@@ -46,11 +46,23 @@ impl Ctx {
     }
 }
 
+/// The environment variable that names the sockets when --socket is not given.
+pub const SOCKET_ENV: &str = "HAPROXY_SOCKET";
+
 pub fn dispatch(cli: Cli) -> Result<u8, CtlError> {
+    let sockets = if cli.sockets.is_empty() {
+        std::env::var_os(SOCKET_ENV)
+            .map(|v| v.to_string_lossy().split(',').map(String::from).collect())
+            .unwrap_or_default()
+    } else {
+        cli.sockets
+    };
+    let colour = colour::enabled(cli.color);
+    colour::apply(colour);
     let ctx = Ctx {
-        sockets: cli.sockets,
+        sockets,
         timeout: cli.timeout,
-        colour: colour::enabled(cli.color),
+        colour,
     };
     match cli.command {
         Cmd::Status(a) => status::run(&ctx, &a),
@@ -66,7 +78,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, CtlError> {
         Cmd::Sessions(a) => sessions::run(&ctx, &a),
         Cmd::Check(a) => Ok(check::run(&ctx, &a)),
         Cmd::Completions(a) => completions::run(&a),
-        Cmd::Man => man::run(),
+        Cmd::Man(a) => man::run(&a),
     }
 }
 

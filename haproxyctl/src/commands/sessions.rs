@@ -4,6 +4,9 @@
 //! words, of which the proxy, server, client and age are kept. The CLI session that asks (HAProxy
 //! lists it, on its `GLOBAL` frontend) is left out.
 
+use runtime_api::level::Level;
+use runtime_api::stat_table::{ParseError, RowKind};
+
 use super::Ctx;
 use crate::args::SessionsArgs;
 use crate::error::{exit, CtlError};
@@ -40,11 +43,17 @@ impl Sess {
     }
 }
 
+/// `0x…: key=value …`, the shape of every line of HAProxy's and proxyd's `show sess`.
+fn is_session_line(line: &str) -> bool {
+    line.split_once(": ")
+        .is_some_and(|(id, _)| id.starts_with("0x") && id.len() > 2)
+}
+
 fn parse_line(line: &str) -> Option<Sess> {
-    let (id, rest) = line.split_once(": ")?;
-    if !id.starts_with("0x") {
+    if !is_session_line(line) {
         return None;
     }
+    let (id, rest) = line.split_once(": ")?;
     let get = |key: &str| {
         rest.split_whitespace()
             .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
@@ -87,23 +96,69 @@ fn wanted(s: &Sess, servers: &[Selector], client: Option<&str>) -> bool {
     on_server && from_client
 }
 
+/// Each selector must name at least one server of `show stat` on some instance: a server without
+/// sessions gives an empty list, a typo a usage error (and `--kill` then ends nothing).
+fn check_selectors(
+    instances: &[Instance],
+    raw: &[String],
+    servers: &[Selector],
+) -> Result<(), CtlError> {
+    let tables = instances
+        .iter()
+        .map(Instance::stat)
+        .collect::<Result<Vec<_>, _>>()?;
+    for (sel, raw) in servers.iter().zip(raw) {
+        let known = tables
+            .iter()
+            .flat_map(|t| &t.rows)
+            .any(|r| r.kind() == Some(RowKind::Server) && sel.matches(r.pxname(), r.svname()));
+        if !known {
+            return Err(CtlError::Usage(format!("no server matches `{raw}`")));
+        }
+    }
+    Ok(())
+}
+
+/// The sessions of one `show sess` answer. Every line of it names a session; anything else (an
+/// HTTP error from a socket that is not a stats socket, an error message) is a refusal, so it is
+/// never shown as an empty list.
+fn sessions_of(inst: &Instance, answer: &str) -> Result<Vec<Sess>, CtlError> {
+    if is_permission_denied(answer) {
+        return Err(CtlError::PermissionDenied {
+            target: inst.target.to_string(),
+            command: "show sess".into(),
+        });
+    }
+    let mut out = Vec::new();
+    for line in answer.lines().filter(|l| !l.trim().is_empty()) {
+        if !is_session_line(line) {
+            return Err(inst.rejected(
+                "show sess",
+                answer,
+                ParseError::NotATable(answer.trim().to_string()),
+            ));
+        }
+        out.extend(parse_line(line));
+    }
+    Ok(out)
+}
+
 pub fn run(ctx: &Ctx, args: &SessionsArgs) -> Result<u8, CtlError> {
     let servers = selectors(&args.servers)?;
     let instances = ctx.instances()?;
+    if !servers.is_empty() {
+        check_selectors(&instances, &args.servers, &servers)?;
+    }
+    if args.kill {
+        super::admin::require_level(&instances, Level::Admin, "shutdown session")?;
+    }
     let several = Ctx::several(&instances);
     let mut listed: Vec<(&Instance, Sess)> = Vec::new();
     for inst in &instances {
         let answer = inst.query("show sess")?;
-        if is_permission_denied(&answer) {
-            return Err(CtlError::PermissionDenied {
-                target: inst.target.to_string(),
-                command: "show sess".into(),
-            });
-        }
         listed.extend(
-            answer
-                .lines()
-                .filter_map(parse_line)
+            sessions_of(inst, &answer)?
+                .into_iter()
                 .filter(|s| wanted(s, &servers, args.client.as_deref()))
                 .map(|s| (inst, s)),
         );

@@ -1,12 +1,12 @@
 //! `show stat|info|servers-state|backends|…`: the socket's answer as is, or as JSON/CSV with
 //! HAProxy's own field names for the four tabular answers.
 
-use runtime_api::stat_table::{Info, ServersState, StatRow, StatTable};
+use runtime_api::stat_table::{Info, ServersState, StatRow, StatTable, SEPARATOR_COLUMN};
 
 use super::Ctx;
 use crate::args::ShowArgs;
 use crate::error::{exit, CtlError};
-use crate::instance::{is_permission_denied, Instance};
+use crate::instance::{is_error, is_permission_denied, Instance};
 use crate::render::{self, json};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,21 @@ pub fn run(ctx: &Ctx, args: &ShowArgs) -> Result<u8, CtlError> {
             "--json and --csv are available for stat, info, servers-state and backends; use plain `show` for the rest".into(),
         ));
     }
+    // Those answers are already machine formats of their own, which the CSV and `Key: value`
+    // readers would turn into nonsense rather than refuse. Only for stat and info: after
+    // servers-state a word names a backend, which may well be called `json`.
+    let own_format = matches!(kind, Kind::Stat | Kind::Info)
+        .then(|| {
+            args.what
+                .iter()
+                .find(|w| matches!(w.as_str(), "typed" | "json"))
+        })
+        .flatten();
+    if let Some(format) = own_format.filter(|_| machine) {
+        return Err(CtlError::Usage(format!(
+            "--json and --csv convert HAProxy's plain answer; drop `{format}`, or drop --json/--csv to get HAProxy's own {format} output"
+        )));
+    }
     let instances = ctx.instances()?;
     let several = Ctx::several(&instances);
     let mut answers = Vec::new();
@@ -63,13 +78,18 @@ pub fn run(ctx: &Ctx, args: &ShowArgs) -> Result<u8, CtlError> {
         answers.push((inst, answer));
     }
     if !machine {
+        // As `exec`: the answer as is, and exit 4 when it is one of HAProxy's error messages.
+        let mut code = exit::OK;
         for (inst, answer) in &answers {
             if several {
                 render::emit(&format!("==> {} <==\n", inst.label))?;
             }
             render::emit(answer)?;
+            if is_error(answer) {
+                code = exit::REFUSED;
+            }
         }
-        return Ok(exit::OK);
+        return Ok(code);
     }
     let tables: Vec<(Option<&str>, Table)> = answers
         .iter()
@@ -117,7 +137,7 @@ fn parse(kind: Kind, inst: &Instance, command: &str, answer: &str) -> Result<Tab
             let cols = t
                 .columns()
                 .iter()
-                .filter(|c| c.as_str() != "-")
+                .filter(|c| c.as_str() != SEPARATOR_COLUMN)
                 .cloned()
                 .collect();
             from_rows(cols, t.rows.iter())

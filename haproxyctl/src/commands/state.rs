@@ -27,8 +27,8 @@ impl Target {
 }
 
 pub fn run(ctx: &Ctx, args: &ServersArgs, target: Target) -> Result<u8, CtlError> {
-    let plans = admin::plan(&ctx.instances()?, &args.servers, &args.except)?;
-    let code = admin::send(&plans, |b, s| target.command(b, s))?;
-    admin::report(&plans, Shown::Status)?;
+    let what = target.command("B", "S");
+    let plans = admin::plan(&ctx.instances()?, &args.servers, &args.except, &what)?;
+    let (code, _) = admin::apply(&plans, Shown::Status, |b, s| target.command(b, s))?;
     Ok(code)
 }

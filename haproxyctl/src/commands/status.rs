@@ -1,7 +1,7 @@
 //! `status`: one table per backend with each server's state, last check in plain words, sessions,
 //! traffic and downtime. Also the row selection and cells `watch` reuses.
 
-use runtime_api::stat_table::{RowKind, StatRow, StatTable};
+use runtime_api::stat_table::{RowKind, StatRow, StatTable, SEPARATOR_COLUMN};
 
 use super::Ctx;
 use crate::args::{FilterArgs, OutputArgs, StatusArgs};
@@ -35,17 +35,21 @@ pub struct Group<'a> {
     pub servers: Vec<Line<'a>>,
 }
 
-/// Applies backend/server/down filters. A backend pattern that matches nothing is a usage error:
-/// a typo must not look like "all fine".
+/// Applies backend/server/down filters. A backend pattern or a server selector that matches
+/// nothing is a usage error: a typo must not look like "all fine". `--down` is a state filter, so
+/// an empty result there is an answer, not an error. Without any table (every socket failed)
+/// there is nothing to check the patterns against.
 pub fn select<'a>(
     stats: &'a [(Instance, StatTable)],
     filter: &FilterArgs,
 ) -> Result<Vec<Group<'a>>, CtlError> {
     let patterns: Vec<&String> = filter.backends.iter().chain(&filter.backend).collect();
-    let server_sel = match &filter.server {
-        Some(s) if s.contains('/') => Some(Selector::parse(s)?),
+    // `all` and `BACKEND/SERVER` read as for the admin commands; a bare glob names servers.
+    let server_sel = match filter.server.as_deref() {
+        Some(s) if s.contains('/') || s == "all" => Some(Selector::parse(s)?),
         _ => None,
     };
+    let mut server_matched = false;
     let mut groups: Vec<Group<'a>> = Vec::new();
     let mut matched = vec![false; patterns.len()];
     for (inst, table) in stats {
@@ -89,6 +93,7 @@ pub fn select<'a>(
                 (None, Some(glob)) => glob_match(glob, row.svname()),
                 (None, None) => true,
             };
+            server_matched |= name_ok;
             let down_ok = !filter.down || !matches!(line.state(), State::Up | State::NoCheck);
             groups[idx].all.push(Line {
                 instance: &inst.label,
@@ -99,11 +104,20 @@ pub fn select<'a>(
             }
         }
     }
+    if stats.is_empty() {
+        return Ok(groups);
+    }
     if let Some(i) = matched.iter().position(|m| !m) {
         return Err(CtlError::Usage(format!(
             "no backend matches `{}`",
             patterns[i]
         )));
+    }
+    if let (Some(server), false) = (&filter.server, server_matched) {
+        return Err(CtlError::Usage(match patterns.is_empty() {
+            true => format!("no server matches `{server}`"),
+            false => format!("no server of the selected backends matches `{server}`"),
+        }));
     }
     if filter.server.is_some() || filter.down {
         groups.retain(|g| !g.servers.is_empty());
@@ -124,14 +138,25 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> Result<u8, CtlError> {
     };
     render::emit(&text)?;
 
-    let all_up = groups
-        .iter()
-        .flat_map(|g| &g.servers)
-        .all(|l| l.state().is_usable());
-    if args.check && !all_up {
+    if args.check && !healthy(&groups) {
         return Ok(exit::NOT_OK.max(fetch_code));
     }
     Ok(fetch_code)
+}
+
+/// What `--check` passes: the same line as `check` draws between OK/WARNING and failures. MAINT,
+/// DRAIN, NOLB and weight 0 are an operator's intent; a server failing its checks, or a backend
+/// HAProxy itself reports DOWN (nothing can take its traffic), is not.
+fn healthy(groups: &[Group<'_>]) -> bool {
+    let failing = groups
+        .iter()
+        .flat_map(|g| &g.servers)
+        .any(|l| l.state().is_failure());
+    let backend_down = groups
+        .iter()
+        .flat_map(|g| &g.summary)
+        .any(|l| l.state() == State::Down);
+    !failing && !backend_down
 }
 
 fn machine_output(
@@ -150,7 +175,13 @@ fn machine_output(
     let Some((_, first)) = stats.first() else {
         return Ok(String::new());
     };
-    let columns: Vec<String> = first.columns().to_vec();
+    // HAProxy's `-` separator names no field; `show stat --csv` and the JSON leave it out too.
+    let columns: Vec<String> = first
+        .columns()
+        .iter()
+        .filter(|c| c.as_str() != SEPARATOR_COLUMN)
+        .cloned()
+        .collect();
     let mut header = Vec::new();
     if several {
         header.push("instance".to_string());
@@ -234,7 +265,8 @@ fn cells(line: &Line<'_>, several: bool) -> Vec<Styled> {
     c
 }
 
-/// `be_app: UP, 2/3 active up, backup 1/1 up, roundrobin`.
+/// `be_app: UP, 2/3 active up, backup 1/1 up, roundrobin`; a server at weight 0 takes no traffic,
+/// so it is not counted as up but named apart: `0/2 active up (1 up at weight 0)`.
 pub fn heading(group: &Group<'_>, several: bool) -> String {
     let mut parts = Vec::new();
     if let [one] = group.summary.as_slice() {
@@ -242,22 +274,37 @@ pub fn heading(group: &Group<'_>, several: bool) -> String {
             parts.push(one.row.str("status").to_string());
         }
     }
+    // (taking traffic, total, up but at weight 0)
     let count = |backup: bool| {
         let servers: Vec<&Line<'_>> = group
             .all
             .iter()
             .filter(|l| model::is_backup(l.row) == backup)
             .collect();
-        let up = servers.iter().filter(|l| l.state().is_usable()).count();
-        (up, servers.len())
+        let up = servers
+            .iter()
+            .filter(|l| model::takes_traffic(l.row))
+            .count();
+        let idle = servers
+            .iter()
+            .filter(|l| l.state().is_usable() && model::zero_weight(l.row))
+            .count();
+        (up, servers.len(), idle)
     };
-    let (up, total) = count(false);
+    let zero = |n: usize| {
+        if n > 0 {
+            format!(" ({n} up at weight 0)")
+        } else {
+            String::new()
+        }
+    };
+    let (up, total, idle) = count(false);
     if total > 0 {
-        parts.push(format!("{up}/{total} active up"));
+        parts.push(format!("{up}/{total} active up{}", zero(idle)));
     }
-    let (bup, btotal) = count(true);
+    let (bup, btotal, bidle) = count(true);
     if btotal > 0 {
-        parts.push(format!("backup {bup}/{btotal} up"));
+        parts.push(format!("backup {bup}/{btotal} up{}", zero(bidle)));
     }
     if let Some(algo) = group
         .summary

@@ -216,17 +216,42 @@ fn frame(
 }
 
 /// Samples every instance; an unreachable one is reported in the frame, not fatal, since it may
-/// come back while we watch.
-fn sample(instances: &[Instance]) -> (Vec<(Instance, StatTable)>, Vec<String>) {
+/// come back while we watch. `outcome` remembers whether anything was ever read.
+fn sample(
+    instances: &[Instance],
+    outcome: &mut Outcome,
+) -> (Vec<(Instance, StatTable)>, Vec<String>) {
     let mut ok = Vec::new();
     let mut errors = Vec::new();
     for inst in instances {
         match inst.stat() {
             Ok(t) => ok.push((inst.clone(), t)),
-            Err(e) => errors.push(e.to_string()),
+            Err(e) => {
+                outcome.worst = outcome.worst.max(e.exit_code());
+                errors.push(e.to_string());
+            }
         }
     }
+    outcome.read_any |= !ok.is_empty();
     (ok, errors)
+}
+
+/// What the exit status depends on: a watch that never read a single sample failed as a
+/// one-shot `status` would have (3 for a silent or missing socket); one that did succeeded.
+#[derive(Default)]
+struct Outcome {
+    read_any: bool,
+    worst: u8,
+}
+
+impl Outcome {
+    fn code(&self) -> u8 {
+        if self.read_any {
+            exit::OK
+        } else {
+            self.worst.max(exit::SOCKET)
+        }
+    }
 }
 
 pub fn run(ctx: &Ctx, args: &WatchArgs) -> Result<u8, CtlError> {
@@ -241,10 +266,11 @@ pub fn run(ctx: &Ctx, args: &WatchArgs) -> Result<u8, CtlError> {
 fn run_plain(ctx: &Ctx, args: &WatchArgs, instances: &[Instance]) -> Result<u8, CtlError> {
     let several = Ctx::several(instances);
     let mut history = History::default();
+    let mut outcome = Outcome::default();
     let mut n = 0;
     loop {
         let started = Instant::now();
-        let (stats, errors) = sample(instances);
+        let (stats, errors) = sample(instances, &mut outcome);
         let text = frame(
             &stats,
             &errors,
@@ -257,7 +283,7 @@ fn run_plain(ctx: &Ctx, args: &WatchArgs, instances: &[Instance]) -> Result<u8, 
         render::emit(&format!("{text}\n"))?;
         n += 1;
         if args.iterations.is_some_and(|max| n >= max) {
-            return Ok(exit::OK);
+            return Ok(outcome.code());
         }
         std::thread::sleep(args.interval.saturating_sub(started.elapsed()));
     }
@@ -349,10 +375,11 @@ fn run_screen(ctx: &Ctx, args: &WatchArgs, instances: &[Instance]) -> Result<u8,
     let several = Ctx::several(instances);
     let _screen = Screen::enter()?;
     let mut history = History::default();
+    let mut outcome = Outcome::default();
     let mut n = 0;
     loop {
         let next = Instant::now() + args.interval;
-        let (stats, errors) = sample(instances);
+        let (stats, errors) = sample(instances, &mut outcome);
         let width = terminal::size().ok().map(|(w, _)| w);
         let mut text = frame(
             &stats,
@@ -367,11 +394,11 @@ fn run_screen(ctx: &Ctx, args: &WatchArgs, instances: &[Instance]) -> Result<u8,
         draw(&text)?;
         n += 1;
         if args.iterations.is_some_and(|max| n >= max) {
-            return Ok(exit::OK);
+            return Ok(outcome.code());
         }
         loop {
             match wait_input(next)? {
-                Input::Quit => return Ok(exit::OK),
+                Input::Quit => return Ok(outcome.code()),
                 Input::Redraw => draw(&text)?,
                 Input::Timeout => break,
             }

@@ -21,6 +21,15 @@ pub fn enabled(choice: ColorChoice) -> bool {
     }
 }
 
+/// Makes the decision of [`enabled`] stick. comfy-table draws through crossterm, which drops the
+/// colours on its own when NO_COLOR is set but still writes the resets around them (`\x1b[m`), so
+/// `--color always` would print bare escapes and no colour.
+pub fn apply(enabled: bool) {
+    if enabled {
+        crossterm::style::force_color_output(true);
+    }
+}
+
 pub fn state_colour(state: State) -> Option<Color> {
     match state {
         State::Up | State::NoCheck => Some(Color::Green),
