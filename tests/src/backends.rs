@@ -14,6 +14,7 @@
 //! | [`Backend::silent`] | accepts and never writes |
 //! | [`Backend::closing`] | accepts and closes at once, without a byte |
 //! | [`Backend::tls_silent`] | completes the TLS handshake, then never writes |
+//! | [`Backend::script`] | sends a greeting, answers each read with the next reply, then ends its side; records what it read |
 //! | [`closed_port`] | an address where nothing listens |
 
 use std::io::{self, Read, Write};
@@ -44,6 +45,10 @@ enum Kind {
     Silent,
     Closing,
     TlsSilent(Arc<ServerConfig>),
+    Script {
+        greeting: Vec<u8>,
+        replies: Vec<Vec<u8>>,
+    },
 }
 
 struct Shared {
@@ -104,6 +109,19 @@ impl Backend {
     /// Completes the TLS handshake, then never writes a byte.
     pub fn tls_silent(tls: Arc<ServerConfig>) -> Backend {
         Backend::start(Kind::TlsSilent(tls), 200)
+    }
+
+    /// A protocol server in miniature: `greeting` on accept (if any), then one reply per read,
+    /// then a FIN while it keeps reading. What each connection sent is kept in [`Self::requests`].
+    pub fn script(greeting: &[u8], replies: &[&[u8]]) -> Backend {
+        let replies = replies.iter().map(|r| r.to_vec()).collect();
+        Backend::start(
+            Kind::Script {
+                greeting: greeting.to_vec(),
+                replies,
+            },
+            200,
+        )
     }
 
     fn start(kind: Kind, status: u16) -> Backend {
@@ -281,7 +299,37 @@ fn serve(stream: TcpStream, shared: &Shared) -> io::Result<()> {
             }
             drain(&mut tls, shared)
         }
+        Kind::Script { greeting, replies } => {
+            let mut got = Vec::new();
+            // Checkers often end with a reset: what arrived before it is kept all the same.
+            let result = converse(stream, greeting, replies, &mut got, shared);
+            lock(&shared.requests).push(got);
+            result
+        }
     }
+}
+
+fn converse(
+    mut stream: TcpStream,
+    greeting: &[u8],
+    replies: &[Vec<u8>],
+    got: &mut Vec<u8>,
+    shared: &Shared,
+) -> io::Result<()> {
+    stream.write_all(greeting)?;
+    let mut buf = [0u8; 4096];
+    for reply in replies {
+        let Some(n) = read_some(&mut stream, &mut buf, shared)? else {
+            return Ok(());
+        };
+        got.extend_from_slice(&buf[..n]);
+        stream.write_all(reply)?;
+    }
+    stream.shutdown(Shutdown::Write)?;
+    while let Some(n) = read_some(&mut stream, &mut buf, shared)? {
+        got.extend_from_slice(&buf[..n]);
+    }
+    Ok(())
 }
 
 fn count_once(counted: &mut bool, shared: &Shared) {

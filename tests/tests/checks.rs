@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use e2e::backends::Backend;
+use e2e::backends::{closed_port, Backend};
 use e2e::certs::Pki;
 use e2e::client;
 use e2e::config::{self, BackendSection, Config};
 use e2e::daemon::Daemon;
+use e2e::differential::Under;
 use e2e::ports;
 use e2e::scenario::{self, CHECK_TIMEOUT};
 
@@ -332,6 +333,180 @@ fn tcp_tls_and_http_outcomes_match_haproxy() {
 #[test]
 fn tcp_check_rules_report_as_haproxy() {
     assert_outcomes_as_haproxy(tcp_check_outcomes, expected_tcp_check_outcomes());
+}
+
+/// HAProxy 2.6's protocol checks against servers that answer right, answer an error, say
+/// something else, stay silent or are not there: the outcome of each, and the bytes each
+/// server received (ssl-hello-chk's timestamp zeroed).
+fn protocol_check_run(under: Under) -> Option<(Outcomes, BTreeMap<String, Vec<u8>>)> {
+    let mysql_greeting = b"\x0e\x00\x00\x00\x0a5.7.42-log\x00\x00\x00";
+    let scripts: Vec<(&str, &str, Backend)> = vec![
+        (
+            "redis_ok",
+            "option redis-check",
+            Backend::script(b"", &[b"+PONG\r\n"]),
+        ),
+        (
+            "redis_err",
+            "option redis-check",
+            Backend::script(b"", &[b"-ERR unknown command 'PING'\r\n"]),
+        ),
+        (
+            "smtp_ok",
+            "option smtpchk EHLO example.com",
+            Backend::script(
+                b"220 mx ESMTP\r\n",
+                &[b"250-mx Hello\r\n250 SIZE 1000\r\n", b"221 2.0.0 Bye\r\n"],
+            ),
+        ),
+        (
+            "smtp_busy",
+            "option smtpchk",
+            Backend::script(b"554 5.3.2  busy\r\n", &[]),
+        ),
+        (
+            "pgsql_ok",
+            "option pgsql-check user haproxy",
+            Backend::script(b"", &[b"R\x00\x00\x00\x08\x00\x00\x00\x00"]),
+        ),
+        (
+            "pgsql_err",
+            "option pgsql-check user haproxy",
+            Backend::script(b"", &[b"E\x00\x00\x00\x10SFATAL\x00C28000\x00\x00"]),
+        ),
+        (
+            "mysql_ok",
+            "option mysql-check user haproxy",
+            Backend::script(
+                mysql_greeting,
+                &[b"\x07\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00"],
+            ),
+        ),
+        (
+            "mysql_denied",
+            "option mysql-check",
+            Backend::script(
+                b"\x2d\x00\x00\x00\xff\x6a\x04Host '127.0.0.1' is not allowed to connect",
+                &[],
+            ),
+        ),
+        (
+            "ldap_ok",
+            "option ldap-check",
+            Backend::script(
+                b"",
+                &[b"\x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x00\x04\x00\x04\x00"],
+            ),
+        ),
+        (
+            "ldap_refused",
+            "option ldap-check",
+            Backend::script(
+                b"",
+                &[b"\x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x31\x04\x00\x04\x00"],
+            ),
+        ),
+        (
+            "ldap_http",
+            "option ldap-check",
+            Backend::script(b"", &[b"HTTP/1.0 400 Bad Request\r\n\r\n"]),
+        ),
+        (
+            "ssl_hello",
+            "option ssl-hello-chk",
+            Backend::script(b"", &[b"\x16\x03\x03\x00\x3a\x02\x00\x00\x36\x03\x03"]),
+        ),
+        (
+            "ssl_plain",
+            "option ssl-hello-chk",
+            Backend::script(b"", &[b"SSH-2.0-OpenSSH\r\n"]),
+        ),
+    ];
+    let silent = Backend::silent();
+    let mut cfg = Config::new().defaults("timeout check 300ms");
+    for (name, option, backend) in &scripts {
+        cfg = cfg.backend(BackendSection::new(name).line(*option).server(
+            "s",
+            backend.addr(),
+            "check inter 300ms",
+        ));
+    }
+    let others = [
+        ("redis_closed", "option redis-check", closed_port()),
+        ("ldap_silent", "option ldap-check", silent.addr()),
+    ];
+    for (name, option, addr) in others {
+        cfg = cfg.backend(BackendSection::new(name).line(option).server(
+            "s",
+            addr,
+            "check inter 300ms",
+        ));
+    }
+    let daemon = under.start(cfg)?;
+    let names: Vec<&str> = scripts
+        .iter()
+        .map(|(n, _, _)| *n)
+        .chain(others.iter().map(|(n, _, _)| *n))
+        .collect();
+    let servers: Vec<(&str, &str)> = names.iter().map(|n| (*n, "s")).collect();
+    let outcomes = settled_outcomes(&daemon, &servers);
+    let mut received = BTreeMap::new();
+    daemon.wait_until(
+        "a first check recorded by every script",
+        CHECK_TIMEOUT,
+        |_| scripts.iter().all(|(_, _, b)| !b.requests().is_empty()),
+    );
+    for (name, _, backend) in &scripts {
+        let mut first = backend.requests().swap_remove(0);
+        if name.starts_with("ssl") {
+            if let Some(time) = first.get_mut(11..15) {
+                time.fill(0);
+            }
+        }
+        received.insert(name.to_string(), first);
+    }
+    Some((outcomes, received))
+}
+
+#[test]
+fn protocol_checks_report_and_send_as_haproxy() {
+    let seen = e2e::differential::on_both(protocol_check_run);
+    let (_, (got, received)) = seen.last().expect("proxyd ran");
+    let rfc = "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9";
+    let want = outcomes(&[
+        ("redis_ok/s", "UP", "L7OK", "0", "Redis server is ok"),
+        (
+            "redis_err/s",
+            "DOWN",
+            "L7STS",
+            "0",
+            "-ERR unknown command 'PING'",
+        ),
+        ("redis_closed/s", "DOWN", "L4CON", "", "Connection refused"),
+        ("smtp_ok/s", "UP", "L7OK", "221", "2.0.0 Bye"),
+        ("smtp_busy/s", "DOWN", "L7STS", "554", "5.3.2  busy"),
+        ("pgsql_ok/s", "UP", "L7OK", "0", "PostgreSQL server is ok"),
+        ("pgsql_err/s", "DOWN", "L7RSP", "", "FATAL"),
+        ("mysql_ok/s", "UP", "L7OK", "0", ""),
+        (
+            "mysql_denied/s",
+            "DOWN",
+            "L7STS",
+            "1130",
+            "Host '127.0.0.1' is not allowed to connect",
+        ),
+        ("ldap_ok/s", "UP", "L7OK", "0", ""),
+        ("ldap_refused/s", "DOWN", "L7STS", "49", rfc),
+        ("ldap_http/s", "DOWN", "L7RSP", "", "Not LDAPv3 protocol"),
+        ("ldap_silent/s", "DOWN", "L7TOUT", "", ""),
+        ("ssl_hello/s", "UP", "L6OK", "", ""),
+        ("ssl_plain/s", "DOWN", "L6RSP", "", ""),
+    ]);
+    assert_eq!(got, &want, "proxyd's outcomes");
+    assert_eq!(received["redis_ok"], b"*1\r\n$4\r\nPING\r\n");
+    assert_eq!(received["smtp_ok"], b"EHLO example.com\r\nQUIT\r\n");
+    assert_eq!(received["smtp_busy"], b"");
+    e2e::differential::assert_same_as_haproxy("protocol check outcomes and bytes", &seen);
 }
 
 /// `http-check expect` options: `comment` on failures, `error-status` and `ok-status` choosing

@@ -5,7 +5,8 @@
 //! - `tcp`    the connect and errno texts (`L4OK`, `L4CON`, `L4TOUT`, `SOCKERR`)
 //! - `tls`    [`tls_client_config`] (`verify none|required`, `check-sni`) and handshake failures (`L6*`)
 //! - `http`   request/response and `http-check expect` rules (`L7*`)
-//! - `tcpcheck` `option tcp-check`: the backend's connect/send/expect rules, step by step
+//! - `tcpcheck` `option tcp-check`: the backend's connect/send/expect rules, step by step, and
+//!   the protocol checks built from such rules (redis, smtp, pgsql, mysql, ldap, ssl-hello)
 //! - `state`  [`Health`]: rise/fall counter, transitions, `status` column text, next interval
 //! - `scheduler` one task per checked server: when checks run, where results go
 //! - `log`    the state-change and `option log-health-checks` lines, worded as HAProxy's

@@ -8,6 +8,10 @@
 //! expect must wait, the chain of consecutive expects it belongs to is judged again from its
 //! first rule once more bytes arrived. Errors name the step (`at step 2 of tcp-check (expect
 //! string '+PONG')`), and success reads `(tcp-check)`.
+//!
+//! The protocol checks (`option redis-check`…) run here too, as in HAProxy: their texts come
+//! from their rules' `on-error`/`on-success` or are empty, connection errors name no step, and
+//! MySQL's and LDAP's answers are read by their own parsers (`custom`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,8 +24,12 @@ use super::http::{contains, RESPONSE_LIMIT};
 use super::tcp::{self, strerror, ConnectError};
 use super::tls::{self, HandshakeError};
 use crate::config::{
-    CheckSpec, TcpCheck, TcpCheckAction, TcpCheckRule, TcpConnect, TcpExpect, TcpPattern,
+    CheckSpec, CheckText, CustomExpect, TcpCheck, TcpCheckAction, TcpCheckRule, TcpConnect,
+    TcpExpect, TcpPattern,
 };
+
+/// HAProxy keeps a check's text in 128 bytes with its NUL (`HCHK_DESC_LEN`).
+const DESC_MAX: usize = 127;
 
 /// The end of a tcp-check.
 pub(crate) struct Verdict {
@@ -70,6 +78,8 @@ pub(crate) async fn run(
     tls: Option<&Arc<rustls::ClientConfig>>,
 ) -> Verdict {
     let check_timeout = spec.timeout_check.filter(|t| !t.is_zero());
+    // Only the configuration's own rules name their step in connection errors and timeouts.
+    let plain = rules.protocol.is_none();
     let mut conn: Option<Conn> = None;
     let mut deadline = Instant::now() + spec.inter;
     // The last rule that was started (comments do not count), as HAProxy's `current_step`.
@@ -87,7 +97,7 @@ pub(crate) async fn run(
                 if let (Some(_), Some(t)) = (check_timeout, spec.timeout_connect) {
                     connect_by = connect_by.min(now + t);
                 }
-                match open(spec, c, rule, target, tls, connect_by).await {
+                match open(spec, c, rule, plain, target, tls, connect_by).await {
                     Ok(new) => {
                         conn = Some(new);
                         deadline = match check_timeout {
@@ -104,7 +114,16 @@ pub(crate) async fn run(
                 current = Some(rule);
                 must_read = true;
                 match conn.as_mut() {
-                    Some(c) => send(c, data, rule, deadline).await,
+                    Some(c) => send(c, data, rule, plain, deadline).await,
+                    None => Step::Stop(no_connection(rule)),
+                }
+            }
+            TcpCheckAction::SendTimed { bytes, time_at } => {
+                current = Some(rule);
+                must_read = true;
+                let data = with_unix_time(bytes, *time_at);
+                match conn.as_mut() {
+                    Some(c) => send(c, &data, rule, plain, deadline).await,
                     None => Step::Stop(no_connection(rule)),
                 }
             }
@@ -115,15 +134,15 @@ pub(crate) async fn run(
                 };
                 let mut step = if must_read {
                     must_read = false;
-                    receive(c, e, rule, deadline).await
+                    receive(c, e, rule, plain, deadline).await
                 } else {
                     Step::Next
                 };
                 if matches!(step, Step::Next) {
-                    step = judge(e, rule, &c.input, c.ended);
+                    step = judge(e, rule, plain, &c.input, c.ended);
                 }
                 if matches!(step, Step::Wait) {
-                    match receive(c, e, rule, deadline).await {
+                    match receive(c, e, rule, plain, deadline).await {
                         Step::Next | Step::Wait => {
                             i = chain_head(rules, i);
                             continue;
@@ -142,7 +161,19 @@ pub(crate) async fn run(
             Step::Stop(v) => return v,
         }
     }
-    success(current, conn.as_ref())
+    success(current, plain, conn.as_ref())
+}
+
+/// `bytes` with the current Unix time, big-endian, over the 4 bytes at `at`.
+fn with_unix_time(bytes: &[u8], at: usize) -> Vec<u8> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as u32);
+    let mut data = bytes.to_vec();
+    if let Some(slot) = data.get_mut(at..at + 4) {
+        slot.copy_from_slice(&now.to_be_bytes());
+    }
+    data
 }
 
 /// The first expect of the run of consecutive expects (comments between them included) that
@@ -160,15 +191,27 @@ fn chain_head(rules: &TcpCheck, i: usize) -> usize {
 }
 
 /// The verdict when every rule passed, from the last rule run.
-fn success(current: Option<&TcpCheckRule>, conn: Option<&Conn>) -> Verdict {
+fn success(current: Option<&TcpCheckRule>, plain: bool, conn: Option<&Conn>) -> Verdict {
     let passed = |status| Verdict {
         status,
         code: Some(0),
-        info: "(tcp-check)".into(),
+        info: if plain {
+            "(tcp-check)".into()
+        } else {
+            String::new()
+        },
         detail: None,
     };
+    let input = conn.map_or(&[][..], |c| &c.input[..]);
     match current.map(|r| &r.action) {
-        Some(TcpCheckAction::Expect(e)) => passed(e.ok_status.unwrap_or(CheckStatus::L7Ok)),
+        Some(TcpCheckAction::Expect(e)) => {
+            let mut v = passed(e.ok_status.unwrap_or(CheckStatus::L7Ok));
+            if let Some(text) = &e.on_success {
+                v.info = check_text(text, input);
+            }
+            v.code = Some(status_code(e, input).unwrap_or(0));
+            v
+        }
         Some(TcpCheckAction::Connect(c)) => {
             let status = match conn.is_some_and(|c| c.tls) {
                 true => CheckStatus::L6Ok,
@@ -193,12 +236,13 @@ async fn open(
     spec: &CheckSpec,
     c: &TcpConnect,
     rule: &TcpCheckRule,
+    plain: bool,
     target: SocketAddr,
     tls: Option<&Arc<rustls::ClientConfig>>,
     connect_by: Instant,
 ) -> Result<Conn, Verdict> {
     let addr = SocketAddr::new(target.ip(), c.port.unwrap_or(target.port()));
-    let where_ = step_text(rule);
+    let where_ = step_text(rule, plain);
     let tcp = match tcp::connect(addr, connect_by).await {
         Ok(s) => s,
         Err(ConnectError::Timeout) => return Err(Verdict::new(CheckStatus::L4Tout, where_)),
@@ -255,7 +299,13 @@ impl Conn {
     }
 }
 
-async fn send(c: &mut Conn, data: &[u8], rule: &TcpCheckRule, deadline: Instant) -> Step {
+async fn send(
+    c: &mut Conn,
+    data: &[u8],
+    rule: &TcpCheckRule,
+    plain: bool,
+    deadline: Instant,
+) -> Step {
     c.input.clear();
     if data.len() >= RESPONSE_LIMIT {
         return Step::Stop(Verdict::new(
@@ -275,16 +325,22 @@ async fn send(c: &mut Conn, data: &[u8], rule: &TcpCheckRule, deadline: Instant)
         Ok(Ok(())) => Step::Next,
         Ok(Err(e)) => Step::Stop(Verdict::new(
             CheckStatus::SockErr,
-            format!("{}{}", strerror(&e), step_text(rule)),
+            format!("{}{}", strerror(&e), step_text(rule, plain)),
         )),
-        Err(_) => Step::Stop(Verdict::new(CheckStatus::L7Tout, step_text(rule))),
+        Err(_) => Step::Stop(Verdict::new(CheckStatus::L7Tout, step_text(rule, plain))),
     }
 }
 
 /// One read for an expect (HAProxy's `tcpcheck_eval_recv`): appends what arrived, notes the
 /// end of the data, and reports a timeout, a connection error before any byte, or an empty
 /// answer.
-async fn receive(c: &mut Conn, e: &TcpExpect, rule: &TcpCheckRule, deadline: Instant) -> Step {
+async fn receive(
+    c: &mut Conn,
+    e: &TcpExpect,
+    rule: &TcpCheckRule,
+    plain: bool,
+    deadline: Instant,
+) -> Step {
     let mut got = 0;
     if !c.ended && c.input.len() < RESPONSE_LIMIT {
         let mut chunk = [0u8; 4096];
@@ -292,7 +348,7 @@ async fn receive(c: &mut Conn, e: &TcpExpect, rule: &TcpCheckRule, deadline: Ins
         match timeout_at(deadline, c.io.read(&mut chunk[..want])).await {
             Err(_) => {
                 let status = e.tout_status.unwrap_or(CheckStatus::L7Tout);
-                return Step::Stop(Verdict::new(status, step_text(rule)));
+                return Step::Stop(Verdict::new(status, step_text(rule, plain)));
             }
             Ok(Ok(0)) => c.ended = true,
             Ok(Ok(n)) => {
@@ -306,7 +362,7 @@ async fn receive(c: &mut Conn, e: &TcpExpect, rule: &TcpCheckRule, deadline: Ins
             Ok(Err(err)) => {
                 return Step::Stop(Verdict::new(
                     CheckStatus::SockErr,
-                    format!("{}{}", strerror(&err), step_text(rule)),
+                    format!("{}{}", strerror(&err), step_text(rule, plain)),
                 ))
             }
         }
@@ -317,13 +373,16 @@ async fn receive(c: &mut Conn, e: &TcpExpect, rule: &TcpCheckRule, deadline: Ins
             info.push_str(&format!(" comment: '{comment}'"));
         }
         let status = e.error_status.unwrap_or(CheckStatus::L7Rsp);
-        return Step::Stop(Verdict::new(status, info));
+        let mut v = Verdict::new(status, info);
+        // Shown only with the statuses that have one (an `error-status L7STS`).
+        v.code = Some(0);
+        return Step::Stop(v);
     }
     Step::Next
 }
 
 /// HAProxy's `tcpcheck_eval_expect` on the bytes received so far.
-fn judge(e: &TcpExpect, rule: &TcpCheckRule, input: &[u8], ended: bool) -> Step {
+fn judge(e: &TcpExpect, rule: &TcpCheckRule, plain: bool, input: &[u8], ended: bool) -> Step {
     let last_read = ended || input.len() >= RESPONSE_LIMIT;
     if !last_read {
         let literal = match &e.pattern {
@@ -339,12 +398,18 @@ fn judge(e: &TcpExpect, rule: &TcpCheckRule, input: &[u8], ended: bool) -> Step 
         // HAProxy hands the regex at most one byte less than the buffer.
         TcpPattern::Rstring(re) => re.is_match(&input[..input.len().min(RESPONSE_LIMIT - 1)]),
         TcpPattern::Rbinary(re) => re.is_match(&upper_hex(input)),
+        TcpPattern::Custom(custom) => return custom_expect(*custom, e, input, last_read),
     };
     if !matched && !last_read && e.min_recv == -1 {
         return Step::Wait;
     }
     if matched != e.negate {
         return Step::Next;
+    }
+    let status = e.error_status.unwrap_or(CheckStatus::L7Rsp);
+    if e.on_error.is_some() || !plain {
+        let info = e.on_error.as_ref().map(|t| check_text(t, input));
+        return Step::Stop(failed(e, status, info.unwrap_or_default(), input));
     }
     let mut info = String::from(match matched {
         true => "TCPCHK matched unwanted content",
@@ -355,21 +420,157 @@ fn judge(e: &TcpExpect, rule: &TcpCheckRule, input: &[u8], ended: bool) -> Step 
         TcpPattern::Binary(_) => info.push_str(" (binary)"),
         TcpPattern::Rstring(_) => info.push_str(" (regex)"),
         TcpPattern::Rbinary(_) => info.push_str(" (binary regex)"),
+        TcpPattern::Custom(_) => info.push_str(" (custom function)"),
     }
     info.push_str(&format!(" at step {}", rule.step));
     if let Some(comment) = &rule.comment {
         info.push_str(" comment: ");
         info.push_str(comment);
     }
-    Step::Stop(Verdict::new(
-        e.error_status.unwrap_or(CheckStatus::L7Rsp),
+    Step::Stop(failed(e, status, info, input))
+}
+
+/// A failed expect of a protocol check: its text, and the code its `status-code` reads (0 when
+/// it has none, as HAProxy resets the code when a check starts).
+fn failed(e: &TcpExpect, status: CheckStatus, info: String, input: &[u8]) -> Verdict {
+    Verdict {
+        status,
+        code: Some(status_code(e, input).unwrap_or(0)),
         info,
-    ))
+        detail: None,
+    }
+}
+
+/// A [`CheckText`] evaluated on what was received, as HAProxy's log-format writes it into the
+/// check's text: cut at the first NUL and at [`DESC_MAX`] bytes.
+fn check_text(text: &CheckText, input: &[u8]) -> String {
+    match text {
+        CheckText::Fixed(s) => s.clone(),
+        &CheckText::Payload {
+            from,
+            ltrim_spaces,
+            cut_crlf,
+        } => {
+            let mut bytes = input.get(from..).unwrap_or_default();
+            if ltrim_spaces {
+                let start = bytes.iter().position(|&b| b != b' ').unwrap_or(bytes.len());
+                bytes = &bytes[start..];
+            }
+            if cut_crlf {
+                let end = bytes
+                    .iter()
+                    .position(|&b| b == b'\r' || b == b'\n')
+                    .unwrap_or(bytes.len());
+                bytes = &bytes[..end];
+            }
+            desc(bytes)
+        }
+    }
+}
+
+/// Bytes from the server as a check's text: up to the first NUL, at most [`DESC_MAX`] bytes.
+fn desc(bytes: &[u8]) -> String {
+    let text = c_text(bytes);
+    let mut end = text.len().min(DESC_MAX);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+/// `status-code res.payload(FROM,LEN)`: those bytes read as a decimal number.
+fn status_code(e: &TcpExpect, input: &[u8]) -> Option<u16> {
+    let (from, len) = e.status_code?;
+    let bytes = input.get(from..from.checked_add(len)?)?;
+    std::str::from_utf8(bytes).ok()?.parse().ok()
+}
+
+/// HAProxy's `tcpcheck_mysql_expect_*` and `tcpcheck_ldap_expect_bindrsp`. A success only
+/// lets the next rule run: the last rule's success is reported by [`success`].
+fn custom_expect(custom: CustomExpect, e: &TcpExpect, input: &[u8], last_read: bool) -> Step {
+    let byte = |i: usize| input.get(i).copied().unwrap_or(0);
+    let le =
+        |at: usize, n: usize| (0..n).fold(0usize, |v, i| v | (byte(at + i) as usize) << (8 * i));
+    let be = |at: usize, n: usize| (0..n).fold(0usize, |v, i| v << 8 | byte(at + i) as usize);
+    let stop = |status, code: u16, info: &[u8]| {
+        let mut v = failed(e, status, desc(info), input);
+        v.code = Some(code);
+        Step::Stop(v)
+    };
+    let too_short = || match last_read {
+        false => Step::Wait,
+        true => stop(CheckStatus::L7Rsp, 0, b""),
+    };
+    match custom {
+        CustomExpect::MysqlHandshake | CustomExpect::MysqlOk => {
+            let offset = match custom {
+                CustomExpect::MysqlOk => 4 + le(0, 3),
+                _ => 0,
+            };
+            if input.len() < offset + 4 || input.len() < offset + le(offset, 3) + 4 {
+                return too_short();
+            }
+            // An error packet: 0xff, a 2-byte code, then the message.
+            if byte(offset + 4) == 0xff {
+                let info = input.get(offset + 7..).unwrap_or_default();
+                return stop(CheckStatus::L7Sts, le(offset + 5, 2) as u16, info);
+            }
+            Step::Next
+        }
+        CustomExpect::LdapBindResponse => {
+            let not_ldap = || stop(CheckStatus::L7Rsp, 0, b"Not LDAPv3 protocol");
+            if input.len() < 2 {
+                return too_short();
+            }
+            // The LDAPMessage's length: short form, or long form on 2 or 4 bytes.
+            let (nbytes, len) = match byte(1) {
+                b if b & 0x80 == 0 => (0, b as usize),
+                b => {
+                    let n = (b & 0x7f) as usize;
+                    if input.len() < 1 + n {
+                        return too_short();
+                    }
+                    match n {
+                        2 | 4 => (n, be(2, n)),
+                        _ => return not_ldap(),
+                    }
+                }
+            };
+            if input.len() < 2 + nbytes + len {
+                return too_short();
+            }
+            // messageID 1, then a bindResponse.
+            let mut at = 2 + nbytes;
+            if input.get(at..at + 4) != Some(b"\x02\x01\x01\x61") {
+                return not_ldap();
+            }
+            at += 4;
+            at += 1 + match byte(at) {
+                b if b & 0x80 != 0 => (b & 0x7f) as usize,
+                _ => 0,
+            };
+            // The resultCode, an ENUMERATED.
+            if input.get(at..at + 2) != Some(b"\x0a\x01") {
+                return not_ldap();
+            }
+            match byte(at + 2) {
+                0 => Step::Next,
+                code => stop(
+                    CheckStatus::L7Sts,
+                    code as u16,
+                    b"See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9",
+                ),
+            }
+        }
+    }
 }
 
 /// Where a check failed, as HAProxy appends it to the error (`chk_report_conn_err`), with
-/// its leading space.
-fn step_text(rule: &TcpCheckRule) -> String {
+/// its leading space; nothing for a protocol check.
+fn step_text(rule: &TcpCheckRule, plain: bool) -> String {
+    if !plain {
+        return String::new();
+    }
     if rule.step == 0 {
         return " at initial connection step of tcp-check".into();
     }
@@ -384,8 +585,9 @@ fn step_text(rule: &TcpCheckRule) -> String {
             TcpPattern::Binary(p) => s.push_str(&format!(" (expect binary '{}')", c_text(p))),
             TcpPattern::Rstring(_) => s.push_str(" (expect regex)"),
             TcpPattern::Rbinary(_) => s.push_str(" (expect binary regex)"),
+            TcpPattern::Custom(_) => s.push_str(" (expect custom)"),
         },
-        TcpCheckAction::Send(_) => s.push_str(" (send)"),
+        TcpCheckAction::Send(_) | TcpCheckAction::SendTimed { .. } => s.push_str(" (send)"),
         TcpCheckAction::Comment => {}
     }
     if let Some(comment) = &rule.comment {
@@ -424,14 +626,7 @@ mod tests {
     }
 
     fn expect(pattern: TcpPattern) -> TcpExpect {
-        TcpExpect {
-            negate: false,
-            min_recv: -1,
-            pattern,
-            ok_status: None,
-            error_status: None,
-            tout_status: None,
-        }
+        TcpExpect::new(pattern)
     }
 
     fn verdict(s: Step) -> Option<(CheckStatus, String)> {
@@ -445,11 +640,14 @@ mod tests {
     fn an_expect_waits_while_the_answer_may_still_come() {
         let e = expect(TcpPattern::String(b"+PONG".to_vec()));
         let r = rule(2, TcpCheckAction::Expect(e.clone()), None);
-        assert!(matches!(judge(&e, &r, b"+PO", false), Step::Wait));
-        assert!(matches!(judge(&e, &r, b"-ERR x", false), Step::Wait));
-        assert!(matches!(judge(&e, &r, b"xx+PONG\r\n", false), Step::Next));
+        assert!(matches!(judge(&e, &r, true, b"+PO", false), Step::Wait));
+        assert!(matches!(judge(&e, &r, true, b"-ERR x", false), Step::Wait));
+        assert!(matches!(
+            judge(&e, &r, true, b"xx+PONG\r\n", false),
+            Step::Next
+        ));
         assert_eq!(
-            verdict(judge(&e, &r, b"-ERR\r\n", true)),
+            verdict(judge(&e, &r, true, b"-ERR\r\n", true)),
             Some((
                 CheckStatus::L7Rsp,
                 "TCPCHK did not match content '+PONG' at step 2".into()
@@ -462,9 +660,9 @@ mod tests {
         let mut e = expect(TcpPattern::String(b"OK".to_vec()));
         e.min_recv = 4;
         let r = rule(1, TcpCheckAction::Expect(e.clone()), Some("why"));
-        assert!(matches!(judge(&e, &r, b"abc", false), Step::Wait));
+        assert!(matches!(judge(&e, &r, true, b"abc", false), Step::Wait));
         assert_eq!(
-            verdict(judge(&e, &r, b"abcd", false)),
+            verdict(judge(&e, &r, true, b"abcd", false)),
             Some((
                 CheckStatus::L7Rsp,
                 "TCPCHK did not match content 'OK' at step 1 comment: why".into()
@@ -479,7 +677,7 @@ mod tests {
         e.error_status = Some(CheckStatus::L7OkC);
         let r = rule(1, TcpCheckAction::Expect(e.clone()), None);
         assert_eq!(
-            verdict(judge(&e, &r, b"+OK hello", false)),
+            verdict(judge(&e, &r, true, b"+OK hello", false)),
             Some((
                 CheckStatus::L7OkC,
                 "TCPCHK matched unwanted content '+OK' at step 1".into()
@@ -488,12 +686,15 @@ mod tests {
         let re = regex::Regex::new("^0001").expect("regex");
         let e = expect(TcpPattern::Rbinary(re));
         let r = rule(3, TcpCheckAction::Expect(e.clone()), None);
-        assert!(matches!(judge(&e, &r, b"\x00\x01\x02", true), Step::Next));
+        assert!(matches!(
+            judge(&e, &r, true, b"\x00\x01\x02", true),
+            Step::Next
+        ));
         let re = regex::Regex::new("^68656C").expect("regex");
         let e = expect(TcpPattern::Rbinary(re));
-        assert!(matches!(judge(&e, &r, b"hello", true), Step::Next));
+        assert!(matches!(judge(&e, &r, true, b"hello", true), Step::Next));
         assert_eq!(
-            verdict(judge(&e, &r, b"bye", true)),
+            verdict(judge(&e, &r, true, b"bye", true)),
             Some((
                 CheckStatus::L7Rsp,
                 "TCPCHK did not match content (binary regex) at step 3".into()
@@ -513,7 +714,7 @@ mod tests {
             None,
         );
         assert_eq!(
-            step_text(&implicit),
+            step_text(&implicit, true),
             " at initial connection step of tcp-check"
         );
         let port = rule(
@@ -525,7 +726,7 @@ mod tests {
             None,
         );
         assert_eq!(
-            step_text(&port),
+            step_text(&port, true),
             " at step 6 of tcp-check (connect port 29999)"
         );
         let e = rule(
@@ -534,7 +735,7 @@ mod tests {
             Some("pong"),
         );
         assert_eq!(
-            step_text(&e),
+            step_text(&e, true),
             " at step 4 of tcp-check (expect string '+PONG') comment: 'pong'"
         );
         let b = rule(
@@ -542,13 +743,114 @@ mod tests {
             TcpCheckAction::Expect(expect(TcpPattern::Binary(vec![0, 1, 3]))),
             None,
         );
-        assert_eq!(step_text(&b), " at step 1 of tcp-check (expect binary '')");
+        assert_eq!(
+            step_text(&b, true),
+            " at step 1 of tcp-check (expect binary '')"
+        );
+    }
+
+    fn custom(
+        c: CustomExpect,
+        input: &[u8],
+        last_read: bool,
+    ) -> Option<(CheckStatus, u16, String)> {
+        match custom_expect(c, &expect(TcpPattern::Custom(c)), input, last_read) {
+            Step::Stop(v) => Some((v.status, v.code.unwrap_or(u16::MAX), v.info)),
+            Step::Wait => Some((CheckStatus::Init, 0, "wait".into())),
+            Step::Next => None,
+        }
+    }
+
+    #[test]
+    fn ldap_bind_responses_read_as_haproxy_reads_them() {
+        let ldap = |hex: &str, last| custom(CustomExpect::LdapBindResponse, &unhex(hex), last);
+        assert_eq!(ldap("300c02010161070a010004000400", false), None);
+        // Active Directory's 4-byte lengths.
+        assert_eq!(
+            ldap("3084000000100201016184000000070a010004000400", false),
+            None
+        );
+        let rfc = "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9".to_string();
+        assert_eq!(
+            ldap("300c02010161070a013104000400", false),
+            Some((CheckStatus::L7Sts, 49, rfc))
+        );
+        let not_ldap = Some((CheckStatus::L7Rsp, 0, "Not LDAPv3 protocol".to_string()));
+        assert_eq!(ldap("300c02010162070a010004000400", false), not_ldap);
+        assert_eq!(ldap("3083000000", false), not_ldap);
+        assert_eq!(
+            ldap("300c02010161", false),
+            Some((CheckStatus::Init, 0, "wait".into()))
+        );
+        assert_eq!(
+            ldap("300c02010161", true),
+            Some((CheckStatus::L7Rsp, 0, String::new()))
+        );
+    }
+
+    #[test]
+    fn mysql_packets_read_as_haproxy_reads_them() {
+        let handshake = unhex("0a0000000a352e372e3432000000");
+        assert_eq!(
+            custom(CustomExpect::MysqlHandshake, &handshake, false),
+            None
+        );
+        let wait = Some((CheckStatus::Init, 0, "wait".to_string()));
+        assert_eq!(custom(CustomExpect::MysqlOk, &handshake, false), wait);
+        let mut both = handshake.clone();
+        both.extend_from_slice(&unhex("0700000200000002000000"));
+        assert_eq!(custom(CustomExpect::MysqlOk, &both, false), None);
+        // An error packet: its code, its message up to a NUL.
+        let err = unhex("0c000000ff102761620063646566670a");
+        assert_eq!(
+            custom(CustomExpect::MysqlHandshake, &err, false),
+            Some((CheckStatus::L7Sts, 10000, "ab".into()))
+        );
+        assert_eq!(
+            custom(CustomExpect::MysqlHandshake, &unhex("0500"), true),
+            Some((CheckStatus::L7Rsp, 0, String::new()))
+        );
+    }
+
+    #[test]
+    fn protocol_texts_come_from_the_answer() {
+        let smtp = CheckText::Payload {
+            from: 4,
+            ltrim_spaces: true,
+            cut_crlf: true,
+        };
+        assert_eq!(check_text(&smtp, b"500   nope\r\nmore"), "nope");
+        assert_eq!(check_text(&smtp, b"554 \r\n"), "");
+        assert_eq!(check_text(&smtp, b"55"), "");
+        let pg = CheckText::Payload {
+            from: 6,
+            ltrim_spaces: false,
+            cut_crlf: false,
+        };
+        assert_eq!(check_text(&pg, b"E\0\0\0\x2bSFATAL\0C28000"), "FATAL");
+        assert_eq!(check_text(&pg, &[b'e'; 300]).len(), DESC_MAX);
+        let mut e = expect(rstring_any());
+        e.status_code = Some((0, 3));
+        assert_eq!(status_code(&e, b"221 bye"), Some(221));
+        assert_eq!(status_code(&e, b"2x"), None);
+    }
+
+    fn rstring_any() -> TcpPattern {
+        TcpPattern::Rstring(regex::bytes::Regex::new("").expect("regex"))
+    }
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+            .collect()
     }
 
     #[test]
     fn chains_of_expects_resume_from_their_first_rule() {
         let e = || TcpCheckAction::Expect(expect(TcpPattern::String(b"x".to_vec())));
         let rules = TcpCheck {
+            protocol: None,
             rules: vec![
                 rule(1, TcpCheckAction::Send(b"a".to_vec()), None),
                 rule(2, e(), None),

@@ -43,6 +43,9 @@ impl HttpChkDraft {
 pub fn option_httpchk(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     let args = &l.words[2..];
     px.tcpchk.enabled = false;
+    // HAProxy forgets the protocol check, and no longer warns about tcp-check rules.
+    px.tcpchk.proto = None;
+    px.tcpchk.unused = false;
     let h = &mut px.httpchk;
     h.enabled = true;
     h.method = None;

@@ -8,7 +8,8 @@
 //!   defaults into proxies, skips sections proxyd has no use for.
 //! - `keywords` — THE keyword tables (global, proxy, bind parameters, known-but-ignored) and
 //!   the dispatch from them, with unknown-keyword suggestions.
-//! - `global`, `proxy`, `server`, `httpchk` — the keyword parsers, one family per file.
+//! - `global`, `proxy`, `server`, `httpchk`, `tcpchk` — the keyword parsers, one family per file;
+//!   `protochk` builds the tcp-check rules of HAProxy's protocol checks (`option redis-check`…).
 //! - `values`   — times, integers and socket addresses shared by every section.
 //! - `resolve`  — ids, `default_backend` references, mode agreement, each server's `CheckSpec`.
 //! - `diag`     — [`Diagnostic`], printed the way `haproxy -c` prints its messages.
@@ -21,6 +22,7 @@ mod global;
 mod httpchk;
 mod keywords;
 mod lexer;
+mod protochk;
 mod proxy;
 mod resolve;
 mod sections;

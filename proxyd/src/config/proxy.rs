@@ -551,15 +551,13 @@ const OPTIONS_IGNORED: &[(&str, Option<bool>)] = &[
     ("tcp-smart-connect", Some(false)),
 ];
 
-const OPTIONS_UNSUPPORTED: &[&str] = &[
-    "ssl-hello-chk",
-    "smtpchk",
-    "mysql-check",
-    "pgsql-check",
-    "redis-check",
-    "ldap-check",
-    "spop-check",
-    "external-check",
+/// Options proxyd refuses, with the reason.
+const OPTIONS_UNSUPPORTED: &[(&str, &str)] = &[
+    (
+        "spop-check",
+        "SPOP agents are not checked; use 'option tcp-check' with 'send-binary' and 'expect'",
+    ),
+    ("external-check", "checks do not run external commands"),
 ];
 
 fn option_cap_ok(px: &ProxyDraft, l: &Line, r: &mut Report, name: &str, frontend: bool) -> bool {
@@ -628,6 +626,11 @@ pub fn option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
                 super::tcpchk::option_tcp_check(px);
             }
         }
+        _ if super::protochk::OPTIONS.contains(&name) => {
+            if option_cap_ok(px, l, r, name, false) {
+                super::protochk::option(px, l, r);
+            }
+        }
         // On the client side HAProxy 2.6 still closes with a FIN wherever this was tried (its
         // linger risk is cleared by every clean shutdown): only server connections change.
         "nolinger" if !px.is_backend() => r.warn(
@@ -669,18 +672,16 @@ pub fn option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
                 px.log_format = None;
             }
         }
-        _ if OPTIONS_UNSUPPORTED.contains(&name) => r.unsupported(
-            l,
-            &format!("option {name}"),
-            "health checks are TCP connect, TLS handshake or 'option httpchk'",
-        ),
-        _ => match OPTIONS_IGNORED.iter().find(|(o, _)| *o == name) {
-            Some((_, side)) => {
-                if side.is_none_or(|fe| option_cap_ok(px, l, r, name, fe)) {
-                    r.ignored(l, &format!("option {name}"));
+        _ => match OPTIONS_UNSUPPORTED.iter().find(|(o, _)| *o == name) {
+            Some((_, why)) => r.unsupported(l, &format!("option {name}"), why),
+            None => match OPTIONS_IGNORED.iter().find(|(o, _)| *o == name) {
+                Some((_, side)) => {
+                    if side.is_none_or(|fe| option_cap_ok(px, l, r, name, fe)) {
+                        r.ignored(l, &format!("option {name}"));
+                    }
                 }
-            }
-            None => r.alert(l, format!("unknown option '{name}'.")),
+                None => r.alert(l, format!("unknown option '{name}'.")),
+            },
         },
     }
 }
@@ -754,7 +755,7 @@ pub fn no_option(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
     match name {
         "nolinger" => px.srv_nolinger = false,
         _ if OPTIONS_IGNORED.iter().any(|(o, _)| *o == name)
-            || OPTIONS_UNSUPPORTED.contains(&name) => {}
+            || OPTIONS_UNSUPPORTED.iter().any(|(o, _)| *o == name) => {}
         _ => r.alert(l, format!("unknown option '{name}'.")),
     }
 }

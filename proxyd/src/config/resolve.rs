@@ -255,7 +255,7 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         None
     };
     let tcp_check = if kind.is_backend() {
-        if !p.tcpchk.enabled && p.tcpchk.rules_line.is_some() {
+        if p.tcpchk.unused {
             r.push(Diagnostic::global(
                 Severity::Warning,
                 "tcp-check",

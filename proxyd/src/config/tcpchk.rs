@@ -3,20 +3,30 @@
 //!
 //! Inheritance follows HAProxy: a proxy uses the rules of its defaults section until its first
 //! own `tcp-check` line, which starts its own list; `option tcp-check` keeps a list already in
-//! use, and otherwise starts from the proxy's own rules (none from the defaults).
+//! use, and otherwise starts from the proxy's own rules (none from the defaults). The protocol
+//! checks (`option redis-check`…, see `protochk`) replace the rules in use with theirs until
+//! the next check option.
 
 use runtime_api::status::CheckStatus;
 
 use super::diag::Report;
 use super::lexer::Line;
 use super::proxy::ProxyDraft;
-use super::types::{TcpCheck, TcpCheckAction, TcpCheckRule, TcpConnect, TcpExpect, TcpPattern};
+use super::types::{
+    ProtocolCheck, TcpCheck, TcpCheckAction, TcpCheckRule, TcpConnect, TcpExpect, TcpPattern,
+};
 use super::values::atoi;
 
 #[derive(Debug, Clone, Default)]
 pub struct TcpChkDraft {
-    /// `option tcp-check` is the check type (a later `option httpchk` replaces it).
+    /// `option tcp-check` or a protocol check is the check type (a later `option httpchk`
+    /// replaces it).
     pub enabled: bool,
+    /// The protocol check in use instead of `rules`, with its ruleset.
+    pub proto: Option<(ProtocolCheck, Vec<TcpCheckRule>)>,
+    /// `tcp-check` lines were written while another check type was in use and no later
+    /// check option took them up: HAProxy warns that they are ignored.
+    pub unused: bool,
     /// The explicit rules in use, in order.
     pub rules: Vec<TcpCheckRule>,
     /// `rules` were written in this section (not inherited from its defaults).
@@ -30,6 +40,8 @@ impl TcpChkDraft {
     pub fn inherited(&self) -> Self {
         TcpChkDraft {
             enabled: self.enabled,
+            proto: self.proto.clone(),
+            unused: false,
             rules: self.rules.clone(),
             own: false,
             rules_line: None,
@@ -42,7 +54,10 @@ impl TcpChkDraft {
         if !self.enabled {
             return None;
         }
-        let mut rules = self.rules.clone();
+        let (mut rules, protocol) = match &self.proto {
+            Some((kind, rules)) => (rules.clone(), Some(*kind)),
+            None => (self.rules.clone(), None),
+        };
         let first = rules
             .iter()
             .find(|r| !matches!(r.action, TcpCheckAction::Comment));
@@ -60,7 +75,7 @@ impl TcpChkDraft {
                 },
             );
         }
-        Some(TcpCheck { rules })
+        Some(TcpCheck { rules, protocol })
     }
 }
 
@@ -68,10 +83,12 @@ impl TcpChkDraft {
 pub fn option_tcp_check(px: &mut ProxyDraft) {
     let t = &mut px.tcpchk;
     // HAProxy keeps a tcp-check ruleset already in use; otherwise the proxy's own rules apply.
-    if t.enabled && !t.rules.is_empty() {
+    if t.enabled && t.proto.is_none() && !t.rules.is_empty() {
         return;
     }
     t.enabled = true;
+    t.proto = None;
+    t.unused = false;
     if !t.own {
         t.rules.clear();
     }
@@ -115,6 +132,7 @@ pub fn tcp_check(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
                 t.rules.clear();
                 t.own = true;
             }
+            t.unused |= !t.enabled || t.proto.is_some();
             t.rules_line.get_or_insert(l.number);
             t.rules.push(TcpCheckRule {
                 step: t.rules.len() + 1,
@@ -259,14 +277,7 @@ fn send(l: &Line) -> Parsed {
 }
 
 fn expect(l: &Line) -> Parsed {
-    let mut e = TcpExpect {
-        negate: false,
-        min_recv: -1,
-        pattern: TcpPattern::String(Vec::new()),
-        ok_status: None,
-        error_status: None,
-        tout_status: None,
-    };
+    let mut e = TcpExpect::new(TcpPattern::String(Vec::new()));
     let mut comment = None;
     let mut pattern = None;
     let mut i = 2;

@@ -837,6 +837,118 @@ fn tcp_check_rules_inherit_as_in_haproxy() {
     assert_eq!(rules("back"), Some(1));
 }
 
+/// Which check each backend runs: the protocol check's name, `tcp-check` with its number of
+/// rules, `httpchk`, or none.
+fn check_kinds(text: &str) -> Vec<(String, String)> {
+    let c = ok(&with_timeouts(text)).config;
+    c.proxies
+        .iter()
+        .map(|p| {
+            let kind = match (&p.tcp_check, &p.http_check) {
+                (Some(t), _) => match t.protocol {
+                    Some(proto) => format!("{proto:?}"),
+                    None => format!("tcp-check {}", t.rules.len()),
+                },
+                (None, Some(_)) => "httpchk".into(),
+                (None, None) => "none".into(),
+            };
+            (p.name.clone(), kind)
+        })
+        .collect()
+}
+
+#[test]
+fn protocol_checks_are_the_last_check_option_as_in_haproxy() {
+    // Observed with HAProxy 2.6.12 on the bytes each server received.
+    let kinds = check_kinds(
+        r"defaults d1
+  mode tcp
+  option redis-check
+backend inherits from d1
+  server s 127.0.0.1:1 check
+backend own_rules from d1
+  option tcp-check
+  tcp-check send hello
+
+  tcp-check expect string PONG
+  server s 127.0.0.1:1 check
+defaults d2
+  mode tcp
+  option tcp-check
+  tcp-check send hello
+
+  tcp-check expect string PONG
+backend replaces_rules from d2
+  option redis-check
+  server s 127.0.0.1:1 check
+backend back_to_own_rules from d2
+  option redis-check
+  option tcp-check
+  server s 127.0.0.1:1 check
+backend then_httpchk from d2
+  option redis-check
+  option httpchk GET /x
+  server s 127.0.0.1:1 check
+backend after_httpchk from d2
+  option httpchk GET /x
+  option ldap-check
+  server s 127.0.0.1:1 check
+backend rules_then_proto from d2
+  option tcp-check
+  tcp-check send hello
+
+  option smtpchk
+  server s 127.0.0.1:1 check
+",
+    );
+    let want = [
+        ("inherits", "Redis"),
+        ("own_rules", "tcp-check 3"),
+        ("replaces_rules", "Redis"),
+        // The backend's own rules, none: an implicit connect only.
+        ("back_to_own_rules", "tcp-check 1"),
+        ("then_httpchk", "httpchk"),
+        ("after_httpchk", "Ldap"),
+        ("rules_then_proto", "Smtp"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(kinds, want);
+    // Rules written under a protocol check are ignored with HAProxy's warning; rules taken up
+    // by a later check option, even `option httpchk`, are not warned about.
+    let warnings = |text: &str| render(&ok(&with_timeouts(text)).warnings);
+    let warn = warnings(
+        "backend b\n  option redis-check\n  tcp-check send foo\n  server s 127.0.0.1:1 check\n",
+    );
+    assert!(
+        warn.contains("backend 'b' uses tcp-check rules without 'option tcp-check', so the rules are ignored."),
+        "{warn}"
+    );
+    for quiet in [
+        "backend b\n  option tcp-check\n  tcp-check send hello\n  option redis-check\n",
+        "backend b\n  tcp-check send x\n  option httpchk\n",
+    ] {
+        assert!(!warnings(quiet).contains("tcp-check rules"), "{quiet}");
+    }
+}
+
+#[test]
+fn protocol_check_options_are_refused_in_haproxys_words() {
+    let text = with_timeouts("backend b1\n  option redis-check foo\nbackend b2\n  option smtpchk EHLO a b\nbackend b3\n  option pgsql-check\nbackend b4\n  option mysql-check user x post-42\nbackend b5\n  option mysql-check user x pre-41 extra\nfrontend f\n  bind :1\n  option ldap-check\n  default_backend b1\n");
+    for want in [
+        "[ALERT]    : config : parsing [t.cfg:6] : 'option redis-check' cannot handle unexpected argument 'foo'.",
+        "parsing [t.cfg:8] : 'option smtpchk' cannot handle unexpected argument 'b'.",
+        "parsing [t.cfg:10] : 'option pgsql-check' expects 'user <username>' as argument.",
+        "parsing [t.cfg:12] : keyword 'user' only supports 'post-41' and 'pre-41' (got 'post-42').",
+        "parsing [t.cfg:14] : 'option mysql-check' cannot handle unexpected argument 'extra'.",
+        "[WARNING]  : config : parsing [t.cfg:17] : 'ldap-check' ignored because frontend 'f' has no backend capability.",
+    ] {
+        assert_has(&text, want);
+    }
+}
+
 #[test]
 fn tcp_check_errors_match_haproxy() {
     let text = with_timeouts("backend b\n  option tcp-check\n  tcp-check send-binary 0g\n  tcp-check send-binary 012\n  tcp-check foo\n  tcp-check expect string\n  tcp-check expect foo bar\n  tcp-check send x\n  tcp-check connect\n  tcp-check connect foo\n  tcp-check send a b\n  tcp-check expect ok-status L7STS string a\n  tcp-check comment\n  tcp-check expect binary 0x\n  tcp-check send-lf %[src]\n  server s 127.0.0.1:1 check\n");
@@ -1006,8 +1118,8 @@ fn ignored_sections_and_keywords_warn() {
         assert!(w.contains(want), "missing {want}\n{w}");
     }
     assert_has(
-        &with_timeouts("backend b\n  option ssl-hello-chk\n"),
-        "'option ssl-hello-chk' is not supported by proxyd",
+        &with_timeouts("backend b\n  option spop-check\n"),
+        "'option spop-check' is not supported by proxyd: SPOP agents are not checked",
     );
 }
 

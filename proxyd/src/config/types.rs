@@ -501,12 +501,27 @@ impl HttpCheck {
     }
 }
 
-/// `option tcp-check` with its rules, as HAProxy 2.6 runs them (src/tcpcheck.c).
+/// `option tcp-check` with its rules, as HAProxy 2.6 runs them (src/tcpcheck.c), or one of
+/// the protocol checks HAProxy builds from the same rules (`option redis-check`…).
 #[derive(Debug, Clone)]
 pub struct TcpCheck {
     /// In configuration order, the implicit first `connect` included when the rules do not
     /// start with one.
     pub rules: Vec<TcpCheckRule>,
+    /// The protocol check these rules implement; None for the configuration's own rules.
+    pub protocol: Option<ProtocolCheck>,
+}
+
+/// HAProxy's predefined tcp-check rulesets. Their failures are worded by the rules themselves
+/// (`on-error`) or not at all: no step numbers, no "TCPCHK did not match", no `(tcp-check)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtocolCheck {
+    Redis,
+    Smtp,
+    Pgsql,
+    Mysql,
+    Ldap,
+    SslHello,
 }
 
 #[derive(Debug, Clone)]
@@ -523,6 +538,12 @@ pub enum TcpCheckAction {
     Connect(TcpConnect),
     /// `send` / `send-binary`: the bytes written.
     Send(Vec<u8>),
+    /// `bytes` with the current Unix time written big-endian over the 4 bytes at `time_at`:
+    /// ssl-hello-chk's `%[date(),htonl,hex]`, which a server may check for freshness.
+    SendTimed {
+        bytes: Vec<u8>,
+        time_at: usize,
+    },
     Expect(TcpExpect),
     /// `comment`: names nothing but numbers a step.
     Comment,
@@ -551,6 +572,42 @@ pub struct TcpExpect {
     pub ok_status: Option<runtime_api::status::CheckStatus>,
     pub error_status: Option<runtime_api::status::CheckStatus>,
     pub tout_status: Option<runtime_api::status::CheckStatus>,
+    /// `on-error`: the failure's text instead of the generic one.
+    pub on_error: Option<CheckText>,
+    /// `on-success`: the text when this is the last rule and it passed.
+    pub on_success: Option<CheckText>,
+    /// `status-code res.payload(FROM,LEN)`: the check code read from the answer, in decimal.
+    pub status_code: Option<(usize, usize)>,
+}
+
+impl TcpExpect {
+    pub fn new(pattern: TcpPattern) -> Self {
+        TcpExpect {
+            negate: false,
+            min_recv: -1,
+            pattern,
+            ok_status: None,
+            error_status: None,
+            tout_status: None,
+            on_error: None,
+            on_success: None,
+            status_code: None,
+        }
+    }
+}
+
+/// The texts HAProxy's protocol checks build with log-format expressions, each the one form
+/// they use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckText {
+    Fixed(String),
+    /// `%[res.payload(FROM,0)]` (what was received from byte FROM on), then `ltrim(' ')` and
+    /// `cut_crlf` (up to the first CR or LF) when set.
+    Payload {
+        from: usize,
+        ltrim_spaces: bool,
+        cut_crlf: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -561,6 +618,19 @@ pub enum TcpPattern {
     Rstring(regex::bytes::Regex),
     /// Matched against the received bytes written as upper-case hex.
     Rbinary(regex::Regex),
+    /// A protocol check's own parser of the answer.
+    Custom(CustomExpect),
+}
+
+/// HAProxy's `tcpcheck_*_expect_*` functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomExpect {
+    /// The server's initial handshake packet (or its error packet).
+    MysqlHandshake,
+    /// The packet answering the authentication, after the handshake.
+    MysqlOk,
+    /// The bindResponse to an anonymous LDAPv3 bind.
+    LdapBindResponse,
 }
 
 #[derive(Debug, Clone)]
