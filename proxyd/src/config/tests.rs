@@ -1302,3 +1302,24 @@ fn negations_and_per_proxy_lines_read_as_haproxy_reads_them() {
         );
     }
 }
+
+#[test]
+fn server_keywords_haproxy_2_6_does_not_know_are_refused_as_unknown() {
+    for kw in [
+        "shard 1",
+        "guid x",
+        "hash-key id",
+        "check-reuse-pool",
+        "pool-conn-name x",
+        "curves X25519",
+        "sigalgs x",
+        "client-sigalgs x",
+    ] {
+        let text = with_timeouts(&format!("backend be\n  server s1 127.0.0.1:1 {kw}\n"));
+        let name = kw.split(' ').next().unwrap_or_default();
+        assert_has(
+            &text,
+            &format!("[t.cfg:6] : 'server be/s1' : unknown keyword '{name}'"),
+        );
+    }
+}
