@@ -110,3 +110,10 @@ fn http_check(expect: Vec<Expect>, disable_on_404: bool) -> HttpCheck {
         disable_on_404,
     }
 }
+
+/// The PROXY protocol header parser on what a client of an `accept-proxy` bind sends first.
+pub fn proxy_header(data: &[u8]) {
+    if let Ok((len, _)) = crate::proxy::proxy_protocol::parse(data) {
+        assert!(len <= data.len(), "a header longer than what was received");
+    }
+}

@@ -155,3 +155,25 @@ fn http_check_parser_survives_random_and_mutated_responses() {
         fuzzing::http_response(&random_bytes(&mut rng, 600));
     }
 }
+
+#[test]
+fn proxy_header_parser_survives_random_and_mutated_headers() {
+    let mut rng = Rng(0x0050_524f);
+    let seeds: [&[u8]; 3] = [
+        b"PROXY TCP4 192.0.2.7 198.51.100.9 4242 443\r\nGET",
+        b"PROXY TCP6 2001:db8::7 2001:db8::9 4243 8443\r\n",
+        b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0f\xcb\x00\x71\x05\xcb\x00\x71\x06\x15\xb3\x00\x50\x03\x00\x00",
+    ];
+    for seed in seeds {
+        for _ in 0..3000 {
+            fuzzing::proxy_header(&mutate(
+                &mut rng,
+                seed,
+                &["PROXY ", " ", "\r\n", "TCP6 ", "UNKNOWN", "\u{3}\0\u{4}"],
+            ));
+        }
+    }
+    for _ in 0..3000 {
+        fuzzing::proxy_header(&random_bytes(&mut rng, 100));
+    }
+}

@@ -12,7 +12,7 @@ use super::server::{ServerDraft, ServerParams};
 use super::tcpchk::TcpChkDraft;
 use super::types::{
     AdminCond, Balance, Bind, ConnLogFilter, HashType, KeepAliveTuning, LogTarget, Mode, ProxyKind,
-    StatsPage, Timeouts,
+    SockOpts, StatsPage, Timeouts,
 };
 use super::values;
 
@@ -197,6 +197,10 @@ pub fn parse_bind(
         addrs,
         name: None,
         maxconn: 0,
+        id: None,
+        accept_proxy: false,
+        sockopts: SockOpts::default(),
+        place: format!("{}:{}", l.file().display(), l.number),
         text: text.to_string(),
     };
     let prefix = format!("'bind {text}' in section '{section}'");
@@ -217,6 +221,72 @@ pub fn parse_bind(
                     ok = false;
                 }
             },
+            "accept-proxy" => bind.accept_proxy = true,
+            "id" => match values::uint(val) {
+                Some(0) => {
+                    r.alert(l, format!("{prefix} : 'id' : custom id has to be > 0"));
+                    ok = false;
+                }
+                Some(n) => bind.id = Some(n),
+                None if val.is_empty() => {
+                    r.alert(l, format!("{prefix} : 'id' : expects an integer argument"));
+                    ok = false;
+                }
+                None => {
+                    r.alert(l, format!("{prefix} : 'id' : expects an integer argument, found '{val}'"));
+                    ok = false;
+                }
+            },
+            "interface" if val.is_empty() => {
+                r.alert(l, format!("{prefix} : 'interface' : missing interface name"));
+                ok = false;
+            }
+            "interface" => bind.sockopts.interface = Some(val.to_string()),
+            "transparent" => bind.sockopts.transparent = true,
+            "defer-accept" => bind.sockopts.defer_accept = true,
+            "tfo" => bind.sockopts.tfo = true,
+            "backlog" if val.is_empty() => {
+                r.alert(l, format!("{prefix} : 'backlog' : missing value"));
+                ok = false;
+            }
+            // HAProxy reads it with atol: what is not a number is 0, the default.
+            "backlog" => match values::atoi(val) {
+                n if n < 0 => {
+                    r.alert(l, format!("{prefix} : 'backlog' : invalid value {n}, must be > 0"));
+                    ok = false;
+                }
+                n => bind.sockopts.backlog = n.min(i64::from(i32::MAX)) as u32,
+            },
+            "mss" if val.is_empty() => {
+                r.alert(l, format!("{prefix} : 'mss' : missing MSS value"));
+                ok = false;
+            }
+            "mss" => match values::atoi(val) {
+                n if (1..=65535).contains(&n.abs()) => bind.sockopts.mss = n as i32,
+                _ => {
+                    r.alert(l, format!("{prefix} : 'mss' : expects an MSS with and absolute value between 1 and 65535"));
+                    ok = false;
+                }
+            },
+            "tcp-ut" if val.is_empty() => {
+                r.alert(l, format!("{prefix} : 'tcp-ut' : missing TCP User Timeout value"));
+                ok = false;
+            }
+            "tcp-ut" => match values::time(val) {
+                Ok(d) => bind.sockopts.tcp_ut_ms = d.as_millis().min(u128::from(u32::MAX)) as u32,
+                Err(_) => {
+                    r.alert(l, format!("{prefix} : 'tcp-ut' : expects a positive delay in milliseconds"));
+                    ok = false;
+                }
+            },
+            "namespace" | "accept-netscaler-cip" => {
+                let why = match kw {
+                    "namespace" => "it listens in the network namespace it was started in; start it inside that namespace (ip netns exec) instead",
+                    _ => "it does not decode NetScaler Client IP headers, which would reach the servers and hide the client's address; use 'accept-proxy' with the PROXY protocol instead",
+                };
+                r.alert(l, format!("{prefix} : '{kw}' is not supported by proxyd: {why}."));
+                ok = false;
+            }
             "ssl" | "crt" | "crt-list" => {
                 r.alert(
                     l,

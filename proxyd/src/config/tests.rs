@@ -1518,3 +1518,84 @@ fn negations_and_per_proxy_lines_read_as_haproxy_reads_them() {
         );
     }
 }
+
+#[test]
+fn server_keywords_haproxy_2_6_does_not_know_are_refused_as_unknown() {
+    for kw in [
+        "shard 1",
+        "guid x",
+        "hash-key id",
+        "check-reuse-pool",
+        "pool-conn-name x",
+        "curves X25519",
+        "sigalgs x",
+        "client-sigalgs x",
+    ] {
+        let text = with_timeouts(&format!("backend be\n  server s1 127.0.0.1:1 {kw}\n"));
+        let name = kw.split(' ').next().unwrap_or_default();
+        assert_has(
+            &text,
+            &format!("[t.cfg:6] : 'server be/s1' : unknown keyword '{name}'"),
+        );
+    }
+}
+
+#[test]
+fn bind_options_are_read_with_haproxys_checks() {
+    let text = with_timeouts(
+        "frontend fe\n  bind 127.0.0.1:1 accept-proxy interface lo transparent backlog 77 defer-accept tfo mss 1200 tcp-ut 3m id 7\n  bind 127.0.0.1:2 mss -100 backlog x\n",
+    );
+    let loaded = ok(&text);
+    let fe = loaded
+        .config
+        .proxies
+        .iter()
+        .find(|p| p.name == "fe")
+        .expect("fe");
+    let b = &fe.binds[0];
+    assert!(b.accept_proxy);
+    assert_eq!(b.id, Some(7));
+    let want = SockOpts {
+        interface: Some("lo".into()),
+        transparent: true,
+        backlog: 77,
+        defer_accept: true,
+        tfo: true,
+        mss: 1200,
+        tcp_ut_ms: 180_000,
+    };
+    assert_eq!(b.sockopts, want);
+    assert_eq!(
+        (fe.binds[1].sockopts.mss, fe.binds[1].sockopts.backlog),
+        (-100, 0)
+    );
+    assert_eq!(b.place, "t.cfg:6");
+    for (opt, msg) in [
+        ("backlog", "'backlog' : missing value"),
+        ("backlog -1", "'backlog' : invalid value -1, must be > 0"),
+        ("mss", "'mss' : missing MSS value"),
+        (
+            "mss 70000",
+            "'mss' : expects an MSS with and absolute value between 1 and 65535",
+        ),
+        ("tcp-ut", "'tcp-ut' : missing TCP User Timeout value"),
+        (
+            "tcp-ut x",
+            "'tcp-ut' : expects a positive delay in milliseconds",
+        ),
+        ("interface", "'interface' : missing interface name"),
+        ("id 0", "'id' : custom id has to be > 0"),
+        ("id x", "'id' : expects an integer argument, found 'x'"),
+        ("namespace blue", "'namespace' is not supported by proxyd"),
+        (
+            "accept-netscaler-cip 1234",
+            "'accept-netscaler-cip' is not supported by proxyd",
+        ),
+    ] {
+        let text = with_timeouts(&format!("frontend fe\n  bind 127.0.0.1:1 {opt}\n"));
+        assert_has(
+            &text,
+            &format!("parsing [t.cfg:6] : 'bind 127.0.0.1:1' in section 'frontend' : {msg}"),
+        );
+    }
+}

@@ -281,8 +281,36 @@ pub struct Bind {
     pub name: Option<String>,
     /// `maxconn` on the bind line (listener `slim`), 0 when unset.
     pub maxconn: u32,
+    /// `id` on the bind line: the listener's number in logs when it has no `name`.
+    pub id: Option<u32>,
+    /// `accept-proxy`: every connection starts with a PROXY protocol header (v1 or v2) whose
+    /// addresses replace the socket's.
+    pub accept_proxy: bool,
+    pub sockopts: SockOpts,
+    /// `FILE:LINE` of the bind line, for HAProxy's start-up messages.
+    pub place: String,
     /// The text as written, for messages.
     pub text: String,
+}
+
+/// Socket options of a listening socket, applied as HAProxy's `tcp_bind_listener` does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SockOpts {
+    /// `interface`: SO_BINDTODEVICE.
+    pub interface: Option<String>,
+    /// `transparent`: IP_TRANSPARENT (IP_FREEBIND when refused), to bind foreign addresses.
+    pub transparent: bool,
+    /// `backlog`, 0 when unset (the listener's maxconn then sizes the queue).
+    pub backlog: u32,
+    /// `defer-accept`: TCP_DEFER_ACCEPT of one second.
+    pub defer_accept: bool,
+    /// `tfo`: TCP_FASTOPEN with the backlog as its queue length.
+    pub tfo: bool,
+    /// `mss`: TCP_MAXSEG when positive; a negative value only lowers what clients announce,
+    /// which the listening socket never carries.
+    pub mss: i32,
+    /// `tcp-ut`: TCP_USER_TIMEOUT in milliseconds, 0 when unset.
+    pub tcp_ut_ms: u32,
 }
 
 #[derive(Debug, Clone)]

@@ -54,8 +54,18 @@ impl Counters {
 
     /// A session starts on this object: current, max, total and rate move together.
     pub fn session_started(&self) {
+        self.session_opened();
+        self.session_counted();
+    }
+
+    /// A connection that holds a session slot (`scur`, `smax`) and may not become a session.
+    pub fn session_opened(&self) {
         let now = self.scur.fetch_add(1, Relaxed) + 1;
         self.smax.fetch_max(now, Relaxed);
+    }
+
+    /// That connection became a session (`stot`, the session rate).
+    pub fn session_counted(&self) {
         self.stot.fetch_add(1, Relaxed);
         self.rate.hit();
     }

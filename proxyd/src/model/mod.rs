@@ -246,15 +246,18 @@ pub struct Port {
     fd: std::os::fd::OwnedFd,
     listening: AtomicBool,
     pauses: AtomicU64,
+    /// The `listen(2)` queue it was bound with, which resuming must give it again.
+    backlog: i32,
 }
 
 impl Port {
-    pub fn new(listener: &tokio::net::TcpListener) -> std::io::Result<Port> {
+    pub fn new(listener: &tokio::net::TcpListener, backlog: i32) -> std::io::Result<Port> {
         use std::os::fd::AsFd;
         Ok(Port {
             fd: listener.as_fd().try_clone_to_owned()?,
             listening: AtomicBool::new(true),
             pauses: AtomicU64::new(0),
+            backlog,
         })
     }
 
@@ -279,7 +282,7 @@ impl Port {
         // SAFETY: plain syscalls on a descriptor `self.fd` owns for the whole call.
         let rc = unsafe {
             if want {
-                libc::listen(fd, LISTEN_BACKLOG)
+                libc::listen(fd, self.backlog)
             } else {
                 libc::shutdown(fd, libc::SHUT_RD)
             }
@@ -293,7 +296,7 @@ impl Port {
     }
 }
 
-/// `listen(2)` backlog of every proxy socket.
+/// `listen(2)` backlog of the stats sockets listening on TCP.
 pub const LISTEN_BACKLOG: i32 = 1024;
 
 #[derive(Debug)]

@@ -469,13 +469,14 @@ impl ServerRt {
     }
 
     /// Where a session's connection goes: the server's address, or with mapped ports its IP
-    /// and the port the client connected to plus the offset (wrapping like HAProxy's 16 bits).
-    pub fn connect_addr(&self, client: &tokio::net::TcpStream) -> SocketAddr {
+    /// and the port the client connected to (`local_port`) plus the offset (wrapping like
+    /// HAProxy's 16 bits).
+    pub fn connect_addr(&self, local_port: u16) -> SocketAddr {
         let dest = self.dest();
         match dest.port_map {
             None => dest.addr,
             Some(offset) => {
-                let port = client.local_addr().map_or(0, |a| a.port());
+                let port = local_port;
                 SocketAddr::new(dest.addr.ip(), (i32::from(port) + offset) as u16)
             }
         }

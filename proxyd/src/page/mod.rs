@@ -57,7 +57,10 @@ pub async fn serve(
     let Ok(mut l) = TcpListener::from_std(listener) else {
         return;
     };
-    let Ok(port) = Port::new(&l) else {
+    let backlog = l.local_addr().map_or(crate::model::LISTEN_BACKLOG, |a| {
+        crate::proxy::listener::backlog_of(a, &fe)
+    });
+    let Ok(port) = Port::new(&l, backlog) else {
         return;
     };
     let mut seen_pauses = 0;

@@ -57,6 +57,13 @@ pub struct Listeners {
 /// Bind a TCP listening socket the way HAProxy does (SO_REUSEADDR, and SO_REUSEPORT so a new
 /// process can bind beside an old one during an upgrade).
 pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let sock = socket_for(addr)?;
+    sock.bind(&addr.into())?;
+    sock.listen(LISTEN_BACKLOG)?;
+    Ok(sock.into())
+}
+
+fn socket_for(addr: SocketAddr) -> std::io::Result<Socket> {
     let domain = if addr.is_ipv4() {
         Domain::IPV4
     } else {
@@ -69,9 +76,175 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
         sock.set_only_v6(true)?;
     }
     sock.set_nonblocking(true)?;
-    sock.bind(&addr.into())?;
-    sock.listen(LISTEN_BACKLOG)?;
+    Ok(sock)
+}
+
+/// A proxy's listening address with its `bind` line's options.
+pub struct ListenSpec<'a> {
+    pub addr: SocketAddr,
+    pub frontend: &'a str,
+    pub bind: &'a crate::config::Bind,
+    /// The `listen(2)` queue: `backlog`, else the listener's `maxconn`, as HAProxy sizes it.
+    pub backlog: i32,
+}
+
+impl ListenSpec<'_> {
+    pub fn new<'a>(addr: SocketAddr, fe: &'a FrontendRt) -> Option<ListenSpec<'a>> {
+        let bind = fe.binds.iter().find(|b| b.addrs.contains(&addr))?;
+        let maxconn = match bind.maxconn {
+            0 => fe.maxconn.load(Relaxed),
+            n => n,
+        };
+        let backlog = match bind.sockopts.backlog {
+            0 => maxconn,
+            n => n,
+        };
+        Some(ListenSpec {
+            addr,
+            frontend: &fe.name,
+            bind,
+            backlog: backlog.clamp(1, i32::MAX as u32) as i32,
+        })
+    }
+}
+
+/// How HAProxy names the listener at `addr` in its logs: its `name`, else its number (`id`,
+/// else the first number no other listener of the frontend took, in configuration order).
+pub fn listener_ref(fe: &FrontendRt, addr: SocketAddr) -> String {
+    let taken: Vec<u32> = fe.binds.iter().filter_map(|b| b.id).collect();
+    let mut next = 1;
+    for b in &fe.binds {
+        for a in &b.addrs {
+            let luid = match b.id {
+                Some(id) => id,
+                None => {
+                    while taken.contains(&next) {
+                        next += 1;
+                    }
+                    next += 1;
+                    next - 1
+                }
+            };
+            if *a == addr {
+                return b.name.clone().unwrap_or_else(|| luid.to_string());
+            }
+        }
+    }
+    "?".to_string()
+}
+
+/// The `listen(2)` queue of `fe`'s socket at `addr`.
+pub fn backlog_of(addr: SocketAddr, fe: &FrontendRt) -> i32 {
+    ListenSpec::new(addr, fe).map_or(LISTEN_BACKLOG, |s| s.backlog)
+}
+
+/// Bind `spec` with its socket options, in HAProxy's order and with its verdicts: a socket
+/// that cannot be made transparent or bound is an error (HAProxy's words in `Err`); an option
+/// the kernel refuses otherwise is a warning, and the socket listens without it, as in HAProxy
+/// (an unknown `interface` leaves it listening on every interface).
+pub fn bind_with(spec: &ListenSpec<'_>) -> Result<std::net::TcpListener, String> {
+    let opts = &spec.bind.sockopts;
+    let addr = spec.addr;
+    let what = |phase: &str, msg: String| {
+        format!(
+            "{phase} [{}] for frontend {}: {msg} for [{addr}]",
+            spec.bind.place, spec.frontend
+        )
+    };
+    let warn = |phase: &str, msg: String| logging::console(Severity::Warning, &what(phase, msg));
+    let cannot_bind = |e: std::io::Error| {
+        format!(
+            "Starting frontend {}: cannot bind socket ({}) [{addr}]",
+            spec.frontend,
+            describe_bind_error(&e)
+        )
+    };
+    let sock = socket_for(addr).map_err(cannot_bind)?;
+    if opts.transparent {
+        let done = match addr {
+            SocketAddr::V4(_) => sock
+                .set_ip_transparent(true)
+                .or_else(|_| sock.set_freebind(true)),
+            SocketAddr::V6(_) => sockopt(&sock, libc::SOL_IPV6, libc::IPV6_TRANSPARENT, 1)
+                .or_else(|_| sock.set_freebind(true)),
+        };
+        if done.is_err() {
+            return Err(what(
+                "Binding",
+                "cannot make receiver's socket transparent".into(),
+            ));
+        }
+    }
+    if let Some(dev) = &opts.interface {
+        if let Err(e) = sock.bind_device(Some(dev.as_bytes())) {
+            warn(
+                "Binding",
+                format!("cannot bind receiver to device '{dev}' ({})", os_text(&e)),
+            );
+        }
+    }
+    sock.bind(&addr.into()).map_err(cannot_bind)?;
+    if opts.mss > 0 && sock.set_mss(opts.mss as u32).is_err() {
+        warn("Starting", format!("cannot set MSS to {}", opts.mss));
+    }
+    if opts.tcp_ut_ms > 0
+        && sock
+            .set_tcp_user_timeout(Some(Duration::from_millis(opts.tcp_ut_ms.into())))
+            .is_err()
+    {
+        warn(
+            "Starting",
+            format!("cannot set TCP User Timeout to {}", opts.tcp_ut_ms),
+        );
+    }
+    // Without the option HAProxy sets 0 too, ignoring a refusal.
+    let defer = i32::from(opts.defer_accept);
+    if sockopt(&sock, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, defer).is_err()
+        && opts.defer_accept
+    {
+        warn("Starting", "cannot enable DEFER_ACCEPT".into());
+    }
+    // TCP Fast Open's queue of pending requests is sized like the accept queue.
+    if opts.tfo && sockopt(&sock, libc::IPPROTO_TCP, libc::TCP_FASTOPEN, spec.backlog).is_err() {
+        warn("Starting", "cannot enable TCP_FASTOPEN".into());
+    }
+    sock.listen(spec.backlog).map_err(|e| {
+        format!(
+            "Starting frontend {}: cannot listen to socket ({}) [{addr}]",
+            spec.frontend,
+            os_text(&e)
+        )
+    })?;
     Ok(sock.into())
+}
+
+/// An integer socket option socket2 has no setter for.
+fn sockopt(sock: &Socket, level: i32, name: i32, value: i32) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: setsockopt reads `size_of::<i32>()` bytes from a live local; the descriptor is
+    // owned by `sock` for the whole call.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            (&value as *const i32).cast(),
+            std::mem::size_of::<i32>() as libc::socklen_t,
+        )
+    };
+    match rc {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
+    }
+}
+
+/// The C library's text for an OS error, without Rust's "(os error N)".
+fn os_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
 }
 
 /// A stats frontend with nothing to forward to: a `frontend`, or a `listen` (which is its own
@@ -124,19 +297,10 @@ impl Listeners {
             if self.entries.get(&addr).is_some_and(Entry::running) || fresh.contains_key(&addr) {
                 continue;
             }
-            match bind(addr) {
-                Ok(l) => {
-                    fresh.insert(addr, l);
-                }
-                Err(e) => {
-                    return Err(format!(
-                        "Starting frontend {}: cannot bind socket ({}) [{}]",
-                        fe.name,
-                        describe_bind_error(&e),
-                        addr
-                    ));
-                }
-            }
+            let Some(spec) = ListenSpec::new(addr, &fe) else {
+                continue;
+            };
+            fresh.insert(addr, bind_with(&spec)?);
         }
         Ok(fresh)
     }
@@ -186,12 +350,15 @@ impl Listeners {
                 let slot2 = slot.clone();
                 let log = log.clone();
                 let global = global.clone();
-                match TcpListener::from_std(std_listener).and_then(|l| Ok((Port::new(&l)?, l))) {
+                let backlog = backlog_of(addr, &fe);
+                match TcpListener::from_std(std_listener)
+                    .and_then(|l| Ok((Port::new(&l, backlog)?, l)))
+                {
                     Ok((port, l)) => {
                         let port = Arc::new(port);
                         register(&fe, &port);
                         socket = Arc::downgrade(&port);
-                        tokio::spawn(accept_loop(l, port, slot2, global, log, stop_rx))
+                        tokio::spawn(accept_loop(l, addr, port, slot2, global, log, stop_rx))
                     }
                     Err(e) => {
                         logging::console(
@@ -398,6 +565,7 @@ impl AcceptErrors {
 
 async fn accept_loop(
     mut listener: TcpListener,
+    addr: SocketAddr,
     port: Arc<Port>,
     slot: FrontendSlot,
     global: Arc<crate::model::GlobalRt>,
@@ -452,7 +620,11 @@ async fn accept_loop(
                     .conn_tot
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 global.counters.conn_rate.hit();
+                let bind = fe.binds.iter().find(|b| b.addrs.contains(&addr));
                 let s = Session {
+                    local: client.local_addr().unwrap_or(addr),
+                    listen: addr,
+                    accept_proxy: bind.is_some_and(|b| b.accept_proxy),
                     client,
                     peer,
                     frontend: fe,

@@ -1,6 +1,8 @@
 //! The TCP data path.
 //!
-//! - [`listener`]: bound sockets, accept loops, maxconn back-pressure, reload hand-over.
+//! - [`listener`]: bound sockets and their `bind` options, accept loops, maxconn
+//!   back-pressure, reload hand-over.
+//! - [`proxy_protocol`]: the PROXY header an `accept-proxy` bind reads before the session.
 //! - [`balance`]: server selection per algorithm, as HAProxy's trees, maps and ring choose.
 //! - [`queue`]: server slots (`maxconn`), the backend's queue and the servers' own.
 //! - [`session`]: one connection: assign, connect with retries/redispatch, log.
@@ -11,5 +13,6 @@
 pub mod balance;
 pub mod forward;
 pub mod listener;
+pub mod proxy_protocol;
 pub mod queue;
 pub mod session;

@@ -11,6 +11,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::balance::{self, Pick};
 use super::forward::{self, Accounts, Timeouts};
+use super::proxy_protocol::{self, Failure as HeaderFailure};
 use super::queue::{self, Left};
 use crate::config::KeepAliveTuning;
 use crate::logging::{self, Logger, Severity};
@@ -24,7 +25,14 @@ const FALLBACK_CONNECT: Duration = Duration::from_secs(5);
 
 pub struct Session {
     pub client: TcpStream,
+    /// The client's address: the socket's peer, then what a PROXY header announced.
     pub peer: SocketAddr,
+    /// The address the client connected to: the socket's, then what a PROXY header announced.
+    pub local: SocketAddr,
+    /// The listening address that accepted it, which names its `bind`.
+    pub listen: SocketAddr,
+    /// The bind has `accept-proxy`: the session starts once a PROXY header was read.
+    pub accept_proxy: bool,
     pub frontend: Arc<FrontendRt>,
     pub global: Arc<GlobalRt>,
     pub log: Logger,
@@ -73,7 +81,7 @@ struct Route {
     redispatched: bool,
 }
 
-pub async fn run(s: Session) {
+pub async fn run(mut s: Session) {
     let start = Instant::now();
     // Formatted only if a tcplog line is written: a String per session would cost every idle
     // connection its heap block.
@@ -81,8 +89,28 @@ pub async fn run(s: Session) {
     let global = s.global.clone();
     let log = s.log.clone();
     let fe = s.frontend.clone();
-    fe.counters.session_started();
+    // `show sess` shows the socket's own address, as HAProxy 2.6 does after a PROXY header.
+    let socket_peer = s.peer;
+    // While the header is awaited the connection holds its slots and counts in `scur`, but it
+    // is a session (`stot`, the session rate) only once the header was read, as in HAProxy.
+    fe.counters.session_opened();
     s.global.counters.session_started();
+    if s.accept_proxy {
+        match proxy_protocol::receive(&s.client, fe.timeouts.client).await {
+            Ok((_, Some((src, dst)))) => (s.peer, s.local) = (src, dst),
+            Ok((_, None)) => {}
+            Err((failure, announced)) => {
+                if let Some((src, _)) = announced {
+                    s.peer = src;
+                }
+                embryonic_failed(&s, failure, accepted);
+                fe.counters.session_ended();
+                s.global.counters.session_ended();
+                return;
+            }
+        }
+    }
+    fe.counters.session_counted();
     let format = fe.log_format.as_deref();
     let mut lctx = LogCtx {
         peer: s.peer,
@@ -92,7 +120,7 @@ pub async fn run(s: Session) {
         uniq: global.streams.fetch_add(1, Relaxed),
         frontend_addr: format
             .filter(|f| f.wants_frontend_address())
-            .and_then(|_| s.client.local_addr().ok()),
+            .map(|_| s.local),
         backend_source: None,
         server_addr: None,
         asap: fe.logasap,
@@ -113,10 +141,11 @@ pub async fn run(s: Session) {
     };
     be.counters.session_started();
     be.counters.mark_last_session();
-    let registered = global.sessions.register(s.peer, fe.id, be.id);
+    let registered = global.sessions.register(socket_peer, fe.id, be.id);
 
     let mut route = Route::default();
-    let assigned = assign_and_connect(&be, &s.client, s.peer, &registered, &mut route).await;
+    let ends = (s.peer, s.local.port());
+    let assigned = assign_and_connect(&be, &s.client, ends, &registered, &mut route).await;
     let total_ms = |start: Instant| start.elapsed().as_millis().min(u32::MAX as u128) as u32;
     match assigned {
         Ok(a) => {
@@ -316,10 +345,11 @@ fn ms_since(t: Instant) -> u32 {
     t.elapsed().as_millis().min(u32::MAX as u128) as u32
 }
 
+/// `ends`: the client's address and the port it connected to, as the session sees them.
 async fn assign_and_connect(
     be: &Arc<BackendRt>,
     client: &TcpStream,
-    peer: SocketAddr,
+    (peer, local_port): (SocketAddr, u16),
     registered: &Registered,
     route: &mut Route,
 ) -> Result<Assigned, Failure> {
@@ -351,7 +381,7 @@ async fn assign_and_connect(
         if !srv.connected_once.load(Relaxed) {
             srv.connected_once.store(true, Relaxed);
         }
-        let target = srv.connect_addr(client);
+        let target = srv.connect_addr(local_port);
         registered.set_server(&srv, target.port());
         let t0 = Instant::now();
         let res = tokio::time::timeout(connect_timeout, TcpStream::connect(target)).await;
@@ -547,10 +577,35 @@ async fn wait_on_server(
 /// HAProxy's default line for a frontend that logs without a format: written at accept, for
 /// every connection (`dontlognull` does not apply to it).
 fn connect_line(s: &Session, fe: &FrontendRt) {
-    if let Ok(local) = s.client.local_addr() {
-        let line = logging::connect_line(s.peer, local, fe);
-        s.log.of(&fe.logs).send(Severity::Info, &line);
+    let line = logging::connect_line(s.peer, s.local, fe);
+    s.log.of(&fe.logs).send(Severity::Info, &line);
+}
+
+/// HAProxy's `session_kill_embryonic`: a connection closed before its PROXY header was read
+/// is logged (by a frontend with a connection format) as `CLIENT [DATE] FE/LISTENER: REASON`,
+/// `dontlognull` leaving out the ones that never sent anything, broke or timed out.
+fn embryonic_failed(s: &Session, failure: HeaderFailure, accepted: std::time::SystemTime) {
+    let fe = &s.frontend;
+    let filter = fe.log_filter;
+    if !fe.tcplog
+        || (filter.dontlognull && (failure.is_null() || failure == HeaderFailure::Timeout))
+    {
+        return;
     }
+    let level = match filter.log_separate_errors {
+        true => Severity::Err,
+        false => Severity::Info,
+    };
+    let line = format!(
+        "{}:{} [{}] {}/{}: {}",
+        s.peer.ip(),
+        s.peer.port(),
+        logging::time::date(accepted, false),
+        fe.name,
+        super::listener::listener_ref(fe, s.listen),
+        failure.text()
+    );
+    s.log.of(&fe.logs).send(level, &line);
 }
 
 /// Whether the client has sent bytes the proxy has not read yet: with `option logasap` the
