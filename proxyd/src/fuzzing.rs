@@ -66,6 +66,8 @@ pub fn socket_line(data: &[u8]) {
         timeout: Duration::from_secs(10),
         quit: false,
         bare: false,
+        expert: false,
+        experimental: false,
     };
     for words in commands {
         let _ = commands::execute(&mut ctx, &words);

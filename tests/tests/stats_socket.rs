@@ -359,6 +359,8 @@ fn bad_commands_and_levels_get_haproxy_answers() {
         "set weight be/up1 5x",
         "set weight be/up1 300",
         "set weight be/up1 -1",
+        "set weight be/up1 +5; get weight be/up1; set weight be/up1 100%",
+        "set weight be/up1 5-3",
         "set server be/up1",
         "set server be/up1 foo",
         "set server be/up1 weight",
@@ -455,8 +457,13 @@ fn bad_commands_and_levels_get_haproxy_answers() {
         "show ssl ocsp-response",
         "show tls-keys",
         "get var v",
+        "expert-mode",
+        "expert-mode on; expert-mode; expert-mode foo; expert-mode",
+        "experimental-mode on; experimental-mode; experimental-mode off; experimental-mode",
     ];
     let user = [
+        "expert-mode on",
+        "experimental-mode",
         "add server be/new 127.0.0.1:1",
         "del server be/up1",
         "show env HOME",

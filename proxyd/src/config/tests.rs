@@ -443,7 +443,9 @@ fn directories_skip_hidden_files() {
     std::fs::write(dir.join(".x.cfg"), "backend hidden\n").expect("write");
     std::fs::write(dir.join("20-b.conf"), "backend other\n").expect("write");
     std::fs::create_dir_all(dir.join("30-d.cfg")).expect("dir");
-    let c = load(std::slice::from_ref(&dir), &no_env).expect("loads").config;
+    let c = load(std::slice::from_ref(&dir), &no_env)
+        .expect("loads")
+        .config;
     let names: Vec<&str> = c.proxies.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["be"]);
     let _ = std::fs::remove_dir_all(dir);

@@ -115,6 +115,16 @@ pub struct ServerState {
 }
 
 impl ServerState {
+    /// Restart `lastchg` for a change that is not a start or stop (entering or leaving
+    /// drain); time spent stopped so far still counts in `downtime`.
+    pub fn restart_lastchg(&mut self) {
+        let now = Instant::now();
+        if self.stopped {
+            self.downtime += now.duration_since(self.last_change);
+        }
+        self.last_change = now;
+    }
+
     pub fn check_status(&self) -> CheckStatus {
         self.last_check
             .as_ref()
@@ -454,6 +464,8 @@ impl ServerRt {
                 st.unchecked_health = 0;
             }
             st.admin.fmaint = true;
+            // HAProxy's srv_adm_set_maint() clears a forced drain, without a word about it.
+            st.admin.fdrain = false;
         } else {
             st.admin.fmaint = false;
             st.admin.cmaint = false;

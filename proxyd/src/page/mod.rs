@@ -190,6 +190,8 @@ fn respond(
         timeout: Duration::from_secs(10),
         quit: false,
         bare: false,
+        expert: false,
+        experimental: false,
     };
     let path = req.target.split(['?', ';']).next().unwrap_or("");
     if let Some(metrics) = page.prometheus_path.as_deref() {

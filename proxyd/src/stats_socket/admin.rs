@@ -58,6 +58,8 @@ pub fn set_drain(ctx: &Ctx, be: &BackendRt, srv: &ServerRt, on: bool) {
         return;
     }
     st.admin.fdrain = on;
+    // Entering or leaving drain is a change of state for `lastchg`, as HAProxy counts it.
+    st.restart_lastchg();
     srv.publish(&mut st);
     drop(st);
     let cause = if on {
@@ -288,14 +290,13 @@ fn parse_weight(srv: &ServerRt, be: &BackendRt, raw: Option<&String>) -> Result<
     let Some(raw) = raw.filter(|r| !r.is_empty()) else {
         return Err("Require <weight> or <weight%>.\n".into());
     };
-    let digits: String = raw
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '-')
-        .collect();
-    let Ok(n) = digits.parse::<i64>() else {
+    // strtol(): an optional sign, then digits (`+5` is 5).
+    let sign = usize::from(raw.starts_with(['+', '-']));
+    let digits = sign + raw[sign..].bytes().take_while(u8::is_ascii_digit).count();
+    let Ok(n) = raw[..digits].parse::<i64>() else {
         return Err("Empty weight string empty or preceded by garbage".into());
     };
-    let rest = &raw[digits.len()..];
+    let rest = &raw[digits..];
     let w = if rest == "%" {
         if n < 0 {
             return Err("Relative weight must be positive.\n".into());

@@ -337,6 +337,16 @@ const COMMANDS: &[Command] = &[
         run: absent::get_var,
     },
     Command {
+        words: &["expert-mode"],
+        level: Level::Admin,
+        run: session_mode,
+    },
+    Command {
+        words: &["experimental-mode"],
+        level: Level::Admin,
+        run: session_mode,
+    },
+    Command {
         words: &["operator"],
         level: Level::User,
         run: lower_operator,
@@ -390,6 +400,23 @@ pub fn execute(ctx: &mut Ctx, words: &[String]) -> Effect {
         return Effect::Raw(out);
     }
     Effect::Reply(out)
+}
+
+/// `expert-mode [on|off]`, `experimental-mode [on|off]`: anything but `on` switches off, as
+/// in HAProxy; without an argument, the state.
+fn session_mode(ctx: &mut Ctx, words: &[String]) -> String {
+    let name = words[0].as_str();
+    let flag = match name {
+        "expert-mode" => &mut ctx.expert,
+        _ => &mut ctx.experimental,
+    };
+    match words.get(1).map(String::as_str) {
+        None | Some("") => format!("{name} is {}\n", if *flag { "ON" } else { "OFF" }),
+        Some(arg) => {
+            *flag = arg == "on";
+            String::new()
+        }
+    }
 }
 
 fn show_cli_level(ctx: &mut Ctx, _: &[String]) -> String {

@@ -22,6 +22,10 @@ pub struct Ctx {
     pub quit: bool,
     /// Set by a command whose answer HAProxy ends without the blank line (`del server`).
     pub bare: bool,
+    /// `expert-mode on` / `experimental-mode on` in this session. proxyd has no command that
+    /// needs either; scripts switch them on before `add server` out of habit.
+    pub expert: bool,
+    pub experimental: bool,
 }
 
 impl Ctx {

@@ -208,6 +208,8 @@ async fn session_with<S: AsyncRead + AsyncWrite + Unpin>(
         timeout: shared.stats_timeout(),
         quit: false,
         bare: false,
+        expert: false,
+        experimental: false,
     };
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
