@@ -194,3 +194,63 @@ fn timeouts_follow_activity_and_half_closes_as_haproxy() {
         ]
     );
 }
+
+/// A listener whose accept queue is full drops SYNs: connecting to it times out.
+fn black_hole() -> (socket2::Socket, TcpStream) {
+    use socket2::{Domain, Socket, Type};
+    let s = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    let any: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    s.bind(&any.into()).expect("bind");
+    s.listen(0).expect("listen");
+    let addr = s
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("local addr");
+    // Fills the queue of one; it is never accepted.
+    let filler = TcpStream::connect(addr).expect("filler");
+    (s, filler)
+}
+
+/// A connect that times out is `sC` (one refused is `SC`), with or without retries.
+#[test]
+fn connect_timeouts_are_logged_as_haproxy() {
+    let (hole, _filler) = black_hole();
+    let hole_addr = hole
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("local addr");
+    let refused = e2e::ports::closed_addr();
+    let seen = on_both(|under| {
+        let syslog = Syslog::start();
+        let (a, b) = (e2e::ports::free_addr(), e2e::ports::free_addr());
+        let cfg = Config::new()
+            .global(format!("log {} local0", syslog.addr()))
+            .global("nbthread 1")
+            .defaults("log global")
+            .defaults("retries 1")
+            .section(format!(
+                "listen hole\n    bind {a}\n    option tcplog\n    timeout connect 300ms\n    server s1 {hole_addr}\n"
+            ))
+            .section(format!(
+                "listen refused\n    bind {b}\n    option tcplog\n    server s1 {refused}\n"
+            ));
+        let daemon = under.start(cfg)?;
+        for addr in [a, b] {
+            let mut s = e2e::client::connect(addr).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+            let _ = read_to_end(&mut s, Instant::now());
+        }
+        let lines = syslog.wait_for(SOON, |l| l.iter().filter_map(|l| term(l)).count() >= 2);
+        let mut terms: Vec<String> = lines
+            .iter()
+            .filter_map(|l| term(l))
+            .map(|(fe, t)| format!("{fe} {t}"))
+            .collect();
+        terms.sort();
+        Some(terms)
+    });
+    assert_same_as_haproxy("connect failures", &seen);
+    let (_, proxyd) = seen.last().expect("proxyd ran");
+    assert_eq!(proxyd, &["hole sC", "refused SC"]);
+}

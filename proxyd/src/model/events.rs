@@ -158,18 +158,29 @@ fn up_down_ready(stopped: bool, drain: bool) -> String {
 /// `via`: the tracked server a tracking one followed into maintenance.
 fn enter_maint_line(who: &str, via: Option<&str>, c: &Counts) -> String {
     let via = via.map(|v| format!(" via {v}")).unwrap_or_default();
+    let on_backup = on_backup(c);
     format!(
-        "{who} is going DOWN for maintenance{via}. {} active and {} backup servers left. {} sessions active, {} requeued, {} remaining in queue.",
+        "{who} is going DOWN for maintenance{via}. {} active and {} backup servers left.{on_backup} {} sessions active, {} requeued, {} remaining in queue.",
         c.active, c.backup, c.sessions_active, c.requeued, c.queued
     )
 }
 
 fn enter_drain_line(who: &str, via: Option<&str>, c: &Counts) -> String {
     let via = via.map(|v| format!(" via {v}")).unwrap_or_default();
+    let on_backup = on_backup(c);
     format!(
-        "{who} enters drain state{via}. {} active and {} backup servers online. {} sessions requeued, {} total in queue.",
+        "{who} enters drain state{via}. {} active and {} backup servers online.{on_backup} {} sessions requeued, {} total in queue.",
         c.active, c.backup, c.requeued, c.queued
     )
+}
+
+/// HAProxy's note when only backup servers are left to serve.
+fn on_backup(c: &Counts) -> &'static str {
+    if c.backup > 0 && c.active == 0 {
+        " Running on backup."
+    } else {
+        ""
+    }
 }
 
 /// What a change of a tracked server hands on to the servers that track it.

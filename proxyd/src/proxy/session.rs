@@ -57,7 +57,9 @@ enum Failure {
     ClientAborted(Option<Arc<ServerRt>>),
     /// The server the balancing named already had `maxqueue` connections waiting.
     QueueFull(Arc<ServerRt>),
-    ConnectFailed(Arc<ServerRt>, u32),
+    /// The last attempt's server, the retries made, and whether that attempt timed out
+    /// (`sC`) rather than failed (`SC`).
+    ConnectFailed(Arc<ServerRt>, u32, bool),
 }
 
 impl Failure {
@@ -66,7 +68,7 @@ impl Failure {
         match self {
             Failure::NoServer => None,
             Failure::QueueTimeout(srv) | Failure::ClientAborted(srv) => srv.as_ref(),
-            Failure::QueueFull(srv) | Failure::ConnectFailed(srv, _) => Some(srv),
+            Failure::QueueFull(srv) | Failure::ConnectFailed(srv, _, _) => Some(srv),
         }
     }
 }
@@ -272,7 +274,10 @@ pub async fn run(mut s: Session) {
                 Failure::ClientAborted(None) => ("<NOSRV>".to_string(), "CQ", 0, waited, -1),
                 Failure::ClientAborted(Some(srv)) => (srv.name.clone(), "CQ", 0, waited, -1),
                 Failure::QueueFull(srv) => (srv.name.clone(), "SQ", 0, -1, -1),
-                Failure::ConnectFailed(srv, retries) => (srv.name.clone(), "SC", *retries, 0, -1),
+                Failure::ConnectFailed(srv, retries, timed_out) => {
+                    let term = if *timed_out { "sC" } else { "SC" };
+                    (srv.name.clone(), term, *retries, 0, -1)
+                }
             };
             be.counters.session_ended();
             if fe.tcplog {
@@ -402,7 +407,7 @@ async fn assign_and_connect(
             srv.counters.econ.fetch_add(1, Relaxed);
             be.counters.econ.fetch_add(1, Relaxed);
             queue::release(be, &srv);
-            return Err(Failure::ConnectFailed(srv, retries_done));
+            return Err(Failure::ConnectFailed(srv, retries_done, !quick));
         }
         retries_left -= 1;
         retries_done += 1;
