@@ -2016,7 +2016,7 @@ fn check_mode_accepts_good_files_and_reports_every_error_of_a_bad_one() {
     let bad = dir.path().join("bad.cfg");
     std::fs::write(
         &bad,
-        "defaults\n    mode tcp\n    ballance roundrobin\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8443\n    foo bar\n    default_backend be\nbackend be\n    server s1 127.0.0.1:9001 weight abc\n",
+        "defaults\n    mode tcp\n    ballance roundrobin\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8443\n    foo bar\n    default_backend be\nbackend be\n    server s1 127.0.0.1:9001 weight 300\n",
     )
     .expect("write bad.cfg");
     let (code, stdout, stderr) = run_check(&[&bad]);
@@ -2024,7 +2024,7 @@ fn check_mode_accepts_good_files_and_reports_every_error_of_a_bad_one() {
     let expected = [
         format!("[ALERT] : config : parsing [{path}:3] : unknown keyword 'ballance' in 'defaults' section; did you mean 'balance' maybe ?"),
         format!("[ALERT] : config : parsing [{path}:9] : unknown keyword 'foo' in 'frontend' section"),
-        format!("[ALERT] : config : [{path}:12] : 'server be/s1' : 'weight' expects an integer argument (got 'abc')."),
+        format!("[ALERT] : config : [{path}:12] : 'server be/s1' : weight of server s1 is not within 0 and 256 (300).."),
     ];
     let lines: Vec<String> = stderr.lines().map(without_pid).collect();
     for want in &expected {

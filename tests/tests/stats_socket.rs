@@ -359,7 +359,9 @@ fn bad_commands_and_levels_get_haproxy_answers() {
         "set weight be/up1 5x",
         "set weight be/up1 300",
         "set weight be/up1 -1",
-        "set weight be/up1 +5; get weight be/up1; set weight be/up1 100%",
+        // A sign is read (strtol): out of range, not garbage. (A weight that succeeds would
+        // move the balancing other tests of this pair watch.)
+        "set weight be/up1 +300",
         "set weight be/up1 5-3",
         "set server be/up1",
         "set server be/up1 foo",

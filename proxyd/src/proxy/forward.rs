@@ -477,8 +477,9 @@ async fn forward_with<F: Fn() -> bool>(
                     0 => (&both.cli_pending, req_end.is_none()),
                     _ => (&both.srv_pending, res_end.is_none()),
                 };
-                // A blocked write, or a side already done reading: nothing more can move.
-                if pending.load(Relaxed) || !reading || read_stopped[side] || reset_server && side == 0 {
+                // A blocked write, or a side already done reading: nothing more can move. With
+                // `nolinger` a timeout ends the session (and resets the server), as HAProxy's.
+                if pending.load(Relaxed) || !reading || read_stopped[side] || reset_server {
                     break;
                 }
                 read_stopped[side] = true;
