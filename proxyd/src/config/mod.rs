@@ -39,6 +39,8 @@ use std::time::Duration;
 
 pub use diag::{Diagnostic, Severity, Stage};
 pub use server::dynamic as dynamic_server;
+#[cfg(test)]
+pub(crate) use tcpchk::hex;
 pub use types::*;
 
 /// A configuration that loaded, with the warnings met on the way.

@@ -301,10 +301,7 @@ mod tests {
     }
 
     fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-            .collect()
+        crate::config::hex(s).expect("hex")
     }
 
     /// The bytes HAProxy 2.6.12 was seen sending, the timestamp zeroed.

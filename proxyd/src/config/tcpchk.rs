@@ -415,7 +415,7 @@ fn bad_regex(pattern: &str, e: &regex::Error) -> String {
 }
 
 /// HAProxy's `parse_binary` for hex strings, with its error texts.
-fn hex(s: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn hex(s: &str) -> Result<Vec<u8>, String> {
     if !s.len().is_multiple_of(2) {
         return Err("an even number of hex digit is expected".into());
     }
