@@ -68,6 +68,18 @@ fn term(line: &str) -> Option<(String, String)> {
     Some((words.get(2)?.to_string(), words.get(6)?.to_string()))
 }
 
+/// Once `n` tcplog lines arrived: each one's frontend and termination state, sorted.
+fn terms(syslog: &Syslog, n: usize) -> Vec<String> {
+    let lines = syslog.wait_for(SOON, |l| l.iter().filter_map(|l| term(l)).count() >= n);
+    let mut terms: Vec<String> = lines
+        .iter()
+        .filter_map(|l| term(l))
+        .map(|(fe, t)| format!("{fe} {t}"))
+        .collect();
+    terms.sort();
+    terms
+}
+
 #[test]
 fn timeouts_follow_activity_and_half_closes_as_haproxy() {
     let echo = Backend::echo();
@@ -166,14 +178,7 @@ fn timeouts_follow_activity_and_half_closes_as_haproxy() {
         let (_, took) = read_to_end(&mut s, start);
         seen.push(format!("tunnel: closed at step {}", steps(took)));
 
-        let lines = syslog.wait_for(SOON, |l| l.iter().filter_map(|l| term(l)).count() >= 5);
-        let mut terms: Vec<String> = lines
-            .iter()
-            .filter_map(|l| term(l))
-            .map(|(fe, t)| format!("{fe} {t}"))
-            .collect();
-        terms.sort();
-        seen.extend(terms);
+        seen.extend(terms(&syslog, 5));
         Some(seen)
     });
     assert_same_as_haproxy("timeouts", &seen);
@@ -195,8 +200,9 @@ fn timeouts_follow_activity_and_half_closes_as_haproxy() {
     );
 }
 
-/// A listener whose accept queue is full drops SYNs: connecting to it times out.
-fn black_hole() -> (socket2::Socket, TcpStream) {
+/// A listener whose accept queue is full drops SYNs: connecting to it times out. The
+/// listener and the connection filling its queue must be kept alive.
+fn black_hole() -> (socket2::Socket, TcpStream, SocketAddr) {
     use socket2::{Domain, Socket, Type};
     let s = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
     let any: SocketAddr = "127.0.0.1:0".parse().expect("addr");
@@ -209,18 +215,13 @@ fn black_hole() -> (socket2::Socket, TcpStream) {
         .expect("local addr");
     // Fills the queue of one; it is never accepted.
     let filler = TcpStream::connect(addr).expect("filler");
-    (s, filler)
+    (s, filler, addr)
 }
 
 /// A connect that times out is `sC` (one refused is `SC`), with or without retries.
 #[test]
 fn connect_timeouts_are_logged_as_haproxy() {
-    let (hole, _filler) = black_hole();
-    let hole_addr = hole
-        .local_addr()
-        .ok()
-        .and_then(|a| a.as_socket())
-        .expect("local addr");
+    let (_hole, _filler, hole_addr) = black_hole();
     let refused = e2e::ports::closed_addr();
     let seen = on_both(|under| {
         let syslog = Syslog::start();
@@ -241,14 +242,7 @@ fn connect_timeouts_are_logged_as_haproxy() {
             let mut s = e2e::client::connect(addr).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
             let _ = read_to_end(&mut s, Instant::now());
         }
-        let lines = syslog.wait_for(SOON, |l| l.iter().filter_map(|l| term(l)).count() >= 2);
-        let mut terms: Vec<String> = lines
-            .iter()
-            .filter_map(|l| term(l))
-            .map(|(fe, t)| format!("{fe} {t}"))
-            .collect();
-        terms.sort();
-        Some(terms)
+        Some(terms(&syslog, 2))
     });
     assert_same_as_haproxy("connect failures", &seen);
     let (_, proxyd) = seen.last().expect("proxyd ran");
