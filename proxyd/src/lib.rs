@@ -14,11 +14,13 @@
 //! - [`page`]: the HTTP stats page, its CSV/JSON exports and Prometheus metrics.
 //! - [`daemon`]: starting, reloading and stopping all of the above.
 //! - [`logging`]: HAProxy-worded messages and log targets.
+//! - [`counted_io`]: byte counts of the HTTP/1 exchanges (stats page, HTTP checks).
 //! - [`log_format`]: `log-format` connection lines, parsed at load and rendered per session.
 //! - [`fuzzing`]: arbitrary bytes into each parser of outside input, for `fuzz/` and tests.
 
 pub mod check;
 pub mod config;
+pub mod counted_io;
 pub mod daemon;
 pub mod dev;
 pub mod fuzzing;

@@ -8,18 +8,20 @@ use std::fmt::Write as _;
 use crate::fields::{self, FIELDS};
 use crate::row::{StatRow, Value};
 
-/// `# pxname,svname,...,-,` and a newline: every name is followed by a comma.
+/// `# pxname,svname,...,agg_check_status,-,ssl_sess,...,` and a newline: every name is followed
+/// by a comma, the `-` separator comes between the static and the module columns.
 pub fn write_header(out: &mut String) {
     out.push_str("# ");
-    for f in FIELDS.iter() {
+    for (pos, f) in FIELDS.iter().enumerate() {
         out.push_str(f.name);
         out.push(',');
+        separator_after(out, pos);
     }
-    out.push_str("-,\n");
+    out.push('\n');
 }
 
 pub fn write_row(out: &mut String, row: &StatRow) {
-    for v in &row.values {
+    for (pos, v) in row.values.iter().enumerate() {
         match v {
             Value::Empty => {}
             Value::Str(s) => push_csv_str(out, s),
@@ -28,9 +30,17 @@ pub fn write_row(out: &mut String, row: &StatRow) {
             }
         }
         out.push(',');
+        separator_after(out, pos);
     }
-    // The separator column before module counters; proxyd has no module counters.
-    out.push_str("-,\n");
+    out.push('\n');
+}
+
+/// HAProxy's `-` column: not a field (typed and JSON output never show it), printed by the CSV
+/// writer after the last static field, in the header and in every row.
+fn separator_after(out: &mut String, pos: usize) {
+    if pos + 1 == fields::STATIC_COUNT {
+        out.push_str("-,");
+    }
 }
 
 /// HAProxy quotes only strings holding a comma, a quote, CR or LF (`csv_enc_append`).
@@ -178,11 +188,20 @@ mod tests {
         let mut out = String::new();
         write_row(&mut out, &row);
         assert!(out.starts_with("be,s1,"));
-        assert!(out.ends_with(",-,\n"));
+        assert!(out.ends_with(",\n"));
         // Field count as awk sees it: every column, the separator, and the empty last field.
-        assert_eq!(out.trim_end().split(',').count(), fields::COUNT + 2);
+        assert_eq!(out.split(',').count(), fields::COUNT + 2);
         let cols: Vec<&str> = out.split(',').collect();
         assert_eq!(cols[17], "UP");
+        assert_eq!(cols[fields::STATIC_COUNT], "-");
+
+        let mut header = String::new();
+        write_header(&mut header);
+        let names: Vec<&str> = header.trim_end().split(',').collect();
+        assert_eq!(names[fields::STATIC_COUNT - 1], "agg_check_status");
+        assert_eq!(names[fields::STATIC_COUNT], "-");
+        assert_eq!(names[fields::STATIC_COUNT + 1], "ssl_sess");
+        assert_eq!(names.len(), fields::COUNT + 2);
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! The `show stat` column table: HAProxy's `stat_cols_px[]` in order, byte for byte.
+//! The `show stat` column table, in HAProxy 2.6's order, byte for byte.
 //!
 //! Positions never move: scripts read `$2` (svname), `$18` (status) and `$37` (check_status) by
-//! position. Columns 0..=102 are what HAProxy 2.6 prints before its `-` separator; 103.. were
-//! appended by later releases and are printed here too, before the same `-` separator.
+//! position. Columns 0..=102 are HAProxy's static fields (`stat_fields[]`); HAProxy prints a `-`
+//! column after them, then its stats modules' columns (SSL, HTTP/2, HTTP/1), which are
+//! positions 103.. here as in `show stat typed`.
 
 /// Which row kinds may carry a value in this column (HAProxy's `STATS_PX_CAP_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,10 +57,10 @@ pub struct Field {
     pub description: &'static str,
 }
 
-/// Number of static columns; the `-` separator follows them.
+/// Every column, module columns included (the `-` separator is not one).
 pub const COUNT: usize = FIELDS.len();
-/// Columns HAProxy 2.6 knows (0..=102); differential tests compare only these.
-pub const HAPROXY_26_COUNT: usize = 103;
+/// The static columns (0..=102); the `-` separator follows them.
+pub const STATIC_COUNT: usize = 103;
 
 /// Tags for a column on a given row kind: HAProxy reports `rate`, `rate_max`, `act` and `bck`
 /// of backends as plain gauges.
@@ -183,25 +184,33 @@ pub mod idx {
     pub const AGG_SERVER_STATUS: usize = 100;
     pub const AGG_SERVER_CHECK_STATUS: usize = 101;
     pub const AGG_CHECK_STATUS: usize = 102;
-    pub const SRID: usize = 103;
-    pub const SESS_OTHER: usize = 104;
-    pub const H1SESS: usize = 105;
-    pub const H2SESS: usize = 106;
-    pub const H3SESS: usize = 107;
-    pub const REQ_OTHER: usize = 108;
-    pub const H1REQ: usize = 109;
-    pub const H2REQ: usize = 110;
-    pub const H3REQ: usize = 111;
-    pub const PROTO: usize = 112;
-    pub const PRIV_IDLE_CUR: usize = 113;
-    pub const REQBIN: usize = 114;
-    pub const REQBOUT: usize = 115;
-    pub const RESBIN: usize = 116;
-    pub const RESBOUT: usize = 117;
-    pub const CACHE_HINT_HITS: usize = 118;
+    pub const SSL_SESS: usize = 103;
+    pub const SSL_REUSED_SESS: usize = 104;
+    pub const SSL_FAILED_HANDSHAKE: usize = 105;
+    pub const H2_HEADERS_RCVD: usize = 106;
+    pub const H2_DATA_RCVD: usize = 107;
+    pub const H2_SETTINGS_RCVD: usize = 108;
+    pub const H2_RST_STREAM_RCVD: usize = 109;
+    pub const H2_GOAWAY_RCVD: usize = 110;
+    pub const H2_DETECTED_CONN_PROTOCOL_ERRORS: usize = 111;
+    pub const H2_DETECTED_STRM_PROTOCOL_ERRORS: usize = 112;
+    pub const H2_RST_STREAM_RESP: usize = 113;
+    pub const H2_GOAWAY_RESP: usize = 114;
+    pub const H2_OPEN_CONNECTIONS: usize = 115;
+    pub const H2_BACKEND_OPEN_STREAMS: usize = 116;
+    pub const H2_TOTAL_CONNECTIONS: usize = 117;
+    pub const H2_BACKEND_TOTAL_STREAMS: usize = 118;
+    pub const H1_OPEN_CONNECTIONS: usize = 119;
+    pub const H1_OPEN_STREAMS: usize = 120;
+    pub const H1_TOTAL_CONNECTIONS: usize = 121;
+    pub const H1_TOTAL_STREAMS: usize = 122;
+    pub const H1_BYTES_IN: usize = 123;
+    pub const H1_BYTES_OUT: usize = 124;
+    pub const H1_SPLICED_BYTES_IN: usize = 125;
+    pub const H1_SPLICED_BYTES_OUT: usize = 126;
 }
 
-pub const FIELDS: [Field; 119] = [
+pub const FIELDS: [Field; 127] = [
     Field {
         name: "pxname",
         tags: "KNS",
@@ -1026,133 +1035,199 @@ pub const FIELDS: [Field; 119] = [
         prometheus: Some("agg_check_status"),
         description: "Backend's aggregated gauge of servers' state check status",
     },
+    // HAProxy prints the `-` separator here; the stats modules' columns follow, in the order
+    // a Debian 2.6 build registers its modules: SSL, HTTP/2, HTTP/1.
     Field {
-        name: "srid",
-        tags: "KGS",
-        vtype: ValueType::U32,
-        kinds: Kinds::of(false, false, false, true),
-        prometheus: None,
-        description: "Server id revision, to prevent server id reuse mixups",
-    },
-    Field {
-        name: "sess_other",
-        tags: "MCP",
-        vtype: ValueType::U64,
-        kinds: Kinds::of(false, true, false, false),
-        prometheus: None,
-        description: "Total number of sessions other than HTTP since process started",
-    },
-    Field {
-        name: "h1sess",
-        tags: "MCP",
-        vtype: ValueType::U64,
-        kinds: Kinds::of(false, true, false, false),
-        prometheus: None,
-        description: "Total number of HTTP/1 sessions since process started",
-    },
-    Field {
-        name: "h2sess",
-        tags: "MCP",
-        vtype: ValueType::U64,
-        kinds: Kinds::of(false, true, false, false),
-        prometheus: None,
-        description: "Total number of HTTP/2 sessions since process started",
-    },
-    Field {
-        name: "h3sess",
-        tags: "MCP",
-        vtype: ValueType::U64,
-        kinds: Kinds::of(false, true, false, false),
-        prometheus: None,
-        description: "Total number of HTTP/3 sessions since process started",
-    },
-    Field {
-        name: "req_other",
-        tags: "MCP",
-        vtype: ValueType::U64,
-        kinds: Kinds::of(false, true, false, false),
-        prometheus: None,
-        description: "Total number of sessions other than HTTP processed by this object since the worker process started",
-    },
-    Field {
-        name: "h1req",
-        tags: "MCP",
-        vtype: ValueType::U64,
-        kinds: Kinds::of(false, true, false, false),
-        prometheus: None,
-        description: "Total number of HTTP/1 sessions processed by this object since the worker process started",
-    },
-    Field {
-        name: "h2req",
-        tags: "MCP",
-        vtype: ValueType::U64,
-        kinds: Kinds::of(false, true, false, false),
-        prometheus: None,
-        description: "Total number of hTTP/2 sessions processed by this object since the worker process started",
-    },
-    Field {
-        name: "h3req",
-        tags: "MCP",
-        vtype: ValueType::U64,
-        kinds: Kinds::of(false, true, false, false),
-        prometheus: None,
-        description: "Total number of HTTP/3 sessions processed by this object since the worker process started",
-    },
-    Field {
-        name: "proto",
-        tags: "CGS",
-        vtype: ValueType::Str,
-        kinds: Kinds::of(true, false, false, false),
-        prometheus: None,
-        description: "Protocol",
-    },
-    Field {
-        name: "priv_idle_cur",
-        tags: "MGP",
-        vtype: ValueType::U32,
-        kinds: Kinds::of(false, false, false, true),
-        prometheus: Some("private_idle_connections_current"),
-        description: "Current number of private idle connections",
-    },
-    Field {
-        name: "reqbin",
+        name: "ssl_sess",
         tags: "MCP",
         vtype: ValueType::U64,
         kinds: Kinds::of(true, true, true, true),
         prometheus: None,
-        description: "Total number of request bytes received since process started",
+        description: "Total number of ssl sessions established",
     },
     Field {
-        name: "reqbout",
+        name: "ssl_reused_sess",
         tags: "MCP",
         vtype: ValueType::U64,
         kinds: Kinds::of(true, true, true, true),
         prometheus: None,
-        description: "Total number of request bytes sent since process started",
+        description: "Total number of ssl sessions reused",
     },
     Field {
-        name: "resbin",
+        name: "ssl_failed_handshake",
         tags: "MCP",
         vtype: ValueType::U64,
         kinds: Kinds::of(true, true, true, true),
         prometheus: None,
-        description: "Total number of response bytes received since process started",
+        description: "Total number of failed handshake",
     },
     Field {
-        name: "resbout",
-        tags: "MCP",
-        vtype: ValueType::U64,
-        kinds: Kinds::of(true, true, true, true),
-        prometheus: None,
-        description: "Total number of response bytes sent since process started",
-    },
-    Field {
-        name: "cache_hint_hits",
+        name: "h2_headers_rcvd",
         tags: "MCP",
         vtype: ValueType::U64,
         kinds: Kinds::of(false, true, true, false),
         prometheus: None,
-        description: "Total number of HTTP requests answered from the cache with an early hint since process started",
+        description: "Total number of received HEADERS frames",
+    },
+    Field {
+        name: "h2_data_rcvd",
+        tags: "MCP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Total number of received DATA frames",
+    },
+    Field {
+        name: "h2_settings_rcvd",
+        tags: "MCP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Total number of received SETTINGS frames",
+    },
+    Field {
+        name: "h2_rst_stream_rcvd",
+        tags: "MCP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Total number of received RST_STREAM frames",
+    },
+    Field {
+        name: "h2_goaway_rcvd",
+        tags: "MCP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Total number of received GOAWAY frames",
+    },
+    Field {
+        name: "h2_detected_conn_protocol_errors",
+        tags: "MCP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Total number of connection protocol errors",
+    },
+    Field {
+        name: "h2_detected_strm_protocol_errors",
+        tags: "MCP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Total number of stream protocol errors",
+    },
+    Field {
+        name: "h2_rst_stream_resp",
+        tags: "MCP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Total number of RST_STREAM sent on detected error",
+    },
+    Field {
+        name: "h2_goaway_resp",
+        tags: "MCP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Total number of GOAWAY sent on detected error",
+    },
+    Field {
+        name: "h2_open_connections",
+        tags: "MGP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Count of currently open connections",
+    },
+    Field {
+        name: "h2_backend_open_streams",
+        tags: "MGP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Count of currently open streams",
+    },
+    Field {
+        name: "h2_total_connections",
+        tags: "MCP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Total number of connections",
+    },
+    Field {
+        name: "h2_backend_total_streams",
+        tags: "MCP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Total number of streams",
+    },
+    Field {
+        name: "h1_open_connections",
+        tags: "MGP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Count of currently open connections",
+    },
+    Field {
+        name: "h1_open_streams",
+        tags: "MGP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Count of currently open streams",
+    },
+    Field {
+        name: "h1_total_connections",
+        tags: "MCP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Total number of connections",
+    },
+    Field {
+        name: "h1_total_streams",
+        tags: "MCP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Total number of streams",
+    },
+    Field {
+        name: "h1_bytes_in",
+        tags: "MCP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Total number of bytes received",
+    },
+    Field {
+        name: "h1_bytes_out",
+        tags: "MCP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Total number of bytes send",
+    },
+    Field {
+        name: "h1_spliced_bytes_in",
+        tags: "MCP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Total number of bytes received using kernel splicing",
+    },
+    Field {
+        name: "h1_spliced_bytes_out",
+        tags: "MCP",
+        vtype: ValueType::U64,
+        kinds: Kinds::of(false, true, true, false),
+        prometheus: None,
+        description: "Total number of bytes sendusing kernel splicing",
     },
 ];
 
@@ -1166,8 +1241,8 @@ mod tests {
         assert_eq!(FIELDS[1].name, "svname");
         assert_eq!(FIELDS[17].name, "status");
         assert_eq!(FIELDS[36].name, "check_status");
-        assert_eq!(FIELDS[HAPROXY_26_COUNT - 1].name, "agg_check_status");
-        assert_eq!(FIELDS[COUNT - 1].name, "cache_hint_hits");
+        assert_eq!(FIELDS[STATIC_COUNT - 1].name, "agg_check_status");
+        assert_eq!(FIELDS[COUNT - 1].name, "h1_spliced_bytes_out");
     }
 
     #[test]
@@ -1179,7 +1254,7 @@ mod tests {
 
     #[test]
     fn haproxy_26_header_prefix_matches_capture() {
-        let header: Vec<&str> = FIELDS[..HAPROXY_26_COUNT].iter().map(|f| f.name).collect();
+        let header: Vec<&str> = FIELDS[..STATIC_COUNT].iter().map(|f| f.name).collect();
         let captured = "pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime,agent_status,agent_code,agent_duration,check_desc,agent_desc,check_rise,check_fall,check_health,agent_rise,agent_fall,agent_health,addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,intercepted,dcon,dses,wrew,connect,reuse,cache_lookups,cache_hits,srv_icur,src_ilim,qtime_max,ctime_max,rtime_max,ttime_max,eint,idle_conn_cur,safe_conn_cur,used_conn_cur,need_conn_est,uweight,agg_server_status,agg_server_check_status,agg_check_status";
         assert_eq!(header.join(","), captured);
     }

@@ -19,7 +19,6 @@ use e2e::daemon::Daemon;
 use e2e::ports;
 use e2e::socket::{self, StatTable};
 use e2e::topology::{raw_fields, raw_stat, Binds, Topology, SETTLED};
-use runtime_api::fields::{FIELDS, HAPROXY_26_COUNT};
 
 /// HAProxy 2.6 and proxyd on the same topology, both settled.
 struct Pair {
@@ -70,22 +69,11 @@ fn show_stat_has_haproxy_26_header_rows_field_counts_and_empty_fields() {
     let h_cols = raw_fields(&h_header);
     let x_cols = raw_fields(&x_header);
 
-    // Header: HAProxy 2.6's static columns in order, then the newer ones, then `-` and the
-    // empty field after the trailing comma.
-    assert_eq!(
-        h_cols[..HAPROXY_26_COUNT],
-        x_cols[..HAPROXY_26_COUNT],
-        "static columns differ"
-    );
-    assert_eq!(h_cols[HAPROXY_26_COUNT], "-", "HAProxy's separator moved");
-    let newer: Vec<&str> = FIELDS[HAPROXY_26_COUNT..].iter().map(|f| f.name).collect();
-    assert_eq!(x_cols[HAPROXY_26_COUNT..x_cols.len() - 2], newer[..]);
-    assert_eq!(x_cols[x_cols.len() - 2..], ["-", ""]);
-    assert!(
-        x.ends_with(",-,\n\n"),
-        "proxyd's answer ends {:?}",
-        tail(&x)
-    );
+    // Header: HAProxy 2.6's, byte for byte: the static columns, `-`, the SSL, HTTP/2 and HTTP/1
+    // modules' columns, and the empty field after the trailing comma.
+    assert_eq!(h_header, x_header, "headers differ");
+    assert_eq!(x_cols[x_cols.len() - 1], "");
+    assert!(x.ends_with(",\n\n"), "proxyd's answer ends {:?}", tail(&x));
     assert!(h.ends_with(",\n\n"));
 
     // Rows: same order, each with exactly the header's field count.
@@ -102,7 +90,7 @@ fn show_stat_has_haproxy_26_header_rows_field_counts_and_empty_fields() {
         assert_eq!(raw_fields(row).len(), x_cols.len(), "field count of {row}");
     }
 
-    // Per row, columns 0..103: empty exactly where HAProxy is empty, and equal values for every
+    // Per row, every column: empty exactly where HAProxy is empty, and equal values for every
     // column whose value does not depend on timing or on the process.
     let timing = [
         "lastchg",
@@ -110,10 +98,20 @@ fn show_stat_has_haproxy_26_header_rows_field_counts_and_empty_fields() {
         "check_duration",
         "pid",
         "slim", // derived from ulimit-n and the descriptors HAProxy reserves; compared below
+        // How many checks ran so far, and which TLS handshakes resumed (a session ticket may
+        // arrive after a check closed): compared as sums below.
+        "ssl_sess",
+        "ssl_reused_sess",
+        "h1_total_connections",
+        "h1_total_streams",
+        "h1_bytes_in",
+        "h1_bytes_out",
+        "h1_open_connections",
+        "h1_open_streams",
     ];
     for (hr, xr) in h_rows.iter().zip(&x_rows) {
         let (hf, xf) = (raw_fields(hr), raw_fields(xr));
-        for i in 0..HAPROXY_26_COUNT {
+        for i in 0..h_cols.len() {
             let col = h_cols[i];
             assert_eq!(
                 hf[i].is_empty(),
@@ -130,9 +128,38 @@ fn show_stat_has_haproxy_26_header_rows_field_counts_and_empty_fields() {
         }
     }
 
+    // The modules' counters of the HTTPS-checked backend: every check is one HTTP/1 connection
+    // with one stream and one TLS handshake, sending the same request on both.
+    let (ht, xt) = (parse(&h), parse(&x));
+    for (who, t) in [("HAProxy", &ht), ("proxyd", &xt)] {
+        let n = |col: &str| -> u64 {
+            t.get("be_https", "BACKEND", col)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{who}: be_https/BACKEND {col}"))
+        };
+        let checks = n("h1_total_connections");
+        assert!(checks >= 2, "{who}: {checks} HTTP check connections");
+        assert_eq!(n("h1_total_streams"), checks, "{who}");
+        assert_eq!(n("ssl_sess") + n("ssl_reused_sess"), checks, "{who}");
+        assert_eq!(n("h1_open_connections"), 0, "{who}");
+        assert_eq!(
+            n("h1_bytes_out") % checks,
+            0,
+            "{who}: checks sent requests of different sizes"
+        );
+    }
+    let per_check = |t: &StatTable| {
+        let n = |col: &str| -> u64 {
+            t.get("be_https", "BACKEND", col)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        n("h1_bytes_out") / n("h1_total_connections").max(1)
+    };
+    assert_eq!(per_check(&ht), per_check(&xt), "request bytes per check");
+
     // maxconn as HAProxy derives it from ulimit-n, so frontend `slim` and backend `slim`
     // (fullconn) agree too.
-    let (ht, xt) = (parse(&h), parse(&x));
     for (px, sv) in [("fe", "FRONTEND"), ("be", "BACKEND"), ("li", "FRONTEND")] {
         assert_eq!(
             ht.get(px, sv, "slim"),
@@ -213,8 +240,7 @@ fn servers_state_backend_list_info_keys_typed_and_json_match_haproxy() {
                 let mut parts = rest.splitn(3, ':');
                 let tags = parts.next()?;
                 let ty = parts.next()?;
-                let pos: usize = name.split('.').nth(3)?.parse().ok()?;
-                (pos < HAPROXY_26_COUNT).then(|| (name.to_string(), format!("{tags}:{ty}")))
+                Some((name.to_string(), format!("{tags}:{ty}")))
             })
             .collect()
     };
@@ -260,7 +286,6 @@ fn servers_state_backend_list_info_keys_typed_and_json_match_haproxy() {
                 row.as_array()
                     .expect("array of fields")
                     .iter()
-                    .filter(|f| f["field"]["pos"].as_u64().unwrap_or(999) < 103)
                     .map(|f| {
                         let keys: Vec<&String> = f.as_object().expect("object").keys().collect();
                         format!(
@@ -1178,4 +1203,96 @@ fn http_get(addr: std::net::SocketAddr, path: &str) -> Option<String> {
     let mut out = String::new();
     s.read_to_string(&mut out).ok()?;
     out.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
+}
+
+/// What one HTTP exchange with a stats listener got back: the raw answer bytes.
+fn page_exchange(listen: std::net::SocketAddr, send: &[u8], close_write: bool) -> Vec<u8> {
+    let mut s = std::net::TcpStream::connect(listen).expect("connect to the stats listener");
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let _ = s.write_all(send);
+    if close_write {
+        let _ = s.shutdown(Shutdown::Write);
+    }
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    out
+}
+
+/// The stats listener counts requests as HAProxy does: on the frontend every request and
+/// every error its HTTP/1 layer answered itself (raw 400/408, bytes counted in `h1_bytes_*`
+/// and not in `bout`), on the backend the requests that were not the page's (503, no server);
+/// `bin`/`bout` in HAProxy's internal message size; the HTTP/1 module's connections and
+/// streams (a connection closed without a byte makes no stream).
+#[test]
+fn stats_listener_counts_requests_and_errors_as_haproxy() {
+    let config = |listen: std::net::SocketAddr| {
+        e2e::config::Config::new().section(format!(
+            "listen st\n    bind {listen}\n    mode http\n    timeout client 1s\n    stats enable\n    stats uri /stats\n"
+        ))
+    };
+    let (h_listen, x_listen) = (ports::free_addr(), ports::free_addr());
+    let Some(h) = Daemon::haproxy(config(h_listen)) else {
+        return;
+    };
+    let x = Daemon::proxyd(config(x_listen));
+    // proxyd answers one request per connection: the requests ask for that.
+    let exchanges: [(&str, &[u8], bool); 7] = [
+        (
+            "request outside the page",
+            b"GET /nope HTTP/1.1\r\nHost: a\r\nUser-Agent: t\r\nConnection: close\r\n\r\n",
+            false,
+        ),
+        ("HTTP/1.0 request", b"GET /x HTTP/1.0\r\n\r\n", false),
+        (
+            "HEAD request",
+            b"HEAD /nope HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+            false,
+        ),
+        ("garbage", b"GARBAGE\r\n\r\n", false),
+        ("closed without a byte", b"", true),
+        ("half a request then closed", b"GET /stats HT", true),
+        ("half a request then silent", b"GET /stats HT", false),
+    ];
+    for (what, send, close) in exchanges {
+        let ha = page_exchange(h_listen, send, close);
+        let xa = page_exchange(x_listen, send, close);
+        assert_eq!(
+            String::from_utf8_lossy(&ha),
+            String::from_utf8_lossy(&xa),
+            "{what}: answers differ"
+        );
+    }
+    let cols = [
+        "scur",
+        "stot",
+        "bin",
+        "bout",
+        "ereq",
+        "econ",
+        "hrsp_2xx",
+        "hrsp_4xx",
+        "hrsp_5xx",
+        "req_tot",
+        "conn_tot",
+        "h1_open_connections",
+        "h1_open_streams",
+        "h1_total_connections",
+        "h1_total_streams",
+        "h1_bytes_in",
+        "h1_bytes_out",
+    ];
+    let settled = |d: &Daemon| d.stat("st", "FRONTEND", "scur") == "0";
+    h.wait_until("no connection left", Duration::from_secs(10), settled);
+    x.wait_until("no connection left", Duration::from_secs(10), settled);
+    let (ht, xt) = (h.show_stat(), x.show_stat());
+    for sv in ["FRONTEND", "BACKEND"] {
+        for col in cols {
+            assert_eq!(
+                ht.get("st", sv, col),
+                xt.get("st", sv, col),
+                "st/{sv} {col}"
+            );
+        }
+    }
+    assert_eq!(ht.get("st", "FRONTEND", "ereq"), Some("4"));
 }

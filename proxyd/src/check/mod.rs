@@ -21,7 +21,7 @@ mod tcpcheck;
 mod tls;
 
 pub use http::{judge_response, NO_BODY, NO_MATCH, RESPONSE_LIMIT, UNWANTED_MATCH};
-pub use probe::{run_check, run_check_in_state, CheckOutcome};
+pub use probe::{run_check, run_check_in_state, run_check_metered, CheckIo, CheckOutcome};
 pub use state::{Admin, ForcedHealth, Health, OpState, Step, Transition};
 pub use tls::{tls_client_config, HANDSHAKE_FAILURE, HOST_MISMATCH, NAME_MISMATCH};
 

@@ -10,13 +10,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use runtime_api::status::CheckStatus;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
 use super::http;
 use super::tcp::{self, ConnectError};
 use super::tcpcheck;
 use super::tls::{self, HandshakeError};
-use crate::config::CheckSpec;
+use crate::config::{CheckSpec, HttpCheck};
+use crate::counted_io::Counted;
+use crate::model::counters::Handshakes;
 
 /// What one check found. Rendered into the `check_status`, `check_code`, `check_duration`,
 /// `last_chk` columns and the state-change log line.
@@ -40,6 +43,15 @@ impl CheckOutcome {
     }
 }
 
+/// What a check moved that HAProxy's stats modules count: its TLS handshake (`ssl_*` columns of
+/// the server and its backend) and the clear-text bytes of an HTTP check (`h1_*` of the backend).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CheckIo {
+    pub tls: Handshakes,
+    pub h1_read: u64,
+    pub h1_written: u64,
+}
+
 /// Runs one check of a server that is not DOWN. See [`run_check_in_state`].
 pub async fn run_check(spec: &CheckSpec, tls: Option<&Arc<rustls::ClientConfig>>) -> CheckOutcome {
     run_check_in_state(spec, spec.target, tls, true).await
@@ -55,6 +67,17 @@ pub async fn run_check_in_state(
     tls: Option<&Arc<rustls::ClientConfig>>,
     server_running: bool,
 ) -> CheckOutcome {
+    run_check_metered(spec, target, tls, server_running, &mut CheckIo::default()).await
+}
+
+/// [`run_check_in_state`], recording in `io` what the stats modules count.
+pub async fn run_check_metered(
+    spec: &CheckSpec,
+    target: SocketAddr,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+    server_running: bool,
+    io: &mut CheckIo,
+) -> CheckOutcome {
     let start = Instant::now();
     let finish = |status, code, info: String, detail| CheckOutcome {
         status,
@@ -65,7 +88,16 @@ pub async fn run_check_in_state(
     };
 
     if let Some(rules) = &spec.tcp {
-        let v = tcpcheck::run(spec, rules, target, tls).await;
+        let v = tcpcheck::run(
+            spec,
+            rules,
+            target,
+            tcpcheck::TlsClient {
+                config: tls,
+                handshakes: &mut io.tls,
+            },
+        )
+        .await;
         return finish(v.status, v.code, v.info, v.detail);
     }
     let check_timeout = spec.timeout_check.filter(|t| !t.is_zero());
@@ -95,7 +127,7 @@ pub async fn run_check_in_state(
         };
         let mut tcp = tcp;
         let deadline = read_deadline(check_timeout, whole);
-        let v = http::exchange(&mut tcp, http_check, server_running, deadline).await;
+        let v = counted_exchange(&mut tcp, http_check, server_running, deadline, io).await;
         return finish(v.status, v.code, v.info, None);
     };
 
@@ -107,21 +139,39 @@ pub async fn run_check_in_state(
         Ok(name) => name,
         Err(e) => return finish(CheckStatus::SockErr, None, String::new(), Some(e)),
     };
-    let mut stream = match tls::handshake(tcp, Arc::clone(config), name, connect_deadline).await {
-        Ok(stream) => stream,
-        Err(HandshakeError::Timeout) => {
-            return finish(CheckStatus::L6Tout, None, String::new(), None)
-        }
-        Err(HandshakeError::Failed { info, detail }) => {
-            return finish(CheckStatus::L6Rsp, None, info.to_string(), Some(detail))
-        }
-    };
+    let mut stream =
+        match tls::handshake(tcp, Arc::clone(config), name, connect_deadline, &mut io.tls).await {
+            Ok(stream) => stream,
+            Err(HandshakeError::Timeout) => {
+                return finish(CheckStatus::L6Tout, None, String::new(), None)
+            }
+            Err(HandshakeError::Failed { info, detail }) => {
+                return finish(CheckStatus::L6Rsp, None, info.to_string(), Some(detail))
+            }
+        };
     let Some(http_check) = &spec.http else {
         return finish(CheckStatus::L6Ok, None, String::new(), None);
     };
     let deadline = read_deadline(check_timeout, whole);
-    let v = http::exchange(&mut stream, http_check, server_running, deadline).await;
+    let v = counted_exchange(&mut stream, http_check, server_running, deadline, io).await;
     finish(v.status, v.code, v.info, None)
+}
+
+async fn counted_exchange<S>(
+    stream: &mut S,
+    check: &HttpCheck,
+    server_running: bool,
+    deadline: Instant,
+    io: &mut CheckIo,
+) -> http::Verdict
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut counted = Counted::new(stream);
+    let v = http::exchange(&mut counted, check, server_running, deadline).await;
+    io.h1_read += counted.read;
+    io.h1_written += counted.written;
+    v
 }
 
 /// `timeout check` counts from the moment the connection (and TLS) is ready; without it the

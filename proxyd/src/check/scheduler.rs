@@ -13,9 +13,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::log::{self as checklog, ServerRef};
-use super::{run_check_in_state, state, tls_client_config, CheckOutcome, OpState};
+use super::{run_check_metered, state, tls_client_config, CheckIo, CheckOutcome, OpState};
 use crate::config::CheckSpec;
 use crate::logging::{self, Logger, Severity};
+use crate::model::counters::ModuleCounters;
 use crate::model::events::{self, Cause};
 use crate::model::server::ServerRt;
 use crate::model::{BackendRt, Model};
@@ -138,10 +139,18 @@ async fn run_server(
             Err(_) => return,
         };
         let wait = if enabled {
+            let target = srv.check_target().unwrap_or(spec.target);
+            let mut io = CheckIo::default();
+            let h1 = H1Check::open(&spec, &be.counters.modules);
             let outcome: CheckOutcome = tokio::select! {
-                o = run_check_in_state(&spec, srv.check_target().unwrap_or(spec.target), tls.as_ref(), running) => o,
+                o = run_check_metered(&spec, target, tls.as_ref(), running, &mut io) => o,
                 _ = stop.changed() => return,
             };
+            srv.counters.modules.add_handshakes(&io.tls);
+            be.counters.modules.add_handshakes(&io.tls);
+            if let Some(h1) = h1 {
+                h1.close(&io);
+            }
             let (transition, from, report, wait) = match srv.state.lock() {
                 Ok(mut st) => {
                     let counted = st.check_enabled && !st.admin.maint();
@@ -179,6 +188,39 @@ async fn run_server(
         if sleep_or_stop(wait, &mut stop).await {
             return;
         }
+    }
+}
+
+/// An `option httpchk` check is an HTTP/1 connection with one stream on the backend, as
+/// HAProxy's H1 multiplexer counts it from the connect on (a refused connect included).
+struct H1Check<'a> {
+    counters: &'a ModuleCounters,
+    io: CheckIo,
+}
+
+impl<'a> H1Check<'a> {
+    fn open(spec: &CheckSpec, counters: &'a ModuleCounters) -> Option<H1Check<'a>> {
+        if spec.http.is_none() || spec.tcp.is_some() {
+            return None;
+        }
+        counters.h1_conn_opened();
+        counters.h1_stream_opened();
+        Some(H1Check {
+            counters,
+            io: CheckIo::default(),
+        })
+    }
+
+    fn close(mut self, io: &CheckIo) {
+        self.io = *io;
+    }
+}
+
+impl Drop for H1Check<'_> {
+    fn drop(&mut self) {
+        self.counters.h1_stream_closed();
+        self.counters
+            .h1_conn_closed(self.io.h1_read, self.io.h1_written);
     }
 }
 

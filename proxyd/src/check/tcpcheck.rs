@@ -27,6 +27,7 @@ use crate::config::{
     CheckSpec, CheckText, CustomExpect, TcpCheck, TcpCheckAction, TcpCheckRule, TcpConnect,
     TcpExpect, TcpPattern,
 };
+use crate::model::counters::Handshakes;
 
 /// HAProxy keeps a check's text in 128 bytes with its NUL (`HCHK_DESC_LEN`).
 const DESC_MAX: usize = 127;
@@ -70,12 +71,18 @@ enum Step {
     Stop(Verdict),
 }
 
-/// Runs `rules` against `target`; `tls` is the client configuration for connects that use TLS.
+/// The client configuration for connects that use TLS, and the tally of their handshakes.
+pub(crate) struct TlsClient<'a> {
+    pub config: Option<&'a Arc<rustls::ClientConfig>>,
+    pub handshakes: &'a mut Handshakes,
+}
+
+/// Runs `rules` against `target`.
 pub(crate) async fn run(
     spec: &CheckSpec,
     rules: &TcpCheck,
     target: SocketAddr,
-    tls: Option<&Arc<rustls::ClientConfig>>,
+    mut tls: TlsClient<'_>,
 ) -> Verdict {
     let check_timeout = spec.timeout_check.filter(|t| !t.is_zero());
     // Only the configuration's own rules name their step in connection errors and timeouts.
@@ -97,7 +104,7 @@ pub(crate) async fn run(
                 if let (Some(_), Some(t)) = (check_timeout, spec.timeout_connect) {
                     connect_by = connect_by.min(now + t);
                 }
-                match open(spec, c, rule, plain, target, tls, connect_by).await {
+                match open(spec, c, rule, plain, target, &mut tls, connect_by).await {
                     Ok(new) => {
                         conn = Some(new);
                         deadline = match check_timeout {
@@ -238,7 +245,7 @@ async fn open(
     rule: &TcpCheckRule,
     plain: bool,
     target: SocketAddr,
-    tls: Option<&Arc<rustls::ClientConfig>>,
+    tls: &mut TlsClient<'_>,
     connect_by: Instant,
 ) -> Result<Conn, Verdict> {
     let addr = SocketAddr::new(target.ip(), c.port.unwrap_or(target.port()));
@@ -262,7 +269,7 @@ async fn open(
     if !use_tls {
         return Ok(Conn::new(Box::new(tcp), false));
     }
-    let Some(config) = tls else {
+    let Some(config) = tls.config else {
         let mut v = Verdict::new(CheckStatus::SockErr, where_);
         v.detail = Some("TLS is asked for but no TLS client configuration was built".into());
         return Err(v);
@@ -277,7 +284,7 @@ async fn open(
         v.detail = Some(e);
         v
     })?;
-    match tls::handshake(tcp, Arc::clone(config), name, connect_by).await {
+    match tls::handshake(tcp, Arc::clone(config), name, connect_by, tls.handshakes).await {
         Ok(stream) => Ok(Conn::new(Box::new(stream), true)),
         Err(HandshakeError::Timeout) => Err(Verdict::new(CheckStatus::L6Tout, where_)),
         Err(HandshakeError::Failed { info, detail }) => {

@@ -15,7 +15,8 @@ use rustls::client::{verify_server_name, WebPkiServerVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::server::ParsedCertificate;
 use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+    CertificateError, ClientConfig, DigitallySignedStruct, HandshakeKind, RootCertStore,
+    SignatureScheme,
 };
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
@@ -25,6 +26,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 use crate::config::{CheckTls, Verify};
+use crate::model::counters::Handshakes;
 
 /// `last_chk` for every handshake failure except a name mismatch (HAProxy's `CO_ER_SSL_HANDSHAKE`).
 pub const HANDSHAKE_FAILURE: &str = "SSL handshake failure";
@@ -153,17 +155,30 @@ pub(crate) enum HandshakeError {
     Failed { info: &'static str, detail: String },
 }
 
+/// Makes the handshake and records in `counted` how it ended, as HAProxy's SSL module counts
+/// it: a resumed session, a full one, or a failure (a timeout is none of them).
 pub(crate) async fn handshake(
     tcp: TcpStream,
     config: Arc<ClientConfig>,
     name: ServerName<'static>,
     deadline: Instant,
+    counted: &mut Handshakes,
 ) -> Result<TlsStream<TcpStream>, HandshakeError> {
     let expected = name.to_str().into_owned();
     match timeout_at(deadline, TlsConnector::from(config).connect(name, tcp)).await {
         Err(_) => Err(HandshakeError::Timeout),
-        Ok(Ok(stream)) => Ok(stream),
-        Ok(Err(e)) => Err(classify(&e, &expected)),
+        Ok(Ok(stream)) => {
+            if stream.get_ref().1.handshake_kind() == Some(HandshakeKind::Resumed) {
+                counted.resumed += 1;
+            } else {
+                counted.full += 1;
+            }
+            Ok(stream)
+        }
+        Ok(Err(e)) => {
+            counted.failed += 1;
+            Err(classify(&e, &expected))
+        }
     }
 }
 

@@ -590,7 +590,6 @@ const OPTIONS_IGNORED: &[(&str, Option<bool>)] = &[
     ("httplog", Some(true)),
     ("httpslog", Some(true)),
     ("socket-stats", Some(true)),
-    ("http-ignore-probes", Some(true)),
     ("http-buffer-request", None),
     ("forwardfor", None),
     ("originalto", None),
@@ -665,6 +664,9 @@ const OPTION_FLAGS: &[(&str, Option<bool>, SetFlag)] = &[
     }),
     ("log-separate-errors", Some(true), |px, on| {
         px.log_filter.log_separate_errors = on
+    }),
+    ("http-ignore-probes", Some(true), |px, on| {
+        px.log_filter.ignore_probes = on
     }),
     ("log-health-checks", Some(false), |px, on| {
         px.log_health_checks = on

@@ -88,6 +88,9 @@ pub struct ConnLogFilter {
     pub dontlog_normal: bool,
     /// `option log-separate-errors`: those at level `err` instead of `info`.
     pub log_separate_errors: bool,
+    /// `option http-ignore-probes`: an HTTP connection closed or timed out before its first
+    /// byte gets no error answer and counts no error.
+    pub ignore_probes: bool,
 }
 
 /// One `log` line: where to, the syslog facility, and which severities it takes.

@@ -16,9 +16,6 @@ pub struct Counters {
     pub stot: AtomicU64,
     pub bin: AtomicU64,
     pub bout: AtomicU64,
-    /// Bytes written towards the server / towards the client (request and response "out").
-    pub req_out: AtomicU64,
-    pub res_out: AtomicU64,
     pub econ: AtomicU64,
     pub eresp: AtomicU64,
     pub ereq: AtomicU64,
@@ -43,6 +40,86 @@ pub struct Counters {
     pub rate: RateCounter,
     pub conn_rate: RateCounter,
     pub times: Mutex<Timings>,
+    pub modules: ModuleCounters,
+}
+
+/// The counters of HAProxy's stats modules, the `show stat` columns after `-`. proxyd never
+/// terminates TLS nor proxies HTTP, so only two things move them, as in HAProxy: health checks
+/// with `check-ssl` (handshakes, on the server and its backend) and HTTP/1 connections, the
+/// stats page's on its frontend and `option httpchk` checks' on their backend.
+#[derive(Debug, Default)]
+pub struct ModuleCounters {
+    pub ssl_sess: AtomicU64,
+    pub ssl_reused_sess: AtomicU64,
+    pub ssl_failed_handshake: AtomicU64,
+    pub h1_open_conns: AtomicU64,
+    pub h1_open_streams: AtomicU64,
+    pub h1_total_conns: AtomicU64,
+    pub h1_total_streams: AtomicU64,
+    pub h1_bytes_in: AtomicU64,
+    pub h1_bytes_out: AtomicU64,
+}
+
+impl ModuleCounters {
+    pub fn h1_conn_opened(&self) {
+        self.h1_open_conns.fetch_add(1, Relaxed);
+        self.h1_total_conns.fetch_add(1, Relaxed);
+    }
+
+    /// A stream is a request: on a client connection it starts with the first byte received
+    /// (a connection closed silently has none), on a check's connection at once.
+    pub fn h1_stream_opened(&self) {
+        self.h1_open_streams.fetch_add(1, Relaxed);
+        self.h1_total_streams.fetch_add(1, Relaxed);
+    }
+
+    pub fn h1_stream_closed(&self) {
+        saturating_decrement(&self.h1_open_streams);
+    }
+
+    pub fn h1_conn_closed(&self, bytes_in: u64, bytes_out: u64) {
+        self.h1_bytes_in.fetch_add(bytes_in, Relaxed);
+        self.h1_bytes_out.fetch_add(bytes_out, Relaxed);
+        saturating_decrement(&self.h1_open_conns);
+    }
+
+    /// The TLS handshakes of a health check.
+    pub fn add_handshakes(&self, h: &Handshakes) {
+        self.ssl_sess.fetch_add(h.full, Relaxed);
+        self.ssl_reused_sess.fetch_add(h.resumed, Relaxed);
+        self.ssl_failed_handshake.fetch_add(h.failed, Relaxed);
+    }
+
+    /// HAProxy's `clear counters` resets the modules' counters, all of them, with or without
+    /// `all`. Open connections stay counted: zeroing them would make the gauges wrap when those
+    /// connections close (HAProxy's do).
+    pub fn clear(&self) {
+        for c in [
+            &self.ssl_sess,
+            &self.ssl_reused_sess,
+            &self.ssl_failed_handshake,
+            &self.h1_total_conns,
+            &self.h1_total_streams,
+            &self.h1_bytes_in,
+            &self.h1_bytes_out,
+        ] {
+            c.store(0, Relaxed);
+        }
+    }
+}
+
+/// A gauge never wraps below zero, whatever order the updates of two tasks land in.
+fn saturating_decrement(g: &AtomicU64) {
+    let _ = g.fetch_update(Relaxed, Relaxed, |v| Some(v.saturating_sub(1)));
+}
+
+/// How a health check's TLS handshakes ended (a `tcp-check` may connect more than once), for the
+/// `ssl_*` columns. A handshake that timed out is none of these, as in HAProxy.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Handshakes {
+    pub full: u64,
+    pub resumed: u64,
+    pub failed: u64,
 }
 
 impl Counters {
@@ -101,8 +178,9 @@ impl Counters {
         v.load(Relaxed)
     }
 
-    /// `clear counters`: maxima only.
+    /// `clear counters`: maxima, and the stats modules' counters.
     pub fn clear_max(&self) {
+        self.modules.clear();
         self.smax.store(self.scur.load(Relaxed), Relaxed);
         self.qmax.store(self.qcur.load(Relaxed), Relaxed);
         self.rate.clear_max();
@@ -119,8 +197,6 @@ impl Counters {
             &self.stot,
             &self.bin,
             &self.bout,
-            &self.req_out,
-            &self.res_out,
             &self.econ,
             &self.eresp,
             &self.ereq,

@@ -36,8 +36,8 @@ pub struct Request {
     pub body: Vec<u8>,
     /// The declared body did not fit [`MAX_BODY`]: the admin handler answers `EXCD`.
     pub body_too_large: bool,
-    /// Bytes read from the client for this request (the `bin` counter).
-    pub bytes_in: u64,
+    /// The request's size as HAProxy counts it in `bin` (see [`htx_size`]).
+    pub htx_size: u64,
 }
 
 impl Request {
@@ -75,7 +75,7 @@ pub async fn read_request<S: AsyncRead + Unpin>(
         if buf.len() >= MAX_HEAD {
             return Err(ReadError::Bad);
         }
-        let n = read_until(stream, &mut chunk, deadline, buf.is_empty()).await?;
+        let n = read_until(stream, &mut chunk, deadline).await?;
         buf.extend_from_slice(&chunk[..n]);
     };
     if head_len > MAX_HEAD {
@@ -104,13 +104,22 @@ pub async fn read_request<S: AsyncRead + Unpin>(
             )
         })
         .collect();
+    let version = if parsed.version == Some(0) {
+        "HTTP/1.0"
+    } else {
+        "HTTP/1.1"
+    };
+    let start_line = [parsed.method.unwrap_or(""), &target, version];
+    // HAProxy's HTTP/1 parser takes `connection` out of the message once it has read it.
+    let kept = headers.iter().filter(|(n, _)| n != "connection");
+    let head_size = htx_size(start_line, kept);
     let mut req = Request {
         method,
         target,
         headers,
         body: buf[head_len..].to_vec(),
         body_too_large: false,
-        bytes_in: buf.len() as u64,
+        htx_size: head_size,
     };
     if req.header("transfer-encoding").is_some() {
         // Chunked request bodies are never sent by the stats form; refusing them keeps the
@@ -127,22 +136,39 @@ pub async fn read_request<S: AsyncRead + Unpin>(
         return Ok(req);
     }
     while req.body.len() < declared {
-        let n = read_until(stream, &mut chunk, deadline, false).await?;
-        req.bytes_in += n as u64;
+        let n = read_until(stream, &mut chunk, deadline).await?;
         req.body.extend_from_slice(&chunk[..n]);
     }
     req.body.truncate(declared);
+    req.htx_size += req.body.len() as u64;
     Ok(req)
+}
+
+/// What an HTTP message weighs in HAProxy's `bin`/`bout` counters: they count the message in
+/// its internal (HTX) form, not the bytes on the wire. A start line is a 20-byte block plus its
+/// three parts, a header its name and (trimmed) value, the end of headers one byte, then the
+/// body. So a 19-byte `GET /x HTTP/1.0` request counts 34, curl's 84-byte `GET /stats` 87.
+/// The tests hold these sizes against HAProxy's counters.
+pub fn htx_size<'a>(
+    start_line: [&str; 3],
+    headers: impl IntoIterator<Item = &'a (impl AsRef<str> + 'a, String)>,
+) -> u64 {
+    const START_LINE_BLOCK: usize = 20;
+    const END_OF_HEADERS: usize = 1;
+    let sl: usize = start_line.iter().map(|p| p.len()).sum();
+    let hdrs: usize = headers
+        .into_iter()
+        .map(|(n, v)| n.as_ref().len() + v.trim().len())
+        .sum();
+    (START_LINE_BLOCK + sl + hdrs + END_OF_HEADERS) as u64
 }
 
 async fn read_until<S: AsyncRead + Unpin>(
     stream: &mut S,
     chunk: &mut [u8],
     deadline: Instant,
-    first: bool,
 ) -> Result<usize, ReadError> {
     match tokio::time::timeout_at(deadline, stream.read(chunk)).await {
-        Err(_) if first => Err(ReadError::Closed),
         Err(_) => Err(ReadError::Timeout),
         Ok(Ok(0)) | Ok(Err(_)) => Err(ReadError::Closed),
         Ok(Ok(n)) => Ok(n),
@@ -209,6 +235,23 @@ impl Response {
             .body(body)
     }
 
+    /// The response as HAProxy's `bout` counts it ([`htx_size`]). Where proxyd frames a page
+    /// with `content-length`, HAProxy's applets (stats page, exports, Prometheus) put
+    /// `transfer-encoding: chunked` in the message; `connection: close` is added below the
+    /// message by the HTTP/1 layer in both.
+    pub fn htx_size(&self, head_only: bool) -> u64 {
+        let code = self.status.to_string();
+        let start_line = ["HTTP/1.1", code.as_str(), reason(self.status)];
+        let mut size = htx_size(start_line, &self.headers);
+        if !self.headers.iter().any(|(n, _)| *n == "content-length") {
+            size += ("transfer-encoding".len() + "chunked".len()) as u64;
+        }
+        if !head_only {
+            size += self.body.len() as u64;
+        }
+        size
+    }
+
     /// Status class index of the `hrsp_*` counters: 1..=5, 0 for anything else.
     pub fn class(&self) -> usize {
         match self.status / 100 {
@@ -230,7 +273,33 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Write the response and return the bytes sent (the `bout` counter). Framing is
+/// The answers HAProxy's HTTP/1 multiplexer writes itself, raw, when it cannot read a request
+/// (`http_err_msgs[]`): unlike the answers that go through a stream, their headers keep their
+/// capitals.
+pub fn mux_error(status: u16) -> Vec<u8> {
+    let (title, text) = match status {
+        408 => (
+            "408 Request Time-out",
+            "Your browser didn't send a complete request in time.",
+        ),
+        _ => ("400 Bad request", "Your browser sent an invalid request."),
+    };
+    let body = format!("<html><body><h1>{title}</h1>\n{text}\n</body></html>\n");
+    format!(
+        "HTTP/1.1 {title}\r\nContent-length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Writes `bytes` and closes; a client gone meanwhile is not an error worth reporting.
+pub async fn write_raw<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) {
+    let _ = stream.write_all(bytes).await;
+    let _ = stream.flush().await;
+    let _ = stream.shutdown().await;
+}
+
+/// Write the response and return the bytes sent. Framing is
 /// `content-length` plus `connection: close`, so the client needs no chunked decoder.
 pub async fn write_response<S: AsyncWrite + Unpin>(
     stream: &mut S,

@@ -33,6 +33,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::counted_io::Counted;
 use crate::model::{FrontendRt, Model, Port};
 use crate::proxy::listener::{accept_with_slots, gate, Accepted, Changes, Gate, ACCEPT_BACKOFF};
 use crate::stats::{self, Options};
@@ -119,8 +120,37 @@ fn current_frontend(shared: &Shared, fe: &Arc<FrontendRt>) -> Arc<FrontendRt> {
         .unwrap_or_else(|| fe.clone())
 }
 
-/// One connection, one request: count it like HAProxy counts an intercepted stats request.
-async fn handle(mut sock: TcpStream, peer: SocketAddr, fe: Arc<FrontendRt>, shared: Arc<Shared>) {
+/// One connection, one request, counted as HAProxy counts it: the connection and the bytes it
+/// moved on the frontend's HTTP/1 counters, the request on the frontend, and on the backend when
+/// the request is not the stats page's (HAProxy hands those to the backend, which has no
+/// server: 503).
+async fn handle(sock: TcpStream, peer: SocketAddr, fe: Arc<FrontendRt>, shared: Arc<Shared>) {
+    let local = sock.local_addr();
+    let mut sock = Counted::new(sock);
+    let h1 = &fe.counters.modules;
+    h1.h1_conn_opened();
+    let stream = exchange(&mut sock, local, peer, &fe, &shared).await;
+    if stream {
+        h1.h1_stream_closed();
+    }
+    h1.h1_conn_closed(sock.read, sock.written);
+    // `TotalBytesOut` counts what left on the socket, whoever wrote it.
+    shared
+        .model()
+        .global
+        .counters
+        .bout
+        .fetch_add(sock.written, Relaxed);
+}
+
+/// Serves the connection; true when a request started on it (an HTTP/1 stream).
+async fn exchange(
+    sock: &mut Counted<TcpStream>,
+    local: std::io::Result<SocketAddr>,
+    peer: SocketAddr,
+    fe: &Arc<FrontendRt>,
+    shared: &Arc<Shared>,
+) -> bool {
     let model = shared.model();
     let c = &fe.counters;
     let g = &model.global.counters;
@@ -132,8 +162,8 @@ async fn handle(mut sock: TcpStream, peer: SocketAddr, fe: Arc<FrontendRt>, shar
     g.session_started();
     model.global.streams.fetch_add(1, Relaxed);
     if fe.connect_log {
-        if let Ok(local) = sock.local_addr() {
-            let line = crate::logging::connect_line(peer, local, &fe);
+        if let Ok(local) = local {
+            let line = crate::logging::connect_line(peer, local, fe);
             shared
                 .log
                 .of(&fe.logs)
@@ -141,45 +171,83 @@ async fn handle(mut sock: TcpStream, peer: SocketAddr, fe: Arc<FrontendRt>, shar
         }
     }
     let timeout = fe.timeouts.client.unwrap_or(DEFAULT_CLIENT_TIMEOUT);
-    let (resp, head_only) = match http::read_request(&mut sock, timeout).await {
-        Ok(req) => {
-            c.bin.fetch_add(req.bytes_in, Relaxed);
-            c.req_tot.fetch_add(1, Relaxed);
-            c.req_rate.hit();
-            let resp = respond(&req, peer, &fe, &shared, &model);
-            (resp, req.method == Method::Head)
-        }
-        Err(ReadError::Closed) => {
+    let read = http::read_request(sock, timeout).await;
+    let stream = sock.read > 0;
+    if stream {
+        c.modules.h1_stream_opened();
+    }
+    let req = match read {
+        Ok(req) => req,
+        Err(_) if !stream && fe.log_filter.ignore_probes => {
+            // `option http-ignore-probes`: a connection that never sent a byte (a probe, a
+            // browser's pre-connect) is closed without an answer or an error counted.
             c.session_ended();
             g.session_ended();
-            return;
+            return stream;
         }
         Err(e) => {
+            // HAProxy's multiplexer answers a request it could not read (closed early, timed
+            // out, malformed) by itself, with its raw error message. No stream carried those
+            // bytes: `bout` does not count them, `h1_bytes_out` does.
             c.ereq.fetch_add(1, Relaxed);
             c.req_tot.fetch_add(1, Relaxed);
+            c.req_rate.hit();
             let status = if e == ReadError::Timeout { 408 } else { 400 };
-            (Response::haproxy_error(status), false)
+            http::write_raw(sock, &http::mux_error(status)).await;
+            c.hrsp[4].fetch_add(1, Relaxed);
+            c.session_ended();
+            g.session_ended();
+            return stream;
         }
     };
-    let sent = http::write_response(&mut sock, &resp, head_only).await;
-    c.bout.fetch_add(sent, Relaxed);
-    g.bout.fetch_add(sent, Relaxed);
+    c.bin.fetch_add(req.htx_size, Relaxed);
+    c.req_tot.fetch_add(1, Relaxed);
+    c.req_rate.hit();
+    let (resp, to_backend) = respond(&req, peer, fe, shared, &model);
+    let be = fe.backend.as_deref();
+    if let (true, Some(be)) = (to_backend, be) {
+        let b = &be.counters;
+        b.session_started();
+        b.mark_last_session();
+        b.req_tot.fetch_add(1, Relaxed);
+        // No server to connect to: HAProxy counts the attempt as a connection error.
+        b.econ.fetch_add(1, Relaxed);
+    }
+    let head_only = req.method == Method::Head;
+    let sent = http::write_response(sock, &resp, head_only).await;
+    let bout = if sent > 0 {
+        resp.htx_size(head_only)
+    } else {
+        0
+    };
+    c.bout.fetch_add(bout, Relaxed);
     c.hrsp[resp.class()].fetch_add(1, Relaxed);
+    if let Some(be) = be {
+        // The backend carried the request either way: the stats page is served from it.
+        be.counters.bin.fetch_add(req.htx_size, Relaxed);
+        be.counters.bout.fetch_add(bout, Relaxed);
+        if to_backend {
+            be.counters.hrsp[resp.class()].fetch_add(1, Relaxed);
+            be.counters.session_ended();
+        }
+    }
     c.session_ended();
     g.session_ended();
+    stream
 }
 
 /// Route one request. Outside the stats URI (and `/metrics`) a stats-only frontend has no
-/// server to hand the request to: HAProxy answers 503, so does this.
+/// server to hand the request to: HAProxy answers 503, so does this. The flag says the request
+/// went to the backend rather than to the stats page.
 fn respond(
     req: &Request,
     peer: SocketAddr,
     fe: &FrontendRt,
     shared: &Arc<Shared>,
     model: &Arc<Model>,
-) -> Response {
+) -> (Response, bool) {
     let Some(page) = fe.stats.as_ref() else {
-        return Response::haproxy_error(503);
+        return (Response::haproxy_error(503), true);
     };
     let ctx = || Ctx {
         shared: shared.clone(),
@@ -200,21 +268,22 @@ fn respond(
             fe.counters.intercepted.fetch_add(1, Relaxed);
             let info = crate::stats_socket::info::values(&ctx());
             let rows = stats::rows(model, &Options::default());
-            return Response::new(200)
+            let metrics = Response::new(200)
                 .header("cache-control", "no-cache")
                 .header("content-type", prometheus::CONTENT_TYPE)
                 .body(prometheus::render(&info, &rows));
+            return (metrics, false);
         }
     }
     let Some(u) = uri::parse(&page.uri, &req.target) else {
-        return Response::haproxy_error(503);
+        return (Response::haproxy_error(503), true);
     };
     if req.method == Method::Other {
-        return Response::haproxy_error(503);
+        return (Response::haproxy_error(503), true);
     }
     fe.counters.intercepted.fetch_add(1, Relaxed);
     if !auth::allowed(page, req.header("authorization")) {
-        return auth::challenge(page);
+        return (auth::challenge(page), false);
     }
     let admin = auth::admin_allowed(page, peer.ip());
     if req.method == Method::Post {
@@ -226,11 +295,12 @@ fn respond(
             admin::apply(&ctx(), &req.body)
         };
         let location = format!("{};st={}{}", page.uri, status.code(), u.keep());
-        return Response::new(303)
+        let redirect = Response::new(303)
             .header("cache-control", "no-cache")
             .header("content-type", "text/plain")
             .header("content-length", "0")
             .header("location", location);
+        return (redirect, false);
     }
     let opts = Options {
         show_legends: page.show_legends,
@@ -267,5 +337,5 @@ fn respond(
     if let Some(refresh) = page.refresh.filter(|_| !u.norefresh) {
         resp = resp.header("refresh", refresh.as_secs().to_string());
     }
-    resp.body(body)
+    (resp.body(body), false)
 }

@@ -376,9 +376,6 @@ async fn forward_with<F: Fn() -> bool>(
             }
         },
         count_written: |n| {
-            for c in acc.list {
-                c.req_out.fetch_add(n, Relaxed);
-            }
             acc.global.bout.fetch_add(n, Relaxed);
         },
     }
@@ -395,9 +392,6 @@ async fn forward_with<F: Fn() -> bool>(
             }
         },
         count_written: |n| {
-            for c in acc.list {
-                c.res_out.fetch_add(n, Relaxed);
-            }
             acc.global.bout.fetch_add(n, Relaxed);
         },
     }

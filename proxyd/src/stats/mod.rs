@@ -112,10 +112,6 @@ fn common_traffic(row: &mut StatRow, c: &Counters) {
     row.set(idx::DRESP, Value::U64(0));
     row.set(idx::WREW, Value::U64(0));
     row.set(idx::EINT, u64v(&c.eint));
-    row.set(idx::REQBIN, u64v(&c.bin));
-    row.set(idx::REQBOUT, u64v(&c.req_out));
-    row.set(idx::RESBIN, u64v(&c.bout));
-    row.set(idx::RESBOUT, u64v(&c.res_out));
 }
 
 pub fn frontend_row(fe: &FrontendRt) -> StatRow {
@@ -146,27 +142,41 @@ pub fn frontend_row(fe: &FrontendRt) -> StatRow {
     r.set(idx::CONN_TOT, u64v(&c.conn_tot));
     r.set(idx::DCON, Value::U64(0));
     r.set(idx::DSES, Value::U64(0));
-    let stot = c.stot.load(Relaxed);
     let http = fe.mode == Mode::Http;
     if http {
         http_columns(&mut r, c);
         r.set(idx::INTERCEPTED, u64v(&c.intercepted));
         r.set(idx::CACHE_LOOKUPS, Value::U64(0));
         r.set(idx::CACHE_HITS, Value::U64(0));
-        r.set(idx::CACHE_HINT_HITS, Value::U64(0));
     }
-    // Session/request split by protocol: a TCP frontend's sessions are all "other".
-    let (other, h1) = if http { (0, stot) } else { (stot, 0) };
-    r.set(idx::SESS_OTHER, Value::U64(other));
-    r.set(idx::H1SESS, Value::U64(h1));
-    r.set(idx::H2SESS, Value::U64(0));
-    r.set(idx::H3SESS, Value::U64(0));
-    let h1req = if http { c.req_tot.load(Relaxed) } else { 0 };
-    r.set(idx::REQ_OTHER, Value::U64(other));
-    r.set(idx::H1REQ, Value::U64(h1req));
-    r.set(idx::H2REQ, Value::U64(0));
-    r.set(idx::H3REQ, Value::U64(0));
+    module_columns(&mut r, c);
     r
+}
+
+/// The stats modules' columns after `-`, for the row kinds each module serves (SSL: every row;
+/// HTTP/2 and HTTP/1: frontends and backends). proxyd speaks no HTTP/2 anywhere: those stay 0
+/// as they do in HAProxy for a proxy no HTTP/2 client or server ever reached.
+fn module_columns(r: &mut StatRow, c: &Counters) {
+    let m = &c.modules;
+    r.set(idx::SSL_SESS, u64v(&m.ssl_sess));
+    r.set(idx::SSL_REUSED_SESS, u64v(&m.ssl_reused_sess));
+    r.set(idx::SSL_FAILED_HANDSHAKE, u64v(&m.ssl_failed_handshake));
+    if matches!(r.kind, RowKind::Server | RowKind::Listener) {
+        return;
+    }
+    for i in idx::H2_HEADERS_RCVD..=idx::H2_BACKEND_TOTAL_STREAMS {
+        r.set(i, Value::U64(0));
+    }
+    r.set(idx::H1_OPEN_CONNECTIONS, u64v(&m.h1_open_conns));
+    r.set(idx::H1_OPEN_STREAMS, u64v(&m.h1_open_streams));
+    r.set(idx::H1_TOTAL_CONNECTIONS, u64v(&m.h1_total_conns));
+    r.set(idx::H1_TOTAL_STREAMS, u64v(&m.h1_total_streams));
+    r.set(idx::H1_BYTES_IN, u64v(&m.h1_bytes_in));
+    r.set(idx::H1_BYTES_OUT, u64v(&m.h1_bytes_out));
+    // Splicing is for HTTP bodies the multiplexer forwards; the stats page and checks have none
+    // to splice.
+    r.set(idx::H1_SPLICED_BYTES_IN, Value::U64(0));
+    r.set(idx::H1_SPLICED_BYTES_OUT, Value::U64(0));
 }
 
 fn http_columns(r: &mut StatRow, c: &Counters) {
@@ -301,8 +311,7 @@ pub fn server_row(be: &BackendRt, s: &ServerRt, opts: &Options) -> StatRow {
     let usage = ConnUsage::of(be, s, &st);
     r.set(idx::USED_CONN_CUR, Value::U32(usage.used));
     r.set(idx::NEED_CONN_EST, Value::U32(usage.max_used));
-    r.set(idx::SRID, Value::U32(0));
-    r.set(idx::PRIV_IDLE_CUR, Value::U32(0));
+    module_columns(&mut r, c);
     r
 }
 
@@ -395,7 +404,6 @@ pub fn backend_row(be: &BackendRt, opts: &Options) -> StatRow {
         r.set(idx::REQ_TOT, u64v(&c.req_tot));
         r.set(idx::CACHE_LOOKUPS, Value::U64(0));
         r.set(idx::CACHE_HITS, Value::U64(0));
-        r.set(idx::CACHE_HINT_HITS, Value::U64(0));
     }
     r.set(idx::MODE, Value::Str(be.mode.name().into()));
     if opts.show_legends {
@@ -409,5 +417,6 @@ pub fn backend_row(be: &BackendRt, opts: &Options) -> StatRow {
     ] {
         r.set(i, Value::U32(0));
     }
+    module_columns(&mut r, c);
     r
 }
