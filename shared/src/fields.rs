@@ -817,7 +817,7 @@ pub const FIELDS: [Field; 127] = [
         vtype: ValueType::Str,
         kinds: Kinds::of(true, true, true, true),
         prometheus: None,
-        description: "'mode' setting (tcp/http/health/cli/spop)",
+        description: "'mode' setting (tcp/http/health/cli)",
     },
     Field {
         name: "algo",
@@ -1025,7 +1025,7 @@ pub const FIELDS: [Field; 127] = [
         vtype: ValueType::U32,
         kinds: Kinds::of(false, false, true, false),
         prometheus: Some("agg_server_check_status"),
-        description: "[DEPRECATED] Backend's aggregated gauge of servers' status",
+        description: "Backend's aggregated gauge of servers' state check status",
     },
     Field {
         name: "agg_check_status",

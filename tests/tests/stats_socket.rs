@@ -232,7 +232,7 @@ fn servers_state_backend_list_info_keys_typed_and_json_match_haproxy() {
         );
     }
 
-    // `show stat typed`: for every field both print, the same tags and type.
+    // `show stat typed desc`: for every field both print, the same tags, type and description.
     let typed = |t: &str| -> BTreeMap<String, String> {
         t.lines()
             .filter_map(|l| {
@@ -240,13 +240,14 @@ fn servers_state_backend_list_info_keys_typed_and_json_match_haproxy() {
                 let mut parts = rest.splitn(3, ':');
                 let tags = parts.next()?;
                 let ty = parts.next()?;
-                Some((name.to_string(), format!("{tags}:{ty}")))
+                let (_, desc) = l.rsplit_once(":\"")?;
+                Some((name.to_string(), format!("{tags}:{ty} \"{desc}")))
             })
             .collect()
     };
     let (ht, xt) = (
-        typed(&h.query("show stat typed")),
-        typed(&x.query("show stat typed")),
+        typed(&h.query("show stat typed desc")),
+        typed(&x.query("show stat typed desc")),
     );
     assert_eq!(
         ht.keys().collect::<Vec<_>>(),
