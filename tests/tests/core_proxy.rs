@@ -1075,6 +1075,52 @@ fn connections_beyond_server_maxconn_wait_in_the_queue_until_a_slot_frees() {
     assert_same_as_haproxy("queue gauges while one connection waits", &seen);
 }
 
+/// `minconn` with `fullconn`: the server's limit follows the backend's load
+/// (`maxconn × sessions / fullconn`, at least `minconn`), so a lightly loaded backend queues
+/// before `maxconn` is reached.
+#[test]
+fn minconn_limit_grows_with_the_backend_load_as_haproxy_computes_it() {
+    let srv = traffic::tagged("srv");
+    let seen = on_both(|under| {
+        let listen = ports::free_addr();
+        let cfg = balance_config(
+            listen,
+            &["timeout queue 20s", "fullconn 10"],
+            &[("srv", srv.addr(), "minconn 1 maxconn 4")],
+        );
+        let daemon = under.start(cfg)?;
+        let mut steps = Vec::new();
+        let snapshot = |d: &Daemon| {
+            counters(d, "be", "srv", &["scur", "slim"])
+                .into_iter()
+                .chain(counters(d, "be", "BACKEND", &["qcur", "scur"]))
+                .collect::<BTreeMap<_, _>>()
+        };
+        // Five clients: the limit is max(1, 4 × n / 10), 1 until the fifth arrives, and a
+        // server whose queue is not empty takes nobody new.
+        let mut held_open = Vec::new();
+        for i in 1..=5usize {
+            held_open.push(
+                client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("{i}: {e}"))),
+            );
+            daemon.wait_until(&format!("{i} sessions on the backend"), SOON, |d| {
+                d.stat("be", "BACKEND", "scur") == i.to_string()
+            });
+        }
+        daemon.wait_until("four queued", SOON, |d| {
+            d.stat("be", "BACKEND", "qcur") == "4"
+        });
+        steps.push(snapshot(&daemon));
+        Some(steps)
+    });
+    eprintln!("{seen:#?}");
+    for (under, steps) in &seen {
+        assert_eq!(steps[0]["srv.scur"], "1", "{under:?}");
+        assert_eq!(steps[0]["srv.slim"], "4", "{under:?}: slim shows maxconn");
+    }
+    assert_same_as_haproxy("minconn limits under load", &seen);
+}
+
 #[test]
 fn timeout_queue_closes_the_waiting_client() {
     let srv = traffic::tagged("srv");

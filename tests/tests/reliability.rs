@@ -339,6 +339,64 @@ fn removed_server_drains_its_sessions_after_reload() {
     );
 }
 
+/// A reload applies a server's changed settings (here `maxconn` and `maxqueue`; any setting of its line or of its checks): that
+/// server starts afresh with them, as every server does after an HAProxy reload, while a server
+/// whose configuration did not change keeps its counters and state.
+#[test]
+fn reload_applies_changed_server_settings_and_keeps_unchanged_servers() {
+    let a = EchoServer::start();
+    let b = EchoServer::start();
+    let fe = ports::free_addr();
+    let base = Config::new();
+    let head = base.render();
+    let sections = |a_opts: &str| {
+        format!(
+            "frontend fe\n    bind {fe}\n    default_backend be\n\nbackend be\n    balance first\n    server a {} {a_opts}\n    server b {} maxconn 1\n",
+            a.addr(),
+            b.addr()
+        )
+    };
+    let daemon = Daemon::proxyd(base.section(sections("maxconn 1 maxqueue 5")));
+    // One session on each server (`first` fills a, then b), then both closed.
+    let mut one = Checked::connect(fe).expect("connect");
+    one.roundtrip(10).expect("echo on a");
+    let mut two = Checked::connect(fe).expect("connect");
+    two.roundtrip(10).expect("echo on b");
+    one.finish().expect("close");
+    two.finish().expect("close");
+    daemon.wait_until("both sessions counted", Duration::from_secs(10), |d| {
+        d.stat("be", "a", "stot") == "1" && d.stat("be", "b", "stot") == "1"
+    });
+    daemon.query("disable server be/b");
+    std::fs::write(
+        daemon.config_path(),
+        format!("{head}\n{}", sections("maxconn 3 maxqueue 7")),
+    )
+    .expect("write config");
+    faults::signal(daemon.pid(), "HUP");
+    daemon.wait_until("the reload", Duration::from_secs(20), |d| {
+        info(d, RELOAD_KEY) == "1"
+    });
+    let t = daemon.show_stat();
+    assert_eq!(t.get("be", "a", "slim"), Some("3"), "new maxconn applied");
+    assert_eq!(
+        t.get("be", "a", "qlimit"),
+        Some("7"),
+        "new maxqueue applied"
+    );
+    assert_eq!(
+        t.get("be", "a", "stot"),
+        Some("0"),
+        "a changed server starts afresh"
+    );
+    assert_eq!(
+        t.get("be", "b", "stot"),
+        Some("1"),
+        "an unchanged server keeps its counters"
+    );
+    assert_eq!(t.get("be", "b", "status"), Some("MAINT"), "and its state");
+}
+
 /// A wrapper that starts proxyd with at most `nofile` open files.
 fn proxyd_with_fd_limit(config: Config, nofile: u32) -> Daemon {
     let wrapper = config.dir().join("proxyd-ulimit.sh");

@@ -430,6 +430,13 @@ fn servers(p: &ProxyDraft, checks: Checks, r: &mut Report) -> Vec<Server> {
 }
 
 pub fn server(p: &ProxyDraft, s: &ServerDraft, id: u32, checks: Checks, r: &mut Report) -> Server {
+    // As HAProxy's check_config_validity(): `minconn` alone (or above `maxconn`) becomes the
+    // fixed limit, `maxconn` alone is its own minimum.
+    let (maxconn, minconn) = match (s.params.maxconn, s.params.minconn) {
+        (max, min) if max < min => (min, min),
+        (max, 0) => (max, max),
+        limits => limits,
+    };
     Server {
         name: s.name.clone(),
         id,
@@ -437,7 +444,8 @@ pub fn server(p: &ProxyDraft, s: &ServerDraft, id: u32, checks: Checks, r: &mut 
         addr: s.addr,
         port_map: s.port_map,
         weight: s.params.weight.unwrap_or(DEFAULT_WEIGHT),
-        maxconn: s.params.maxconn,
+        maxconn,
+        minconn,
         maxqueue: s.params.maxqueue,
         backup: s.params.backup,
         disabled: s.params.disabled,

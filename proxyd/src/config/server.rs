@@ -16,6 +16,7 @@ use super::{resolve, values};
 pub struct ServerParams {
     pub weight: Option<u32>,
     pub maxconn: u32,
+    pub minconn: u32,
     pub maxqueue: u32,
     pub backup: bool,
     pub disabled: bool,
@@ -69,6 +70,7 @@ enum Known {
 const PARSED: &[&str] = &[
     "weight",
     "maxconn",
+    "minconn",
     "maxqueue",
     "backup",
     "no-backup",
@@ -384,6 +386,7 @@ const DYNAMIC: &[&str] = &[
     "inter",
     "maxconn",
     "maxqueue",
+    "minconn",
     "no-backup",
     "on-marked-down",
     "port",
@@ -602,6 +605,7 @@ fn parse_params(
             kw,
             "weight"
                 | "maxconn"
+                | "minconn"
                 | "maxqueue"
                 | "inter"
                 | "fastinter"
@@ -661,6 +665,10 @@ fn parse_params(
             },
             "maxconn" => match int(r) {
                 Ok(n) => p.maxconn = n,
+                Err(e) => return e,
+            },
+            "minconn" => match int(r) {
+                Ok(n) => p.minconn = n,
                 Err(e) => return e,
             },
             // HAProxy reads it with atoi(): anything but a number is 0.

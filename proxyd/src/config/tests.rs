@@ -1601,3 +1601,17 @@ fn bind_options_are_read_with_haproxys_checks() {
         );
     }
 }
+
+#[test]
+fn minconn_and_maxconn_settle_as_haproxy_settles_them() {
+    let c = ok(&with_timeouts(
+        "backend b\n  server only_min 127.0.0.1:1 minconn 5\n  server only_max 127.0.0.1:2 maxconn 10\n  server both 127.0.0.1:3 minconn 2 maxconn 10\n  server above 127.0.0.1:4 minconn 20 maxconn 10\n  server none 127.0.0.1:5\n",
+    ))
+    .config;
+    let limits: Vec<(u32, u32)> = c.proxies[0]
+        .servers
+        .iter()
+        .map(|s| (s.minconn, s.maxconn))
+        .collect();
+    assert_eq!(limits, [(5, 5), (10, 10), (2, 10), (20, 20), (0, 0)]);
+}

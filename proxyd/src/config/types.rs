@@ -404,6 +404,9 @@ pub struct Server {
     pub weight: u32,
     /// 0 = unlimited.
     pub maxconn: u32,
+    /// `minconn`: with the backend's `fullconn`, the limit grows from it to `maxconn` with the
+    /// backend's load; equal to `maxconn` when not given.
+    pub minconn: u32,
     /// 0 = unlimited.
     pub maxqueue: u32,
     pub backup: bool,

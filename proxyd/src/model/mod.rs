@@ -614,6 +614,9 @@ impl Model {
                 }),
                 has_http_check: p.http_check.is_some(),
             });
+            for s in be.servers().iter() {
+                s.attach(&be.counters, be.fullconn);
+            }
             be.settle_state();
             // HAProxy builds its balancing trees before tracking is linked.
             if let Ok(mut lb) = be.lb.lock() {
@@ -746,13 +749,11 @@ fn resize_slots(slots: &Arc<Semaphore>, old: u32, new: u32) {
 }
 
 /// A server keeps its run-time state across a reload only if what it points at is unchanged.
+/// A reload keeps a running server (its state, counters and sessions) only when nothing of its
+/// configuration changed; otherwise it starts afresh with the new settings, as every server
+/// does after an HAProxy reload (a new `maxconn` or check URI must apply).
 fn same_server(old: &ServerRt, new: &config::Server) -> bool {
-    old.dest().addr == new.addr
-        && old.dest().port_map == new.port_map
-        && old.backup == new.backup
-        && old.iweight == new.weight
-        && old.check.is_some() == new.check.is_some()
-        && old.track == new.track
+    old.configured_as(new)
 }
 
 /// Point each tracking server at the server it follows and back (a reload may have replaced

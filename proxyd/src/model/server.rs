@@ -7,7 +7,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
-use std::sync::{Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use runtime_api::status::CheckStatus;
@@ -158,6 +158,15 @@ pub struct ServerRt {
     pub iweight: u32,
     /// 0 = unlimited. Atomic because `set maxconn server` changes it at run time.
     pub maxconn: AtomicU32,
+    /// `minconn` (equal to `maxconn` when not configured): see [`ServerRt::current_maxconn`].
+    pub minconn: u32,
+    /// What HAProxy's dynamic limit reads of the backend: its sessions and its `fullconn`.
+    /// Set when the server joins the backend (and again at each reload that keeps it).
+    backend_sessions: OnceLock<Arc<Counters>>,
+    fullconn: AtomicU32,
+    /// The configuration the server was built from (its line, its checks), hashed: a reload
+    /// keeps the running server only when that did not change.
+    config_hash: u64,
     pub maxqueue: u32,
     pub shutdown_on_down: bool,
     pub check: Option<CheckSpec>,
@@ -197,6 +206,20 @@ pub struct ServerRt {
     pub track: Option<String>,
     /// Who tracks whom in the running model; set when the model is built.
     pub links: Mutex<TrackLinks>,
+}
+
+/// The server's configuration, hashed through its `Debug` form (its checks hold regular
+/// expressions, which have no equality): everything but the line it sits on, so a comment
+/// added above it changes nothing.
+fn config_hash(cfg: &config::Server) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let unplaced = config::Server {
+        line: 0,
+        ..cfg.clone()
+    };
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{unplaced:?}").hash(&mut h);
+    h.finish()
 }
 
 /// A small value read whole under its lock (a panic elsewhere cannot leave it half-written).
@@ -281,6 +304,10 @@ impl ServerRt {
             backup: cfg.backup,
             iweight: cfg.weight,
             maxconn: AtomicU32::new(cfg.maxconn),
+            minconn: cfg.minconn,
+            backend_sessions: OnceLock::new(),
+            fullconn: AtomicU32::new(0),
+            config_hash: config_hash(cfg),
             maxqueue: cfg.maxqueue,
             shutdown_on_down: cfg.shutdown_on_down,
             check: cfg.check.clone(),
@@ -395,10 +422,30 @@ impl ServerRt {
         Some(throttle_pct(self.eweight(true), uw))
     }
 
-    /// The connection limit now: `maxconn`, grown from 1 during `slowstart`
-    /// (`srv_dynamic_maxconn`); 0 = unlimited.
+    /// Where the server serves: the backend's sessions and `fullconn`, for the dynamic limit.
+    pub fn attach(&self, backend: &Arc<Counters>, fullconn: u32) {
+        let _ = self.backend_sessions.set(backend.clone());
+        self.fullconn.store(fullconn, Relaxed);
+    }
+
+    /// The reload's configuration for this server is the one it runs with.
+    pub fn configured_as(&self, cfg: &config::Server) -> bool {
+        self.config_hash == config_hash(cfg)
+    }
+
+    /// The connection limit now (`srv_dynamic_maxconn`); 0 = unlimited. With `minconn` below
+    /// `maxconn` it follows the backend's load: `maxconn × sessions / fullconn`, never under
+    /// `minconn`, `maxconn` once the backend holds `fullconn` sessions. During `slowstart` it
+    /// grows from 1 to that.
     pub fn current_maxconn(&self) -> u32 {
-        let max = self.maxconn.load(Relaxed);
+        let mut max = self.maxconn.load(Relaxed);
+        if let Some(be) = self.backend_sessions.get() {
+            let beconn = be.scur.load(Relaxed);
+            let full = u64::from(self.fullconn.load(Relaxed));
+            if beconn < full && self.minconn != max {
+                max = (beconn * u64::from(max) / full).max(u64::from(self.minconn)) as u32;
+            }
+        }
         match self.warming() {
             Some(elapsed) if max > 0 => {
                 let ratio = 100 * elapsed / u64::from(self.slowstart);
@@ -608,6 +655,7 @@ mod tests {
             port_map: None,
             weight: 1,
             maxconn: 0,
+            minconn: 0,
             maxqueue: 0,
             backup: false,
             disabled: false,

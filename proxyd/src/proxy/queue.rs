@@ -294,9 +294,17 @@ fn join(queue: &WaitQueue) -> (Ticket, Waiter) {
 /// to queue is taken at once; without, the waiter is served by the next slot to free.
 pub fn enqueue(be: &BackendRt, look_again: bool) -> Option<Ticket> {
     let (ticket, waiter) = join(&be.queue);
-    be.queue.waiting.lock().ok()?.push_back(waiter);
+    let first = {
+        let mut q = be.queue.waiting.lock().ok()?;
+        let alone = q.iter().all(|w| w.tx.is_closed());
+        q.push_back(waiter);
+        alone
+    };
     be.counters.queued();
-    if look_again {
+    // A slot freed between the pick and now found nobody waiting: look again. Behind live
+    // waiters there is no such race (a freed slot goes to them), and HAProxy hands out slots
+    // only when one frees, not when a `minconn` limit grows with newcomers.
+    if look_again && first {
         dispatch(be);
     }
     Some(ticket)

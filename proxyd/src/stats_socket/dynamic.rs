@@ -76,6 +76,7 @@ pub fn add_server(ctx: &mut Ctx, args: &[String]) -> String {
         if !explicit_id {
             srv.ring_id = 0;
         }
+        srv.attach(&be.counters, be.fullconn);
         next.push(Arc::new(srv));
         Ok(next)
     });

@@ -215,6 +215,18 @@ pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> 
     if cands.is_empty() {
         return Pick::NoServer;
     }
+    // HAProxy's assign_server(): with these algorithms a backend queue means every server is
+    // full, so a newcomer queues behind the waiters even where a `minconn` limit just grew.
+    let queued = be.counters.qcur.load(Relaxed);
+    if queued > 0
+        && queued != be.counters.scur.load(Relaxed)
+        && matches!(
+            be.balance,
+            Balance::RoundRobin | Balance::StaticRr | Balance::First
+        )
+    {
+        return Pick::Full;
+    }
     let Ok(mut lb) = be.lb.lock() else {
         return Pick::NoServer;
     };
