@@ -209,12 +209,14 @@ pub struct ServerRt {
 }
 
 /// The server's configuration, hashed through its `Debug` form (its checks hold regular
-/// expressions, which have no equality): everything but the line it sits on, so a comment
-/// added above it changes nothing.
+/// expressions, which have no equality): everything but where it sits, its line and its
+/// position-given id, so a comment added above it or a server removed before it changes
+/// nothing.
 fn config_hash(cfg: &config::Server) -> u64 {
     use std::hash::{Hash, Hasher};
     let unplaced = config::Server {
         line: 0,
+        id: 0,
         ..cfg.clone()
     };
     let mut h = std::collections::hash_map::DefaultHasher::new();
