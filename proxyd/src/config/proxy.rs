@@ -1044,6 +1044,11 @@ pub fn stats(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
         "show-legends" => page.show_legends = true,
         "show-node" => page.show_node = true,
         "show-desc" => r.ignored(l, "stats show-desc"),
+        // HAProxy accepts it though its list of parameters in the error below leaves it out.
+        "show-modules" => r.warn(
+            l,
+            "'stats show-modules' is ignored by proxyd: the page does not show the stats modules' counters ('show stat' and the ;csv export list them).".to_string(),
+        ),
         "scope" => r.ignored(l, "stats scope"),
         "refresh" => match r.time(arg) {
             Ok(d) => page.refresh = Some(d),

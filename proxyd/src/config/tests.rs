@@ -1086,7 +1086,7 @@ fn log_format_is_parsed_where_haproxy_parses_it() {
 
 #[test]
 fn stats_page_keywords() {
-    let c = ok(&with_timeouts("listen s\n  bind :8404\n  mode http\n  stats uri /stats\n  stats auth a:b\n  stats auth c:d:e\n  stats refresh 10s\n  stats show-legends\n  stats show-node\n  stats admin if LOCALHOST\n")).config;
+    let c = ok(&with_timeouts("listen s\n  bind :8404\n  mode http\n  stats uri /stats\n  stats auth a:b\n  stats auth c:d:e\n  stats refresh 10s\n  stats show-legends\n  stats show-node\n  stats show-modules\n  stats admin if LOCALHOST\n")).config;
     let p = c.proxies[0].stats.as_ref().expect("stats");
     assert_eq!(p.uri, "/stats");
     assert_eq!(p.realm, "HAProxy Statistics");
