@@ -268,6 +268,11 @@ impl LogFormat {
             .any(|n| matches!(n, Node::Var(Var::ServerIp | Var::ServerPort, _)))
     }
 
+    /// True when the format logs any address besides the client's.
+    pub fn wants_addresses(&self) -> bool {
+        self.wants_frontend_address() || self.wants_backend_source() || self.wants_server_address()
+    }
+
     /// True when the format logs the address the client connected to (`%fi`, `%fp`, `dst`).
     pub fn wants_frontend_address(&self) -> bool {
         self.nodes.iter().any(|n| {

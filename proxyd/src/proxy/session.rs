@@ -83,20 +83,230 @@ struct Route {
     redispatched: bool,
 }
 
-pub async fn run(mut s: Session) {
-    let start = Instant::now();
-    // Formatted only if a tcplog line is written: a String per session would cost every idle
-    // connection its heap block.
-    let accepted = std::time::SystemTime::now();
-    let global = s.global.clone();
-    let log = s.log.clone();
-    let fe = s.frontend.clone();
-    // `show sess` shows the socket's own address, as HAProxy 2.6 does after a PROXY header.
+/// Not an `async fn`: its argument would be kept twice in every connection's task (the
+/// argument, and the local an `async fn` moves it into), 192 bytes per connection.
+#[allow(clippy::manual_async_fn)]
+pub fn run(mut s: Session) -> impl std::future::Future<Output = ()> + Send {
+    async move {
+        let start = Instant::now();
+        // Formatted only if a tcplog line is written: a String per session would cost every idle
+        // connection its heap block.
+        let accepted = std::time::SystemTime::now();
+        let global = s.global.clone();
+        let log = s.log.clone();
+        let fe = s.frontend.clone();
+        // While the header is awaited the connection holds its slots and counts in `scur`, but it
+        // is a session (`stot`, the session rate) only once the header was read, as in HAProxy.
+        fe.counters.session_opened();
+        s.global.counters.session_started();
+        // Taken after the header's wait, so that it is not kept in every connection's task.
+        let Some(socket_peer) = proxy_header(&mut s, &fe, accepted).await else {
+            return;
+        };
+        fe.counters.session_counted();
+        let mut lctx = LogCtx {
+            peer: s.peer,
+            global: &global,
+            log: &log,
+            // HAProxy's unique stream number, from 0 (`%rt`).
+            uniq: global.streams.fetch_add(1, Relaxed),
+            addrs: fe
+                .log_format
+                .as_deref()
+                .filter(|f| f.wants_addresses())
+                .map(|f| {
+                    Box::new(LogAddrs {
+                        frontend: f.wants_frontend_address().then_some(s.local),
+                        ..LogAddrs::default()
+                    })
+                }),
+            asap: fe.logasap,
+            client_waiting: false,
+        };
+        if fe.connect_log {
+            connect_line(&s, &fe);
+        }
+        let _ = s.client.set_nodelay(true);
+        if let Some(tune) = &fe.tcpka {
+            keep_alive(&s.client, tune);
+        }
+
+        let Some(be) = fe.backend.clone() else {
+            fe.counters.session_ended();
+            s.global.counters.session_ended();
+            return;
+        };
+        be.counters.session_started();
+        be.counters.mark_last_session();
+        let registered = global.sessions.register(socket_peer, fe.id, be.id);
+
+        let mut route = Route::default();
+        let ends = (s.peer, s.local.port());
+        let total_ms = |start: Instant| start.elapsed().as_millis().min(u32::MAX as u128) as u32;
+        // Matched without a binding of its own: the result would stay in the task beside `a`.
+        match assign_and_connect(&be, &s.client, ends, &registered, &mut route).await {
+            Ok(a) => {
+                let srv = a.server.clone();
+                if let (Some(f), Some(addrs)) = (fe.log_format.as_deref(), lctx.addrs.as_mut()) {
+                    if f.wants_backend_source() {
+                        addrs.backend_source = a.stream.local_addr().ok();
+                    }
+                    if f.wants_server_address() {
+                        addrs.server = a.stream.peer_addr().ok();
+                    }
+                }
+                let _ = a.stream.set_nodelay(true);
+                if let Some(tune) = &be.tcpka {
+                    keep_alive(&a.stream, tune);
+                }
+                // `option logasap`: the line is written now, with the times and bytes so far and
+                // the session still counted on its backend and server, as HAProxy writes it.
+                let early = fe.tcplog && fe.logasap;
+                if early {
+                    lctx.client_waiting = client_bytes_waiting(&s.client);
+                    tcplog(
+                        &lctx,
+                        &fe,
+                        &be,
+                        Some(&srv.name),
+                        accepted,
+                        (a.queue_ms as i64, a.connect_ms as i64, total_ms(start)),
+                        (0, 0),
+                        "--",
+                        a.retries,
+                        route,
+                    );
+                }
+                let kill = forward::Kill {
+                    server: srv.kill.subscribe(),
+                    this: || registered.killed(),
+                };
+                let outcome = forward::forward(
+                    s.client,
+                    a.stream,
+                    Timeouts {
+                        // A TCP stream has no analyser left once connected: `timeout tunnel`
+                        // replaces both sides' timeouts from the start, as in HAProxy.
+                        client: be.timeouts.tunnel.or(fe.timeouts.client),
+                        server: be.timeouts.tunnel.or(be.timeouts.server),
+                        client_fin: fe.timeouts.client_fin,
+                        server_fin: be.timeouts.server_fin,
+                    },
+                    Accounts {
+                        list: [&fe.counters, &be.counters, &srv.counters],
+                        global: &s.global.counters,
+                    },
+                    kill,
+                    be.nolinger,
+                );
+                // `shutdown session` may have come while the session was connecting.
+                let outcome = if registered.killed() {
+                    forward::Outcome {
+                        killed: true,
+                        term: *b"K-",
+                        ..forward::Outcome::default()
+                    }
+                } else {
+                    outcome.await
+                };
+                if outcome.client_abort {
+                    be.counters.cli_abrt.fetch_add(1, Relaxed);
+                    srv.counters.cli_abrt.fetch_add(1, Relaxed);
+                }
+                if outcome.server_abort {
+                    be.counters.srv_abrt.fetch_add(1, Relaxed);
+                    srv.counters.srv_abrt.fetch_add(1, Relaxed);
+                    // A server that errors is a response error; one that merely went quiet past
+                    // `timeout server` (`sD`) is not, as HAProxy counts it.
+                    if &outcome.term == b"SD" {
+                        be.counters.eresp.fetch_add(1, Relaxed);
+                        srv.counters.eresp.fetch_add(1, Relaxed);
+                    }
+                }
+                let ttime = total_ms(start);
+                for c in [&be.counters, &srv.counters] {
+                    if let Ok(mut t) = c.times.lock() {
+                        t.record(a.queue_ms, a.connect_ms, ttime);
+                    }
+                }
+                // HAProxy detaches the stream from its server and backend before logging (`%sc` and
+                // `%bc` no longer count it, `%ac` and `%fc` still do) and hands the slot to a
+                // waiter after.
+                queue::give_back(&be, &srv);
+                be.counters.session_ended();
+                if fe.tcplog && !early {
+                    let term = String::from_utf8_lossy(&outcome.term).into_owned();
+                    tcplog(
+                        &lctx,
+                        &fe,
+                        &be,
+                        Some(&srv.name),
+                        accepted,
+                        (a.queue_ms as i64, a.connect_ms as i64, ttime),
+                        (outcome.bytes_out, outcome.bytes_in),
+                        &term,
+                        a.retries,
+                        route,
+                    );
+                }
+                queue::dispatch(&be);
+            }
+            Err(f) => {
+                let unsent = drain_unsent(&s.client);
+                if unsent > 0 {
+                    fe.counters.bin.fetch_add(unsent, Relaxed);
+                    be.counters.bin.fetch_add(unsent, Relaxed);
+                    // Counted on the server the session was assigned to, as HAProxy counts it.
+                    if let Some(srv) = f.server() {
+                        srv.counters.bin.fetch_add(unsent, Relaxed);
+                    }
+                }
+                let waited = ms_since(start) as i64;
+                let (srv_name, term, retries, q, c) = match &f {
+                    Failure::NoServer => ("<NOSRV>".to_string(), "SC", 0, -1, -1),
+                    Failure::QueueTimeout(None) => ("<NOSRV>".to_string(), "sQ", 0, waited, -1),
+                    Failure::QueueTimeout(Some(srv)) => (srv.name.clone(), "sQ", 0, waited, -1),
+                    Failure::ClientAborted(None) => ("<NOSRV>".to_string(), "CQ", 0, waited, -1),
+                    Failure::ClientAborted(Some(srv)) => (srv.name.clone(), "CQ", 0, waited, -1),
+                    Failure::QueueFull(srv) => (srv.name.clone(), "SQ", 0, -1, -1),
+                    Failure::ConnectFailed(srv, retries, timed_out) => {
+                        let term = if *timed_out { "sC" } else { "SC" };
+                        (srv.name.clone(), term, *retries, 0, -1)
+                    }
+                };
+                be.counters.session_ended();
+                if fe.tcplog {
+                    let ttime = total_ms(start);
+                    tcplog(
+                        &lctx,
+                        &fe,
+                        &be,
+                        Some(&srv_name),
+                        accepted,
+                        (q, c, ttime),
+                        (0, unsent),
+                        term,
+                        retries,
+                        route,
+                    );
+                }
+            }
+        }
+        fe.counters.session_ended();
+        s.global.counters.session_ended();
+        drop(s.permits);
+    }
+}
+
+/// With `accept-proxy`, waits for the PROXY header and takes the addresses it announces.
+/// Returns the socket's own peer (`show sess` shows it, as HAProxy 2.6 does after a PROXY
+/// header), or None when the header failed: logged, and the connection counted out.
+async fn proxy_header(
+    s: &mut Session,
+    fe: &FrontendRt,
+    accepted: std::time::SystemTime,
+) -> Option<SocketAddr> {
     let socket_peer = s.peer;
-    // While the header is awaited the connection holds its slots and counts in `scur`, but it
-    // is a session (`stot`, the session rate) only once the header was read, as in HAProxy.
-    fe.counters.session_opened();
-    s.global.counters.session_started();
     if s.accept_proxy {
         match proxy_protocol::receive(&s.client, fe.timeouts.client).await {
             Ok((_, Some((src, dst)))) => (s.peer, s.local) = (src, dst),
@@ -105,201 +315,14 @@ pub async fn run(mut s: Session) {
                 if let Some((src, _)) = announced {
                     s.peer = src;
                 }
-                embryonic_failed(&s, failure, accepted);
+                embryonic_failed(s, failure, accepted);
                 fe.counters.session_ended();
                 s.global.counters.session_ended();
-                return;
+                return None;
             }
         }
     }
-    fe.counters.session_counted();
-    let format = fe.log_format.as_deref();
-    let mut lctx = LogCtx {
-        peer: s.peer,
-        global: &global,
-        log: &log,
-        // HAProxy's unique stream number, from 0 (`%rt`).
-        uniq: global.streams.fetch_add(1, Relaxed),
-        frontend_addr: format
-            .filter(|f| f.wants_frontend_address())
-            .map(|_| s.local),
-        backend_source: None,
-        server_addr: None,
-        asap: fe.logasap,
-        client_waiting: false,
-    };
-    if fe.connect_log {
-        connect_line(&s, &fe);
-    }
-    let _ = s.client.set_nodelay(true);
-    if let Some(tune) = &fe.tcpka {
-        keep_alive(&s.client, tune);
-    }
-
-    let Some(be) = fe.backend.clone() else {
-        fe.counters.session_ended();
-        s.global.counters.session_ended();
-        return;
-    };
-    be.counters.session_started();
-    be.counters.mark_last_session();
-    let registered = global.sessions.register(socket_peer, fe.id, be.id);
-
-    let mut route = Route::default();
-    let ends = (s.peer, s.local.port());
-    let assigned = assign_and_connect(&be, &s.client, ends, &registered, &mut route).await;
-    let total_ms = |start: Instant| start.elapsed().as_millis().min(u32::MAX as u128) as u32;
-    match assigned {
-        Ok(a) => {
-            let srv = a.server.clone();
-            if let Some(f) = format {
-                if f.wants_backend_source() {
-                    lctx.backend_source = a.stream.local_addr().ok();
-                }
-                if f.wants_server_address() {
-                    lctx.server_addr = a.stream.peer_addr().ok();
-                }
-            }
-            let _ = a.stream.set_nodelay(true);
-            if let Some(tune) = &be.tcpka {
-                keep_alive(&a.stream, tune);
-            }
-            // `option logasap`: the line is written now, with the times and bytes so far and
-            // the session still counted on its backend and server, as HAProxy writes it.
-            let early = fe.tcplog && fe.logasap;
-            if early {
-                lctx.client_waiting = client_bytes_waiting(&s.client);
-                tcplog(
-                    &lctx,
-                    &fe,
-                    &be,
-                    Some(&srv.name),
-                    accepted,
-                    (a.queue_ms as i64, a.connect_ms as i64, total_ms(start)),
-                    (0, 0),
-                    "--",
-                    a.retries,
-                    route,
-                );
-            }
-            let kill = forward::Kill {
-                server: srv.kill.subscribe(),
-                this: || registered.killed(),
-            };
-            let outcome = forward::forward(
-                s.client,
-                a.stream,
-                Timeouts {
-                    // A TCP stream has no analyser left once connected: `timeout tunnel`
-                    // replaces both sides' timeouts from the start, as in HAProxy.
-                    client: be.timeouts.tunnel.or(fe.timeouts.client),
-                    server: be.timeouts.tunnel.or(be.timeouts.server),
-                    client_fin: fe.timeouts.client_fin,
-                    server_fin: be.timeouts.server_fin,
-                },
-                Accounts {
-                    list: [&fe.counters, &be.counters, &srv.counters],
-                    global: &s.global.counters,
-                },
-                kill,
-                be.nolinger,
-            );
-            // `shutdown session` may have come while the session was connecting.
-            let outcome = if registered.killed() {
-                forward::Outcome {
-                    killed: true,
-                    term: *b"K-",
-                    ..forward::Outcome::default()
-                }
-            } else {
-                outcome.await
-            };
-            if outcome.client_abort {
-                be.counters.cli_abrt.fetch_add(1, Relaxed);
-                srv.counters.cli_abrt.fetch_add(1, Relaxed);
-            }
-            if outcome.server_abort {
-                be.counters.srv_abrt.fetch_add(1, Relaxed);
-                srv.counters.srv_abrt.fetch_add(1, Relaxed);
-                // A server that errors is a response error; one that merely went quiet past
-                // `timeout server` (`sD`) is not, as HAProxy counts it.
-                if &outcome.term == b"SD" {
-                    be.counters.eresp.fetch_add(1, Relaxed);
-                    srv.counters.eresp.fetch_add(1, Relaxed);
-                }
-            }
-            let ttime = total_ms(start);
-            for c in [&be.counters, &srv.counters] {
-                if let Ok(mut t) = c.times.lock() {
-                    t.record(a.queue_ms, a.connect_ms, ttime);
-                }
-            }
-            // HAProxy detaches the stream from its server and backend before logging (`%sc` and
-            // `%bc` no longer count it, `%ac` and `%fc` still do) and hands the slot to a
-            // waiter after.
-            queue::give_back(&be, &srv);
-            be.counters.session_ended();
-            if fe.tcplog && !early {
-                let term = String::from_utf8_lossy(&outcome.term).into_owned();
-                tcplog(
-                    &lctx,
-                    &fe,
-                    &be,
-                    Some(&srv.name),
-                    accepted,
-                    (a.queue_ms as i64, a.connect_ms as i64, ttime),
-                    (outcome.bytes_out, outcome.bytes_in),
-                    &term,
-                    a.retries,
-                    route,
-                );
-            }
-            queue::dispatch(&be);
-        }
-        Err(f) => {
-            let unsent = drain_unsent(&s.client);
-            if unsent > 0 {
-                fe.counters.bin.fetch_add(unsent, Relaxed);
-                be.counters.bin.fetch_add(unsent, Relaxed);
-                // Counted on the server the session was assigned to, as HAProxy counts it.
-                if let Some(srv) = f.server() {
-                    srv.counters.bin.fetch_add(unsent, Relaxed);
-                }
-            }
-            let waited = ms_since(start) as i64;
-            let (srv_name, term, retries, q, c) = match &f {
-                Failure::NoServer => ("<NOSRV>".to_string(), "SC", 0, -1, -1),
-                Failure::QueueTimeout(None) => ("<NOSRV>".to_string(), "sQ", 0, waited, -1),
-                Failure::QueueTimeout(Some(srv)) => (srv.name.clone(), "sQ", 0, waited, -1),
-                Failure::ClientAborted(None) => ("<NOSRV>".to_string(), "CQ", 0, waited, -1),
-                Failure::ClientAborted(Some(srv)) => (srv.name.clone(), "CQ", 0, waited, -1),
-                Failure::QueueFull(srv) => (srv.name.clone(), "SQ", 0, -1, -1),
-                Failure::ConnectFailed(srv, retries, timed_out) => {
-                    let term = if *timed_out { "sC" } else { "SC" };
-                    (srv.name.clone(), term, *retries, 0, -1)
-                }
-            };
-            be.counters.session_ended();
-            if fe.tcplog {
-                let ttime = total_ms(start);
-                tcplog(
-                    &lctx,
-                    &fe,
-                    &be,
-                    Some(&srv_name),
-                    accepted,
-                    (q, c, ttime),
-                    (0, unsent),
-                    term,
-                    retries,
-                    route,
-                );
-            }
-        }
-    }
-    fe.counters.session_ended();
-    s.global.counters.session_ended();
-    drop(s.permits);
+    Some(socket_peer)
 }
 
 /// TCP keep-alive probes on `stream`, with the timing the configuration sets (the kernel's
@@ -634,14 +657,21 @@ struct LogCtx<'a> {
     global: &'a GlobalRt,
     log: &'a Logger,
     uniq: u64,
-    /// Learnt only for a `log-format` that shows them.
-    frontend_addr: Option<SocketAddr>,
-    backend_source: Option<SocketAddr>,
-    server_addr: Option<SocketAddr>,
+    /// Learnt only for a `log-format` that shows them; boxed, as most sessions never need them
+    /// and every idle connection would carry their room.
+    addrs: Option<Box<LogAddrs>>,
     /// `option logasap`: Tt and the byte count are marked `+` (written before the end).
     asap: bool,
     /// The client sent bytes not forwarded yet (for `dontlognull` on an early line).
     client_waiting: bool,
+}
+
+/// The addresses only a `log-format` line shows (`%fi`/`%fp`, `%bi`/`%bp`, `%si`/`%sp`).
+#[derive(Default)]
+struct LogAddrs {
+    frontend: Option<SocketAddr>,
+    backend_source: Option<SocketAddr>,
+    server: Option<SocketAddr>,
 }
 
 /// HAProxy's tcplog: `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`.
@@ -681,9 +711,9 @@ fn tcplog(
     if let Some(format) = &fe.log_format {
         let line = format.render(&crate::log_format::Fields {
             client: s.peer,
-            frontend_addr: s.frontend_addr,
-            backend_source: s.backend_source,
-            server_addr: s.server_addr,
+            frontend_addr: s.addrs.as_ref().and_then(|a| a.frontend),
+            backend_source: s.addrs.as_ref().and_then(|a| a.backend_source),
+            server_addr: s.addrs.as_ref().and_then(|a| a.server),
             accepted,
             frontend: &fe.name,
             backend: &be.name,
