@@ -248,3 +248,45 @@ fn connect_timeouts_are_logged_as_haproxy() {
     let (_, proxyd) = seen.last().expect("proxyd ran");
     assert_eq!(proxyd, &["hole sC", "refused SC"]);
 }
+
+/// A client that closes while its server is being connected, having sent nothing, ends the
+/// session at once (`CC`: no retry, no connection error counted), where waiting would hold a
+/// server slot through `timeout connect` and every retry; a client whose bytes still wait keeps
+/// the attempt going (`sC` once the retries are spent), since they are to be delivered.
+#[test]
+fn a_client_closing_during_the_connect_ends_it_as_haproxy() {
+    let (_hole, _filler, hole_addr) = black_hole();
+    let seen = on_both(|under| {
+        let syslog = Syslog::start();
+        let (quiet, talks) = (e2e::ports::free_addr(), e2e::ports::free_addr());
+        let cfg = Config::new()
+            .global(format!("log {} local0", syslog.addr()))
+            .global("nbthread 1")
+            .defaults("log global")
+            .section(format!(
+                "listen quiet\n    bind {quiet}\n    option tcplog\n    retries 3\n    timeout connect 3s\n    server s1 {hole_addr}\n"
+            ))
+            .section(format!(
+                "listen talks\n    bind {talks}\n    option tcplog\n    retries 1\n    timeout connect 300ms\n    server s1 {hole_addr}\n"
+            ));
+        let daemon = under.start(cfg)?;
+        let started = Instant::now();
+        let s = e2e::client::connect(quiet).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        thread::sleep(Duration::from_millis(200));
+        drop(s);
+        let mut t = e2e::client::connect(talks).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        let _ = t.write_all(b"hello");
+        drop(t);
+        let lines = terms(&syslog, 2);
+        // Three retries of 3 s would take 12 s: the quiet client's line came long before.
+        let at_once = started.elapsed() < Duration::from_secs(3);
+        let counted =
+            ["econ", "wretr", "cli_abrt"].map(|c| format!("{c}={}", daemon.stat("quiet", "s1", c)));
+        Some((lines, at_once, counted))
+    });
+    assert_same_as_haproxy("a client closing during the connect", &seen);
+    let (_, (lines, at_once, counted)) = seen.last().expect("proxyd ran");
+    assert_eq!(lines, &["quiet CC", "talks sC"]);
+    assert!(at_once, "the quiet client's session outlived its close");
+    assert_eq!(counted, &["econ=0", "wretr=0", "cli_abrt=0"]);
+}

@@ -60,6 +60,9 @@ enum Failure {
     /// The last attempt's server, the retries made, and whether that attempt timed out
     /// (`sC`) rather than failed (`SC`).
     ConnectFailed(Arc<ServerRt>, u32, bool),
+    /// The client closed while its server was being connected, with nothing left to deliver
+    /// (`CC`): the server and the retries made.
+    ClientClosedConnecting(Arc<ServerRt>, u32),
 }
 
 impl Failure {
@@ -68,7 +71,9 @@ impl Failure {
         match self {
             Failure::NoServer => None,
             Failure::QueueTimeout(srv) | Failure::ClientAborted(srv) => srv.as_ref(),
-            Failure::QueueFull(srv) | Failure::ConnectFailed(srv, _, _) => Some(srv),
+            Failure::QueueFull(srv)
+            | Failure::ConnectFailed(srv, _, _)
+            | Failure::ClientClosedConnecting(srv, _) => Some(srv),
         }
     }
 }
@@ -273,6 +278,9 @@ pub fn run(mut s: Session) -> impl std::future::Future<Output = ()> + Send {
                         let term = if *timed_out { "sC" } else { "SC" };
                         (srv.name.clone(), term, *retries, 0, -1)
                     }
+                    Failure::ClientClosedConnecting(srv, retries) => {
+                        (srv.name.clone(), "CC", *retries, 0, -1)
+                    }
                 };
                 be.counters.session_ended();
                 if fe.tcplog {
@@ -412,7 +420,13 @@ async fn assign_and_connect(
         let target = srv.connect_addr(local_port);
         registered.set_server(&srv, target.port());
         let t0 = Instant::now();
-        let res = tokio::time::timeout(connect_timeout, TcpStream::connect(target)).await;
+        let res = tokio::select! {
+            r = tokio::time::timeout(connect_timeout, TcpStream::connect(target)) => r,
+            () = closed_with_nothing_to_send(client) => {
+                queue::release(be, &srv);
+                return Err(Failure::ClientClosedConnecting(srv, retries_done));
+            }
+        };
         let quick = match res {
             Ok(Ok(stream)) => {
                 return Ok(Assigned {
@@ -477,6 +491,18 @@ async fn assign_and_connect(
                 }
             }
         }
+    }
+}
+
+/// Resolves once the client has closed (or reset) its connection with no byte left unread.
+/// HAProxy then abandons the server connection it is making (`CC`, at once rather than after
+/// `timeout connect` and the retries); a client whose bytes still wait keeps the attempt
+/// going, since they are to be delivered.
+async fn closed_with_nothing_to_send(client: &TcpStream) {
+    let mut one = [0u8; 1];
+    match client.peek(&mut one).await {
+        Ok(0) | Err(_) => {}
+        Ok(_) => std::future::pending().await,
     }
 }
 
