@@ -1291,3 +1291,47 @@ fn stats_listener_counts_requests_and_errors_as_haproxy() {
     }
     assert_eq!(ht.get("st", "FRONTEND", "ereq"), Some("4"));
 }
+
+/// `CumConns` counts the health checks' connections besides the clients' and the stats
+/// socket's, as HAProxy's does: an operator graphing it sees the check load.
+#[test]
+fn cum_conns_counts_check_connections_as_haproxy() {
+    let server = e2e::backends::Backend::http(200);
+    let seen = e2e::differential::on_both(|under| {
+        let cfg = e2e::config::Config::new().backend(
+            e2e::config::BackendSection::new("be")
+                .line("option httpchk GET /")
+                .server("s1", server.addr(), "check inter 100"),
+        );
+        let daemon = under.start(cfg)?;
+        let num = |text: &str, key: &str| -> u64 {
+            info_value(text, key)
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0)
+        };
+        let checks = |d: &Daemon| -> u64 {
+            d.stat("be", "BACKEND", "h1_total_connections")
+                .parse()
+                .unwrap_or(0)
+        };
+        let c0 = num(&daemon.query("show info"), "CumConns");
+        let h0 = checks(&daemon);
+        // Every query below is one more stats socket connection, counted too.
+        let mut queries = 1;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while checks(&daemon) < h0 + 4 {
+            queries += 1;
+            assert!(Instant::now() < deadline, "{under:?}: checks did not run");
+            thread::sleep(Duration::from_millis(50));
+        }
+        let c1 = num(&daemon.query("show info"), "CumConns");
+        queries += 1;
+        Some(c1 - c0 >= 4 + queries)
+    });
+    for (under, counted) in &seen {
+        assert!(
+            counted,
+            "{under:?}: CumConns did not count the check connections"
+        );
+    }
+}

@@ -19,7 +19,7 @@ use crate::logging::{self, Logger, Severity};
 use crate::model::counters::ModuleCounters;
 use crate::model::events::{self, Cause};
 use crate::model::server::ServerRt;
-use crate::model::{BackendRt, Model};
+use crate::model::{BackendRt, GlobalRt, Model};
 
 /// Start a check task for every checked server of `model`. They stop with the model
 /// ([`Model::checks_stop`]).
@@ -55,7 +55,13 @@ pub fn spawn_all(model: &Model, log: &Logger) -> Vec<JoinHandle<()>> {
             let log = log.clone();
             let stop = stop.clone();
             tokio::spawn(run_server(
-                be, srv, tls, pos as u32, total, spread, log, stop,
+                be,
+                srv,
+                tls,
+                (pos as u32, total, spread),
+                model.global.clone(),
+                log,
+                stop,
             ))
         })
         .collect()
@@ -71,7 +77,15 @@ pub fn spawn_added(model: &Model, be: Arc<BackendRt>, srv: Arc<ServerRt>, log: &
         .map(|t| tls_client_config(t).map(|shared| with_own_sessions(&shared)));
     let spread = model.config.global.spread_checks;
     let stop = model.checks_stop.subscribe();
-    tokio::spawn(run_server(be, srv, tls, 0, 1, spread, log.clone(), stop));
+    tokio::spawn(run_server(
+        be,
+        srv,
+        tls,
+        (0, 1, spread),
+        model.global.clone(),
+        log.clone(),
+        stop,
+    ));
 }
 
 /// A copy of `shared` (verifier, roots and provider stay shared) with a session cache of its
@@ -90,14 +104,13 @@ fn unit_random(seed: &mut u64) -> f64 {
     (*seed >> 11) as f64 / (1u64 << 53) as f64
 }
 
-#[allow(clippy::too_many_arguments)]
+/// `place`: the server's position among the `total` checked servers and `spread-checks`.
 async fn run_server(
     be: Arc<BackendRt>,
     srv: Arc<ServerRt>,
     tls: Option<Result<Arc<ClientConfig>, String>>,
-    pos: u32,
-    total: u32,
-    spread: u32,
+    (pos, total, spread): (u32, u32, u32),
+    global: Arc<GlobalRt>,
     log: Logger,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -142,6 +155,8 @@ async fn run_server(
             let target = srv.check_target().unwrap_or(spec.target);
             let mut io = CheckIo::default();
             let h1 = H1Check::open(&spec, &be.counters.modules);
+            // HAProxy counts its checks' connections in `CumConns`.
+            global.counters.conn_tot.fetch_add(1, Relaxed);
             let outcome: CheckOutcome = tokio::select! {
                 o = run_check_metered(&spec, target, tls.as_ref(), running, &mut io) => o,
                 _ = stop.changed() => return,
