@@ -85,6 +85,12 @@ impl Config {
             .defaults("log global")
     }
 
+    /// Sends logs to the syslog server at `addr` (facility local0), for every proxy.
+    pub fn log_to(self, addr: impl std::fmt::Display) -> Config {
+        self.global(format!("log {addr} local0"))
+            .defaults("log global")
+    }
+
     /// Appends a whole section, verbatim.
     pub fn section(mut self, text: impl Into<String>) -> Config {
         self.sections.push(text.into());

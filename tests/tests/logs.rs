@@ -39,9 +39,8 @@ fn state_changes_and_health_check_lines_reach_syslog_as_haproxys() {
         s1.set_status(200);
         let syslog = Syslog::start();
         let cfg = Config::new()
-            .global(format!("log {} local0", syslog.addr()))
+            .log_to(syslog.addr())
             .global("log-tag lb")
-            .defaults("log global")
             .backend(
                 BackendSection::new("be")
                     .line("option httpchk GET /v1/status")
@@ -281,10 +280,9 @@ fn syslog_headers_carry_the_host_name_and_each_proxys_tag() {
         let syslog = Syslog::start();
         let checked = "check inter 100ms fall 1 rise 1";
         let cfg = Config::new()
-            .global(format!("log {} local0", syslog.addr()))
+            .log_to(syslog.addr())
             .global("log-send-hostname myhost")
             .global("log-tag gtag")
-            .defaults("log global")
             .backend(BackendSection::new("be").line("log-tag betag").server(
                 "s1",
                 e2e::ports::closed_addr(),
@@ -419,8 +417,7 @@ fn log_options_choose_which_connection_lines_are_written() {
                 )
             };
             let cfg = Config::new()
-                .global(format!("log {} local0", syslog.addr()))
-                .defaults("log global")
+                .log_to(syslog.addr())
                 .defaults("retries 0")
                 .section(section("fgood", good, "good"))
                 .section(section("fbad", bad, "bad"))
@@ -502,8 +499,7 @@ fn frontends_without_a_format_log_each_accepted_connection() {
             e2e::ports::free_addr(),
         );
         let cfg = Config::new()
-            .global(format!("log {} local0", syslog.addr()))
-            .defaults("log global")
+            .log_to(syslog.addr())
             .frontend("plain", plain, "be")
             .section(format!(
                 "frontend quiet\n    bind {quiet}\n    option dontlognull\n    default_backend be\n"
@@ -591,9 +587,8 @@ fn log_format_lines_are_haproxys() {
         let syslog = Syslog::start();
         let (a, b) = (e2e::ports::free_addr(), e2e::ports::free_addr());
         let cfg = Config::new()
-            .global(format!("log {} local0", syslog.addr()))
+            .log_to(syslog.addr())
             .global("nbthread 1")
-            .defaults("log global")
             .section(format!(
                 "frontend fe\n    bind {a}\n    log-format \"ci=%ci fi=%fi ft=%ft f=%f b=%b s=%s Tc=%Tc Th=%Th B=%B U=%U ts=%ts ac=%ac fc=%fc bc=%bc sc=%sc rc=%rc sq=%sq bq=%bq bi=%bi si=%si lc=%lc rt=%rt ID=%ID ST=%ST hr=%hr sslv=%sslv pct=%% q=%{{+Q}}b x=%{{+X}}si e=%{{+Q,+E}}[be_name] [%[src]] %[srv_name] %Tw\"\n    default_backend be\n"
             ))
@@ -651,9 +646,8 @@ fn logasap_writes_the_line_when_the_server_connection_is_up() {
             )
         };
         let cfg = Config::new()
-            .global(format!("log {} local0", syslog.addr()))
+            .log_to(syslog.addr())
             .global("nbthread 1")
-            .defaults("log global")
             .defaults("retries 0")
             .section(section("fe", a, "", "be"))
             .section(section(

@@ -94,9 +94,8 @@ fn timeouts_follow_activity_and_half_closes_as_haproxy() {
             )
         };
         let cfg = Config::new()
-            .global(format!("log {} local0", syslog.addr()))
+            .log_to(syslog.addr())
             .global("nbthread 1")
-            .defaults("log global")
             .section(section(
                 "busy",
                 fe[0],
@@ -227,9 +226,8 @@ fn connect_timeouts_are_logged_as_haproxy() {
         let syslog = Syslog::start();
         let (a, b) = (e2e::ports::free_addr(), e2e::ports::free_addr());
         let cfg = Config::new()
-            .global(format!("log {} local0", syslog.addr()))
+            .log_to(syslog.addr())
             .global("nbthread 1")
-            .defaults("log global")
             .defaults("retries 1")
             .section(format!(
                 "listen hole\n    bind {a}\n    option tcplog\n    timeout connect 300ms\n    server s1 {hole_addr}\n"
@@ -260,9 +258,8 @@ fn a_client_closing_during_the_connect_ends_it_as_haproxy() {
         let syslog = Syslog::start();
         let (quiet, talks) = (e2e::ports::free_addr(), e2e::ports::free_addr());
         let cfg = Config::new()
-            .global(format!("log {} local0", syslog.addr()))
+            .log_to(syslog.addr())
             .global("nbthread 1")
-            .defaults("log global")
             .section(format!(
                 "listen quiet\n    bind {quiet}\n    option tcplog\n    retries 3\n    timeout connect 3s\n    server s1 {hole_addr}\n"
             ))
