@@ -177,8 +177,24 @@ fn servers_state_backend_list_info_keys_typed_and_json_match_haproxy() {
     let Some(p) = pair() else { return };
     let (h, x) = (&p.haproxy, &p.proxyd);
 
-    // `show servers state`: same header, and per server the same columns except the age.
-    let (hs, xs) = (h.query("show servers state"), x.query("show servers state"));
+    // `show servers state`: same header, and per server the same columns except the age. A
+    // check in progress (srv_check_state bit 0x1) resets srv_check_result on both, so each
+    // side is read between two checks.
+    let between_checks = |d: &Daemon| {
+        let mut state = String::new();
+        let idle = socket::wait_for(Duration::from_secs(5), || {
+            state = d.query("show servers state");
+            state.lines().skip(2).filter(|l| !l.is_empty()).all(|l| {
+                l.split(' ')
+                    .nth(13)
+                    .and_then(|f| f.parse::<u32>().ok())
+                    .is_some_and(|flags| flags & 0x1 == 0)
+            })
+        });
+        assert!(idle, "a check was always in progress:\n{state}");
+        state
+    };
+    let (hs, xs) = (between_checks(h), between_checks(x));
     let (hl, xl): (Vec<&str>, Vec<&str>) = (hs.lines().collect(), xs.lines().collect());
     assert_eq!(hl.len(), xl.len(), "HAProxy:\n{hs}\nproxyd:\n{xs}");
     assert_eq!(hl[..2], xl[..2]);
