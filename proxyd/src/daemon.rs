@@ -11,7 +11,8 @@ use tokio::task::JoinHandle;
 use crate::check::scheduler;
 use crate::config::{Config, ListenAddr};
 use crate::logging::{self, Logger, Severity};
-use crate::model::Model;
+use crate::model::server::ServerRt;
+use crate::model::{state_file, Model};
 use crate::proxy::listener::Listeners;
 use crate::stats_socket;
 use crate::Shared;
@@ -42,6 +43,7 @@ impl Daemon {
     /// runtime. Nothing is left running when it fails.
     pub fn start(config: Config, log: Logger) -> Result<Daemon, String> {
         let model = Arc::new(Model::build(config, None));
+        state_file::apply(&model, &log, |_| true);
         let shared = Arc::new(Shared::new(model.clone(), log.clone()));
         let mut listeners = Listeners::default();
         let fresh = listeners.prepare(&model)?;
@@ -81,6 +83,13 @@ impl Daemon {
             }
         }
         let log = self.shared.log.clone();
+        // Servers that kept their state keep it; the others take the saved one, as every
+        // server does when HAProxy's new process starts.
+        let kept: Vec<*const ServerRt> = old
+            .backends()
+            .flat_map(|b| b.servers().iter().map(Arc::as_ptr).collect::<Vec<_>>())
+            .collect();
+        state_file::apply(&model, &log, |s| !kept.contains(&std::ptr::from_ref(s)));
         self.listeners
             .apply(&model, fresh, &log, &page_server(&self.shared));
         self.shared

@@ -35,10 +35,38 @@ impl Severity {
     }
 }
 
+thread_local! {
+    /// Set while this thread applies what the configuration asks for at start (the saved
+    /// server states): HAProxy says such messages in the configuration's voice and, not
+    /// serving yet, sends nothing to its log targets.
+    static CONFIGURING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` as part of reading the configuration: see [`CONFIGURING`].
+pub fn configuring<R>(f: impl FnOnce() -> R) -> R {
+    CONFIGURING.with(|c| c.set(true));
+    let r = f();
+    CONFIGURING.with(|c| c.set(false));
+    r
+}
+
+fn is_configuring() -> bool {
+    CONFIGURING.with(|c| c.get())
+}
+
+/// Operator messages printed so far (`-c` says "Warnings were found." after any).
+static CONSOLE_LINES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+pub fn console_lines() -> usize {
+    CONSOLE_LINES.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Print an operator message on stderr in HAProxy's layout.
 pub fn console(sev: Severity, msg: &str) {
+    CONSOLE_LINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let context = if is_configuring() { "config : " } else { "" };
     stderr_line(&format!(
-        "{:<10} ({}) : {}",
+        "{:<10} ({}) : {context}{}",
         sev.tag(),
         std::process::id(),
         msg
@@ -290,6 +318,9 @@ pub struct ProxyLog<'a> {
 
 impl ProxyLog<'_> {
     pub fn send(&self, sev: Severity, msg: &str) {
+        if is_configuring() {
+            return;
+        }
         for log in [self.global, self.own].into_iter().flatten() {
             log.send(sev, msg, self.tag);
         }
@@ -311,6 +342,10 @@ impl ProxyLog<'_> {
     /// A backend left without a server: an alert on stderr, an emergency in the logs, worded
     /// slightly differently in each as HAProxy does.
     pub fn backend_down(&self, console_msg: &str, log_msg: &str) {
+        // A backend the saved states leave empty at start goes down without a word.
+        if is_configuring() {
+            return;
+        }
         console(Severity::Alert, console_msg);
         self.send(Severity::Emerg, log_msg);
     }

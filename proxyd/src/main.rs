@@ -164,8 +164,12 @@ fn main() -> ExitCode {
         }
     };
     if args.check_only {
+        // HAProxy applies the saved server states when it checks a configuration, too.
+        let model = proxyd::model::Model::build(config, None);
+        let said =
+            proxyd::model::state_file::apply(&model, &Logger::new(&[], None, None), |_| true);
         if !args.quiet {
-            if warned {
+            if warned || said > 0 {
                 println!("Warnings were found.");
             }
             println!("Configuration file is valid");

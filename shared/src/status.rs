@@ -127,6 +127,11 @@ impl CheckStatus {
         )
     }
 
+    /// The status `show servers state` printed as `code` (the inverse of [`Self::code`]).
+    pub fn from_code(code: u8) -> Option<CheckStatus> {
+        CheckStatus::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     /// The state-change log line's "reason": HAProxy prints the description.
     pub fn from_name(name: &str) -> Option<CheckStatus> {
         let name = name.trim_start_matches("* ");

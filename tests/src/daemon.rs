@@ -33,6 +33,7 @@ pub struct Daemon {
     config_text: String,
     config_path: PathBuf,
     stderr_path: PathBuf,
+    program: PathBuf,
     command: String,
     /// Socket queries and answers, with how many times in a row each was seen (polling repeats
     /// the same query). Locked only to append or print.
@@ -89,6 +90,7 @@ impl Daemon {
             config_text,
             config_path,
             stderr_path,
+            program: program.to_path_buf(),
             command,
             transcript: Mutex::new(Vec::new()),
             context_reported: AtomicBool::new(false),
@@ -151,6 +153,30 @@ impl Daemon {
     /// The user-level stats socket.
     pub fn user_socket(&self) -> PathBuf {
         self.config.user_socket()
+    }
+
+    /// What `PROGRAM -c -f CONFIG` prints (stdout, then stderr), from the daemon's directory,
+    /// without pids and version notices.
+    pub fn check_config(&self) -> Vec<String> {
+        let out = Command::new(&self.program)
+            .arg("-c")
+            .arg("-f")
+            .arg(&self.config_path)
+            .current_dir(self.config.dir())
+            .output()
+            .unwrap_or_else(|e| self.fail(&format!("running -c: {e}")));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text.lines()
+            .filter(|l| !l.starts_with("[NOTICE]"))
+            .map(|l| match (l.find(" ("), l.find(") : ")) {
+                (Some(a), Some(b)) if a < b => format!("{}{}", &l[..a], &l[b + 1..]),
+                _ => l.to_string(),
+            })
+            .collect()
     }
 
     /// Everything the daemon wrote to stderr so far.

@@ -2375,14 +2375,14 @@ fn session_when_server_goes_down(under: Under, options: &str, expected: Waited) 
         .log_to_stderr()
         .section(frontend(listen, &["option tcplog"]))
         .backend(
-        BackendSection::new("be")
-            .line("option httpchk GET /v1/status")
-            .server(
-                "web",
-                web.addr(),
-                &format!("check inter 200ms fall 1 rise 1 {options}"),
-            ),
-    );
+            BackendSection::new("be")
+                .line("option httpchk GET /v1/status")
+                .server(
+                    "web",
+                    web.addr(),
+                    &format!("check inter 200ms fall 1 rise 1 {options}"),
+                ),
+        );
     let Some(daemon) = under.start(cfg) else {
         return;
     };

@@ -173,6 +173,24 @@ impl Health {
         self.state = OpState::Running;
     }
 
+    /// The state a previous process saved (`srv_op_state` 0 stopped, 1 starting, 2 running,
+    /// 3 stopping, and `srv_check_health`), bounded as HAProxy's `srv_state_srv_update()` bounds
+    /// it: a starting server keeps a health below `rise`, a stopping one a health from `rise` to
+    /// the last step before the top; without such steps (`rise 1`, `fall 1`) it runs or stops.
+    pub fn restore(&mut self, op: u8, saved: u32) {
+        let (rise, fall) = (self.rise, self.fall);
+        (self.health, self.state) = match op {
+            0 => (0, OpState::Stopped),
+            1 if rise == 1 => (self.max(), OpState::Running),
+            1 if saved < 1 || saved >= rise => (rise - 1, OpState::Running),
+            1 => (saved, OpState::Running),
+            3 if fall == 1 => (0, OpState::Stopped),
+            3 if saved < rise || saved > rise + fall - 2 => (rise, OpState::Stopping),
+            3 => (saved, OpState::Stopping),
+            _ => (self.max(), OpState::Running),
+        };
+    }
+
     /// `set server ... health up|stopping|down`.
     pub fn force(&mut self, forced: ForcedHealth) -> Option<Transition> {
         let (health, state, transition) = match forced {

@@ -45,6 +45,9 @@ pub struct Diagnostic {
     /// Stops reading the configuration there (HAProxy's `ERR_ABORT`: conditional block
     /// errors, `.alert`): no later line is read and no whole-configuration check is run.
     pub aborts: bool,
+    /// An alert that does not stop the configuration from loading (HAProxy's `ERR_ALERT`
+    /// without `ERR_FATAL`, as for a second `server-state-file`).
+    pub continues: bool,
 }
 
 impl Diagnostic {
@@ -58,6 +61,7 @@ impl Diagnostic {
             stage: Stage::Parsing,
             after_parsing: false,
             aborts: false,
+            continues: false,
         }
     }
 
@@ -79,11 +83,17 @@ impl Diagnostic {
             stage: Stage::Checking,
             after_parsing: false,
             aborts: false,
+            continues: false,
         }
     }
 
     pub fn checking(mut self) -> Self {
         self.stage = Stage::Checking;
+        self
+    }
+
+    pub fn continuing(mut self) -> Self {
+        self.continues = true;
         self
     }
 
@@ -97,8 +107,9 @@ impl Diagnostic {
         self
     }
 
+    /// An alert that fails the configuration.
     pub fn is_alert(&self) -> bool {
-        self.severity == Severity::Alert
+        self.severity == Severity::Alert && !self.continues
     }
 
     fn write_body(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -61,6 +61,8 @@ impl Default for GlobalDraft {
                 master_worker: false,
                 rate_limits: RateLimits::default(),
                 env: Vec::new(),
+                server_state_file: None,
+                server_state_base: None,
             },
             server_verify_required: true,
             env: HashMap::new(),
@@ -607,4 +609,35 @@ pub fn group_id(name: &str) -> Option<u32> {
         )
     };
     (rc == 0 && !result.is_null()).then_some(grp.gr_gid)
+}
+
+/// `server-state-file <file>` and `server-state-base <dir>`: set once; a second one is an
+/// alert that does not stop the load, as in HAProxy.
+pub fn server_state_path(g: &mut GlobalDraft, l: &Line, r: &mut Report) {
+    let kw = l.arg(0);
+    let (slot, what) = match kw {
+        "server-state-base" => (
+            &mut g.global.server_state_base,
+            "expects one argument: a directory path.",
+        ),
+        _ => (
+            &mut g.global.server_state_file,
+            "expect one argument: a file path.",
+        ),
+    };
+    if slot.is_some() {
+        return r.push(
+            Diagnostic::alert(
+                l.file(),
+                l.number,
+                kw,
+                format!("'{kw}' already specified. Continuing."),
+            )
+            .continuing(),
+        );
+    }
+    if l.arg(1).is_empty() {
+        return r.alert(l, format!("'{kw}' {what}"));
+    }
+    *slot = Some(l.arg(1).to_string());
 }

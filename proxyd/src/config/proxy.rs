@@ -12,7 +12,7 @@ use super::server::{ServerDraft, ServerParams};
 use super::tcpchk::TcpChkDraft;
 use super::types::{
     AdminCond, Balance, Bind, ConnLogFilter, HashType, KeepAliveTuning, LogTarget, Mode, ProxyKind,
-    SockOpts, StatsPage, Timeouts,
+    ServerStateFrom, SockOpts, StatsPage, Timeouts,
 };
 use super::values;
 
@@ -32,6 +32,10 @@ pub struct ProxyDraft {
     pub default_backend: Option<String>,
     pub maxconn: Option<u32>,
     pub fullconn: Option<u32>,
+    /// `load-server-state-from-file`: none, global or local.
+    pub load_server_state: ServerStateFrom,
+    /// `server-state-file-name`: None for the backend's own name.
+    pub server_state_file_name: Option<String>,
     pub balance: Balance,
     pub hash_type: HashType,
     pub timeouts: Timeouts,
@@ -93,6 +97,8 @@ impl ProxyDraft {
             default_backend: None,
             maxconn: None,
             fullconn: None,
+            load_server_state: ServerStateFrom::None,
+            server_state_file_name: None,
             balance: Balance::RoundRobin,
             hash_type: HashType::default(),
             timeouts: Timeouts::default(),
@@ -447,6 +453,43 @@ pub fn fullconn(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
         Some(n) => px.fullconn = Some(n),
         None => r.alert(l, format!("'{}' expects an integer argument.", l.arg(0))),
     }
+}
+
+/// `load-server-state-from-file { global | local | none }`.
+pub fn load_server_state(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    px.load_server_state = match l.arg(1) {
+        "global" => ServerStateFrom::Global,
+        // The file name is settled once the section is complete.
+        "local" => ServerStateFrom::Local(String::new()),
+        "none" => ServerStateFrom::None,
+        other => {
+            return r.alert(
+                l,
+                format!(
+                    "'{}' expects 'global', 'local' or 'none'. Got '{other}'",
+                    l.arg(0)
+                ),
+            )
+        }
+    };
+}
+
+/// `server-state-file-name [ <file> | use-backend-name ]`: without a file, the backend's name.
+pub fn server_state_file_name(px: &mut ProxyDraft, l: &Line, r: &mut Report) {
+    if l.words.len() > 2 {
+        return r.alert(
+            l,
+            format!(
+                "'{}' cannot handle unexpected argument '{}'.",
+                l.arg(0),
+                l.arg(2)
+            ),
+        );
+    }
+    px.server_state_file_name = match l.arg(1) {
+        "" | "use-backend-name" => None,
+        file => Some(file.to_string()),
+    };
 }
 
 /// `clitcpka-idle|intvl|cnt` and `srvtcpka-…`: the keep-alive timing of one side's sockets, used

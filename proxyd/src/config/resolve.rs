@@ -12,7 +12,7 @@ use super::proxy::ProxyDraft;
 use super::server::ServerDraft;
 use super::types::{
     Balance, CheckSpec, CheckTls, Config, HttpCheck, Mode, PoolSettings, Proxy, ProxyKind, Server,
-    TcpCheck, TcpCheckAction, Verify,
+    ServerStateFrom, TcpCheck, TcpCheckAction, Verify,
 };
 
 const DEFAULT_INTER: Duration = Duration::from_secs(2);
@@ -173,6 +173,19 @@ pub fn resolve(g: GlobalDraft, drafts: Vec<ProxyDraft>, r: &mut Report) -> Confi
     for (p, id) in drafts.iter().zip(ids) {
         let Some(kind) = p.kind else { continue };
         proxies.push(proxy(p, kind, id, &drafts, r));
+        if kind.is_backend()
+            && p.load_server_state == ServerStateFrom::Global
+            && g.global.server_state_file.is_none()
+        {
+            r.push(Diagnostic::global(
+                Severity::Warning,
+                "load-server-state-from-file",
+                format!(
+                    "backend '{}' configured to load server state file from global section 'server-state-file' directive. Unfortunately, 'server-state-file' is not set!",
+                    p.name
+                ),
+            ));
+        }
     }
     let mut global = g.global;
     global.env = g
@@ -288,6 +301,14 @@ fn proxy(p: &ProxyDraft, kind: ProxyKind, id: u32, all: &[ProxyDraft], r: &mut R
         maxconn: p.maxconn,
         sess_rate_limit: p.sess_rate_limit,
         fullconn: p.fullconn,
+        server_state: match &p.load_server_state {
+            ServerStateFrom::Local(_) => ServerStateFrom::Local(
+                p.server_state_file_name
+                    .clone()
+                    .unwrap_or_else(|| p.name.clone()),
+            ),
+            other => other.clone(),
+        },
         balance: match p.balance {
             Balance::Source(_) => Balance::Source(p.hash_type),
             other => other,

@@ -1615,3 +1615,44 @@ fn minconn_and_maxconn_settle_as_haproxy_settles_them() {
         .collect();
     assert_eq!(limits, [(5, 5), (10, 10), (2, 10), (20, 20), (0, 0)]);
 }
+
+#[test]
+fn server_state_keywords_match_haproxy() {
+    // Messages as `haproxy -c` 2.6.12 prints them; a second file name is an alert that does
+    // not stop the load.
+    let c = ok(&with_timeouts(
+        "global\n  server-state-file /a\n  server-state-file /b\n  server-state-base /s\ndefaults\n  load-server-state-from-file local\nbackend be\n  server s 127.0.0.1:1\nbackend named\n  server-state-file-name other\n  server s 127.0.0.1:1\nbackend global\n  load-server-state-from-file global\n  server s 127.0.0.1:1\nbackend off\n  load-server-state-from-file none\n  server-state-file-name use-backend-name\n  server s 127.0.0.1:1\n",
+    ));
+    assert_eq!(c.config.global.server_state_file.as_deref(), Some("/a"));
+    assert_eq!(c.config.global.server_state_base.as_deref(), Some("/s"));
+    let from: Vec<_> = c
+        .config
+        .proxies
+        .iter()
+        .map(|p| p.server_state.clone())
+        .collect();
+    assert_eq!(
+        from,
+        [
+            ServerStateFrom::Local("be".into()),
+            ServerStateFrom::Local("other".into()),
+            ServerStateFrom::Global,
+            ServerStateFrom::None,
+        ]
+    );
+    assert!(render(&c.warnings).contains(
+        "[ALERT]    : config : parsing [t.cfg:7] : 'server-state-file' already specified. Continuing."
+    ));
+    for (text, want) in [
+        ("global\n  server-state-file\n", "parsing [t.cfg:2] : 'server-state-file' expect one argument: a file path."),
+        ("global\n  server-state-base\n", "parsing [t.cfg:2] : 'server-state-base' expects one argument: a directory path."),
+        ("defaults\n  load-server-state-from-file foo\n", "parsing [t.cfg:2] : 'load-server-state-from-file' expects 'global', 'local' or 'none'. Got 'foo'"),
+        ("defaults\n  server-state-file-name a b\n", "parsing [t.cfg:2] : 'server-state-file-name' cannot handle unexpected argument 'b'."),
+    ] {
+        assert_has(text, want);
+    }
+    assert_has(
+        &with_timeouts("backend be\n  load-server-state-from-file global\n  server s 127.0.0.1:1\n"),
+        "backend 'be' configured to load server state file from global section 'server-state-file' directive. Unfortunately, 'server-state-file' is not set!",
+    );
+}

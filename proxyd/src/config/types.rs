@@ -53,6 +53,21 @@ pub struct Global {
     /// `setenv`/`presetenv`/`unsetenv`, in the order the names were first set: what the
     /// process environment looks like to the configuration (and to `show env`).
     pub env: Vec<(String, Option<String>)>,
+    /// `server-state-file`: the file `load-server-state-from-file global` reads, as written.
+    pub server_state_file: Option<String>,
+    /// `server-state-base`: the directory relative state-file names are read from.
+    pub server_state_base: Option<String>,
+}
+
+/// `load-server-state-from-file`: where a backend's servers take their state from at start.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Hash)]
+pub enum ServerStateFrom {
+    #[default]
+    None,
+    /// The global `server-state-file`.
+    Global,
+    /// The backend's own file: `server-state-file-name`, else the backend's name.
+    Local(String),
 }
 
 /// The process-wide rate limits: new connections and sessions per second (enforced before
@@ -331,6 +346,8 @@ pub struct Proxy {
     pub sess_rate_limit: u32,
     /// Backend `fullconn`; None = HAProxy's automatic value.
     pub fullconn: Option<u32>,
+    /// `load-server-state-from-file` with `server-state-file-name` resolved.
+    pub server_state: ServerStateFrom,
     pub balance: Balance,
     pub timeouts: Timeouts,
     /// `retries`, default 3.

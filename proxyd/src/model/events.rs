@@ -102,6 +102,22 @@ pub fn transition(
     follow(be, srv, Some(log), Propagate::Health);
 }
 
+/// A state a previous process saved, taken at start (`load-server-state-from-file`): a
+/// server restored down or stopping says so; one restored running was running already.
+pub fn restored(be: &BackendRt, srv: &ServerRt, t: Transition, log: &Logger) {
+    let c = counts(be, srv, requeue_for(t));
+    let why = checklog::Cause::Text("changed from server-state after a reload");
+    let line = checklog::state_change_line(server_ref(be, srv), t, why, &c);
+    log.of(&be.logs)
+        .server_change(priority(t == Transition::Down, OpState::Running), &line);
+}
+
+/// A forced drain taken from the saved states.
+pub fn restored_drain(be: &BackendRt, srv: &ServerRt, log: &Logger) {
+    let line = format!("{} remains in forced drain mode.", who(be, srv));
+    log.of(&be.logs).server_change(Severity::Notice, &line);
+}
+
 /// An administrative change (maintenance, drain).
 pub fn admin_change(be: &BackendRt, srv: &ServerRt, cause: Cause<'_>, log: &Logger) {
     let who = who(be, srv);

@@ -5,12 +5,14 @@
 //! - [`counters`]: atomics and rate/average helpers the data path writes.
 //! - [`server`]: per-server state machine (health, admin flags, weight) and the `status` text.
 //! - [`sessions`]: the sessions in progress (`show sess`, `shutdown session`).
+//! - [`state_file`]: server states saved by a previous process, applied at start.
 //! - this file: frontends, backends and the model that owns them.
 
 pub mod counters;
 pub mod events;
 pub mod server;
 pub mod sessions;
+pub mod state_file;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{

@@ -101,6 +101,10 @@ pub struct ServerState {
     /// time), 0 once it went down for maintenance or was forced down, the top of the scale
     /// ([`UNCHECKED_FORCED_UP`]) once forced up or stopping. Leaving maintenance keeps it.
     pub unchecked_health: u32,
+    /// The health counter `show servers state` shows in maintenance: 0, unless saved states
+    /// restored one to a server the configuration keeps in maintenance (HAProxy zeroes it on
+    /// entering maintenance, and that server entered before the restore).
+    pub maint_health: u32,
     /// The last finished check; None until the first one (`INI`).
     pub last_check: Option<CheckOutcome>,
     /// Current user weight (`set weight` changes it).
@@ -123,6 +127,25 @@ impl ServerState {
             self.downtime += now.duration_since(self.last_change);
         }
         self.last_change = now;
+    }
+
+    /// `lastchg` as a previous process saved it: the last change was `ago`, and a server
+    /// stopped now has been since then (HAProxy restores no other downtime).
+    pub fn restore_lastchg(&mut self, ago: Duration) {
+        let now = Instant::now();
+        // The monotonic clock starts at boot; a saved age older than that is shown from boot.
+        self.last_change = now.checked_sub(ago).unwrap_or_else(|| {
+            let mut earliest = now;
+            let mut step = ago;
+            while !step.is_zero() {
+                step /= 2;
+                if let Some(t) = earliest.checked_sub(step) {
+                    earliest = t;
+                }
+            }
+            earliest
+        });
+        self.downtime = Duration::ZERO;
     }
 
     pub fn check_status(&self) -> CheckStatus {
@@ -282,6 +305,7 @@ impl ServerRt {
             check_running: false,
             check_paused: cfg.disabled,
             unchecked_health: UNCHECKED_HEALTH,
+            maint_health: 0,
             last_check: None,
             uweight: cfg.weight,
             chkfail: 0,
@@ -508,6 +532,7 @@ impl ServerRt {
     /// must not be locked under it): a tracking server leaves maintenance in that state.
     pub fn set_maint(&self, st: &mut ServerState, on: bool, tracked: Option<OpState>) {
         st.check_paused = on;
+        st.maint_health = 0;
         if on {
             if !st.admin.maint() && st.health.state() != OpState::Stopped {
                 st.unchecked_health = 0;

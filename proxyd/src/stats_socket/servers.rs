@@ -40,7 +40,7 @@ fn server_line(out: &mut String, be: &BackendRt, s: &ServerRt) {
         }
         let status = st.check_status();
         let health = if st.admin.maint() {
-            0
+            st.maint_health
         } else {
             st.health.health()
         };
