@@ -2,6 +2,7 @@
 //! process saved with `show servers state`, as operators keep maintenance, drain and weights
 //! across restarts. Each scenario runs on the real HAProxy 2.6 (when installed) and on proxyd.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -183,6 +184,21 @@ fn saved_states_are_applied_as_haproxy_applies_them() {
     );
 }
 
+/// A frontend on `listen` and backend `be` of checked servers `a`, `b` and `c` that take the
+/// states saved in `state`.
+fn restartable(listen: SocketAddr, state: &Path, servers: [SocketAddr; 3]) -> Config {
+    let mut be = BackendSection::new("be").line("load-server-state-from-file global");
+    for (name, addr) in ["a", "b", "c"].into_iter().zip(servers) {
+        be = be.server(name, addr, "check inter 200ms");
+    }
+    Config::new()
+        .global(format!("server-state-file {}", state.display()))
+        .section(format!(
+            "frontend fe\n    bind {listen}\n    default_backend be\n"
+        ))
+        .backend(be)
+}
+
 /// The operator's restart: states changed at run time are saved with `show servers state`
 /// and come back in the next process, which sends no connection to the server left in
 /// maintenance. A file saved by proxyd is read the same by HAProxy.
@@ -191,22 +207,10 @@ fn a_restart_keeps_what_the_runtime_api_changed() {
     let a = traffic::tagged("a");
     let b = traffic::tagged("b");
     let c = traffic::tagged("c");
+    let servers = [a.addr(), b.addr(), c.addr()];
     let seen = on_both(|under| {
         let listen = ports::free_addr();
-        let make = |state: &Path| {
-            Config::new()
-                .global(format!("server-state-file {}", state.display()))
-                .section(format!(
-                    "frontend fe\n    bind {listen}\n    default_backend be\n"
-                ))
-                .backend(
-                    BackendSection::new("be")
-                        .line("load-server-state-from-file global")
-                        .server("a", a.addr(), "check inter 200ms")
-                        .server("b", b.addr(), "check inter 200ms")
-                        .server("c", c.addr(), "check inter 200ms"),
-                )
-        };
+        let make = |state: &Path| restartable(listen, state, servers);
         let first_config = Config::new();
         let state = first_config.dir().join("servers.state");
         let first = under.start(make(&state))?;
@@ -252,23 +256,10 @@ fn a_restart_keeps_what_the_runtime_api_changed() {
     else {
         return;
     };
-    let config = Config::new();
-    let state = config.dir().join("from-proxyd.state");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("from-proxyd.state");
     std::fs::write(&state, proxyd_file).expect("write");
-    let listen = ports::free_addr();
-    let config = config
-        .global(format!("server-state-file {}", state.display()))
-        .section(format!(
-            "frontend fe\n    bind {listen}\n    default_backend be\n"
-        ))
-        .backend(
-            BackendSection::new("be")
-                .line("load-server-state-from-file global")
-                .server("a", a.addr(), "check inter 200ms")
-                .server("b", b.addr(), "check inter 200ms")
-                .server("c", c.addr(), "check inter 200ms"),
-        );
-    if let Some(haproxy) = Daemon::haproxy(config) {
+    if let Some(haproxy) = Daemon::haproxy(restartable(ports::free_addr(), &state, servers)) {
         assert_eq!(&servers_state(&haproxy)[..], &from_proxyd[..]);
     }
 }

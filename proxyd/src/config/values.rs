@@ -217,23 +217,49 @@ pub fn bind_addrs(item: &str) -> Result<Vec<SocketAddr>, String> {
 /// C's atoi(), as HAProxy reads many numbers: optional blanks and sign, then digits up to the
 /// first other character (`12abc` is 12, `abc` is 0).
 pub fn atoi(s: &str) -> i64 {
-    let t = s.trim_start();
+    strtol(s).map_or(0, |n| n.value)
+}
+
+/// What C's `strtol(s, &end, 10)` read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Strtol<'a> {
+    /// Clamped to the range, as strtol clamps to `long`'s.
+    pub value: i64,
+    /// The value did not fit (`ERANGE`).
+    pub overflow: bool,
+    /// What follows the digits (`end`).
+    pub rest: &'a str,
+}
+
+/// C's `strtol()` in base 10: blanks, a sign, digits up to the first other character; None
+/// when there is no digit (`end == s`).
+pub fn strtol(s: &str) -> Option<Strtol<'_>> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     let (neg, digits) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    let n = digits
+    let end = digits
         .bytes()
-        .take_while(u8::is_ascii_digit)
-        .fold(0i64, |n, d| {
-            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-        });
-    if neg {
-        -n
-    } else {
-        n
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len());
+    if end == 0 {
+        return None;
     }
+    let mut overflow = false;
+    let n = digits[..end].bytes().fold(0i64, |n, d| {
+        let next = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(i64::from(d - b'0')));
+        overflow |= next.is_none();
+        next.unwrap_or(i64::MAX)
+    });
+    Some(Strtol {
+        value: if neg { -n } else { n },
+        overflow,
+        rest: &digits[end..],
+    })
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use super::events;
 use super::server::{CheckDest, Dest, ServerRt, UNCHECKED_FORCED_UP};
 use super::Model;
 use crate::check::{CheckOutcome, OpState, Transition};
-use crate::config::{Config, Proxy, ServerStateFrom};
+use crate::config::{values, Config, Proxy, ServerStateFrom};
 use crate::logging::{self, Logger, Severity};
 
 /// HAProxy reads lines of up to this size; a longer one is cut and the file found corrupted.
@@ -311,8 +311,8 @@ fn read_file(
 /// The version on the first line: digits and nothing else before the newline.
 fn version(line: &[u8]) -> Option<i64> {
     let text = std::str::from_utf8(line).ok()?.strip_suffix('\n')?;
-    let (value, rest) = strtol(text)?;
-    rest.is_empty().then_some(value)
+    let n = values::strtol(text)?;
+    n.rest.is_empty().then_some(n.value)
 }
 
 /// A line's fields: empty for a blank or comment line, None for a line without its newline
@@ -343,28 +343,9 @@ fn strerror(e: &std::io::Error) -> String {
     }
 }
 
-/// C's `strtol` in base 10: leading blanks, a sign, digits; the rest is returned. None when no
-/// digit was read or the value overflows.
-fn strtol(s: &str) -> Option<(i64, &str)> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let end = digits
-        .bytes()
-        .position(|b| !b.is_ascii_digit())
-        .unwrap_or(digits.len());
-    if end == 0 {
-        return None;
-    }
-    let value: i64 = digits[..end].parse().ok()?;
-    Some((if neg { -value } else { value }, &digits[end..]))
-}
-
+/// A field as HAProxy's `strtol()` reads it; None for no digit or a value out of range.
 fn leading_int(s: &str) -> Option<i64> {
-    strtol(s).map(|(v, _)| v)
+    values::strtol(s).filter(|n| !n.overflow).map(|n| n.value)
 }
 
 /// HAProxy's checks of a line's fields (`srv_state_srv_update`): every bad field is named,
