@@ -164,11 +164,12 @@ fn main() -> ExitCode {
         }
     };
     if args.check_only {
-        // HAProxy applies the saved server states when it checks a configuration, too.
-        let model = proxyd::model::Model::build(config, None);
-        let said =
-            proxyd::model::state_file::apply(&model, &Logger::new(&[], None, None), |_| true);
         if !args.quiet {
+            // HAProxy applies the saved server states when it checks a configuration, too; only
+            // warnings can come of it.
+            let model = proxyd::model::Model::build(config, None);
+            let log = Logger::new(&[], None, None);
+            let said = proxyd::model::state_file::apply(&model, &log, |_| true);
             if warned || said > 0 {
                 println!("Warnings were found.");
             }
