@@ -641,3 +641,11 @@ pub fn server_state_path(g: &mut GlobalDraft, l: &Line, r: &mut Report) {
     }
     *slot = Some(l.arg(1).to_string());
 }
+
+/// `nbproc`: gone from HAProxy 2.5 on, which refuses a file that still has it.
+pub fn nbproc(_: &mut GlobalDraft, l: &Line, r: &mut Report) {
+    r.alert(
+        l,
+        "nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.",
+    );
+}

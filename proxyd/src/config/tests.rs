@@ -267,7 +267,7 @@ fn ids_match_haproxy_with_a_stats_socket() {
 
 #[test]
 fn global_keywords() {
-    let c = ok("global\n  maxconn 500\n  nbthread 4\n  pidfile /run/p.pid\n  uid 0\n  gid 0\n  master-worker\n  hard-stop-after 30s\n  spread-checks 5\n  node n-1.x\n  description my  box\n  stats maxconn 20\n  stats timeout 1m\n  stats socket ipv4@127.0.0.1:9999 level user expose-fd listeners\n  stats socket /tmp/s mode 600 uid 0 gid 0\n  log stderr format raw local0\n  log stdout local0\n  log 127.0.0.1:514 local0 info\n  log 127.0.0.1 local1\n  log /dev/log local0 notice\n  log \"${HOST-127.0.0.1}:515\" local2\n  log 127.0.0.1:516 local3 info notice\n  log-tag lb\n  log-send-hostname myhost\n  setenv PORTX 7000\n  tune.bufsize 16384\n  nbproc 1\n").config;
+    let c = ok("global\n  maxconn 500\n  nbthread 4\n  pidfile /run/p.pid\n  uid 0\n  gid 0\n  master-worker\n  hard-stop-after 30s\n  spread-checks 5\n  node n-1.x\n  description my  box\n  stats maxconn 20\n  stats timeout 1m\n  stats socket ipv4@127.0.0.1:9999 level user expose-fd listeners\n  stats socket /tmp/s mode 600 uid 0 gid 0\n  log stderr format raw local0\n  log stdout local0\n  log 127.0.0.1:514 local0 info\n  log 127.0.0.1 local1\n  log /dev/log local0 notice\n  log \"${HOST-127.0.0.1}:515\" local2\n  log 127.0.0.1:516 local3 info notice\n  log-tag lb\n  log-send-hostname myhost\n  setenv PORTX 7000\n  tune.bufsize 16384\n").config;
     let g = c.global;
     assert_eq!((g.maxconn, g.nbthread), (Some(500), Some(4)));
     assert_eq!((g.uid, g.gid, g.master_worker), (Some(0), Some(0), true));
@@ -1654,5 +1654,13 @@ fn server_state_keywords_match_haproxy() {
     assert_has(
         &with_timeouts("backend be\n  load-server-state-from-file global\n  server s 127.0.0.1:1\n"),
         "backend 'be' configured to load server state file from global section 'server-state-file' directive. Unfortunately, 'server-state-file' is not set!",
+    );
+}
+
+#[test]
+fn nbproc_is_refused_as_haproxy_26_refuses_it() {
+    assert_has(
+        "global\n  nbproc 1\n",
+        "[ALERT]    : config : parsing [t.cfg:2] : nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.",
     );
 }
