@@ -3,6 +3,7 @@
 //! are large enough to take the splice path many times over; every byte must arrive once, in
 //! order, half-closes must pass through, and the byte counters must be exact.
 
+use std::cell::Cell;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::thread;
@@ -12,7 +13,7 @@ use e2e::backends::Backend;
 use e2e::config::{BackendSection, Config};
 use e2e::daemon::Daemon;
 use e2e::ports;
-use e2e::socket;
+use e2e::socket::{self, StatTable};
 
 const REQUEST_LEN: usize = 8 * 1024 * 1024 + 123;
 const RESPONSE_LEN: usize = 16 * 1024 * 1024 + 7;
@@ -101,11 +102,14 @@ fn proxy_to(server: SocketAddr) -> (Daemon, SocketAddr) {
     (Daemon::proxyd(config), front)
 }
 
-fn stat_u64(daemon: &Daemon, px: &str, sv: &str, column: &str) -> u64 {
-    daemon
-        .show_stat()
-        .get(px, sv, column)
-        .and_then(|v| v.parse().ok())
+/// One `show stat` value; the answer's size is added to `answered` (the socket's own bytes
+/// count in `TotalBytesOut`).
+fn stat_u64(daemon: &Daemon, answered: &Cell<u64>, px: &str, sv: &str, column: &str) -> u64 {
+    let text = daemon.query("show stat");
+    answered.set(answered.get() + text.len() as u64);
+    StatTable::parse(&text)
+        .ok()
+        .and_then(|t| t.get(px, sv, column).and_then(|v| v.parse().ok()))
         .unwrap_or(0)
 }
 
@@ -114,6 +118,14 @@ fn bulk_transfer_after_half_close_arrives_whole_and_is_counted_exactly() {
     let listener = ports::bind_unclaimed();
     let server = sink_then_source(listener.try_clone().expect("clone listener"));
     let (daemon, front) = proxy_to(listener.local_addr().expect("addr"));
+    // `TotalBytesOut` before the transfer; from here on every answer's size is kept.
+    let before = daemon.query("show info");
+    let answered = Cell::new(before.len() as u64);
+    let start_total: u64 = before
+        .lines()
+        .find_map(|l| l.strip_prefix("TotalBytesOut: "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("TotalBytesOut");
 
     let started = Instant::now();
     let mut client = TcpStream::connect(front).expect("connect to proxyd");
@@ -135,35 +147,35 @@ fn bulk_transfer_after_half_close_arrives_whole_and_is_counted_exactly() {
     assert_eq!(diff, None, "response corrupted at this offset");
 
     let counted = socket::wait_for(Duration::from_secs(10), || {
-        stat_u64(&daemon, "be", "s1", "bin") == REQUEST_LEN as u64
-            && stat_u64(&daemon, "be", "s1", "bout") == RESPONSE_LEN as u64
+        stat_u64(&daemon, &answered, "be", "s1", "bin") == REQUEST_LEN as u64
+            && stat_u64(&daemon, &answered, "be", "s1", "bout") == RESPONSE_LEN as u64
     });
     if !counted {
         daemon.fail(&format!(
             "counters after {:?}: s1 bin {} bout {}, backend bin {} bout {}, frontend bin {} bout {}",
             started.elapsed(),
-            stat_u64(&daemon, "be", "s1", "bin"),
-            stat_u64(&daemon, "be", "s1", "bout"),
-            stat_u64(&daemon, "be", "BACKEND", "bin"),
-            stat_u64(&daemon, "be", "BACKEND", "bout"),
-            stat_u64(&daemon, "fe", "FRONTEND", "bin"),
-            stat_u64(&daemon, "fe", "FRONTEND", "bout"),
+            stat_u64(&daemon, &answered, "be", "s1", "bin"),
+            stat_u64(&daemon, &answered, "be", "s1", "bout"),
+            stat_u64(&daemon, &answered, "be", "BACKEND", "bin"),
+            stat_u64(&daemon, &answered, "be", "BACKEND", "bout"),
+            stat_u64(&daemon, &answered, "fe", "FRONTEND", "bin"),
+            stat_u64(&daemon, &answered, "fe", "FRONTEND", "bout"),
         ));
     }
     assert_eq!(
-        stat_u64(&daemon, "be", "BACKEND", "bin"),
+        stat_u64(&daemon, &answered, "be", "BACKEND", "bin"),
         REQUEST_LEN as u64
     );
     assert_eq!(
-        stat_u64(&daemon, "be", "BACKEND", "bout"),
+        stat_u64(&daemon, &answered, "be", "BACKEND", "bout"),
         RESPONSE_LEN as u64
     );
     assert_eq!(
-        stat_u64(&daemon, "fe", "FRONTEND", "bin"),
+        stat_u64(&daemon, &answered, "fe", "FRONTEND", "bin"),
         REQUEST_LEN as u64
     );
     assert_eq!(
-        stat_u64(&daemon, "fe", "FRONTEND", "bout"),
+        stat_u64(&daemon, &answered, "fe", "FRONTEND", "bout"),
         RESPONSE_LEN as u64
     );
 
@@ -177,7 +189,12 @@ fn bulk_transfer_after_half_close_arrives_whole_and_is_counted_exactly() {
             .unwrap_or_else(|| daemon.fail(&format!("show info has no numeric {name}")))
     };
     let written = (REQUEST_LEN + RESPONSE_LEN) as u64;
-    assert_eq!(key("TotalBytesOut"), written, "TotalBytesOut");
+    // Both directions, and what the stats socket answered meanwhile (the last answer not yet).
+    assert_eq!(
+        key("TotalBytesOut"),
+        start_total + answered.get() + written,
+        "TotalBytesOut"
+    );
     let spliced = key("TotalSplicdedBytesOut");
     assert!(
         spliced > written / 2 && spliced <= written,
@@ -234,7 +251,7 @@ fn shutdown_sessions_ends_a_transfer_stalled_on_a_slow_client() {
         .expect("first bytes of the stream");
 
     let stalled = socket::wait_for(Duration::from_secs(10), || {
-        stat_u64(&daemon, "be", "s1", "scur") == 1
+        stat_u64(&daemon, &Cell::default(), "be", "s1", "scur") == 1
     });
     assert!(
         stalled,
@@ -264,7 +281,7 @@ fn shutdown_sessions_ends_a_transfer_stalled_on_a_slow_client() {
     drop(client);
     server.join().expect("server thread").expect("server");
     let gone = socket::wait_for(Duration::from_secs(10), || {
-        stat_u64(&daemon, "be", "s1", "scur") == 0
+        stat_u64(&daemon, &Cell::default(), "be", "s1", "scur") == 0
     });
     assert!(gone, "session still counted: {}", daemon.query("show stat"));
 }

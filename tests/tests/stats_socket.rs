@@ -1351,3 +1351,79 @@ fn cum_conns_counts_check_connections_as_haproxy() {
         );
     }
 }
+
+/// `show info` `TotalBytesOut` counts every byte the process's sockets send, as HAProxy's
+/// does: each stats socket answer once written, and each HTTP check's request (18 bytes for
+/// `GET /`), besides the proxied bytes (`forward_paths.rs`).
+#[test]
+fn total_bytes_out_counts_stats_socket_answers_and_check_requests() {
+    use e2e::backends::Backend;
+    use e2e::config::{BackendSection, Config};
+    use e2e::differential::{assert_same_as_haproxy, on_both};
+
+    let web = Backend::http(200);
+    let seen = on_both(|under| {
+        let config = Config::new().backend(
+            BackendSection::new("be")
+                .line("option httpchk GET /")
+                .server("s", web.addr(), "check inter 100ms"),
+        );
+        let daemon = under.start(config)?;
+        // Every answer's size, and the TotalBytesOut an answer carries.
+        let answered = std::cell::Cell::new(0u64);
+        let query = |cmd: &str| {
+            let answer = daemon.query(cmd);
+            answered.set(answered.get() + answer.len() as u64);
+            answer
+        };
+        let total = |info: &str| -> u64 {
+            info_value(info, "TotalBytesOut")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| daemon.fail("no TotalBytesOut"))
+        };
+        // Checks off, and none left in progress (`* ` before its status).
+        let settle = || {
+            query("disable health be/s");
+            let idle = socket::wait_for(Duration::from_secs(5), || {
+                !query("show stat").contains(",* ")
+            });
+            assert!(idle, "{under:?}: a check stayed in progress");
+        };
+        settle();
+        let first = query("show info");
+        let (start, checks_before) = (total(&first), web.served());
+        answered.set(first.len() as u64);
+        query("enable health be/s");
+        let ran = socket::wait_for(Duration::from_secs(10), || {
+            web.served() >= checks_before + 3
+        });
+        assert!(ran, "{under:?}: checks did not run");
+        settle();
+        let checks = (web.served() - checks_before) as u64;
+        let last = query("show info");
+        let end = total(&last);
+        // An answer is not counted in the value it carries.
+        let between = answered.get() - last.len() as u64;
+        let from_checks = (end - start).checked_sub(between).unwrap_or_else(|| {
+            daemon.fail(&format!(
+                "{under:?}: TotalBytesOut grew by {} over {between} bytes of answers",
+                end - start
+            ))
+        });
+        assert_eq!(
+            from_checks % checks,
+            0,
+            "{under:?}: {from_checks} bytes for {checks} checks"
+        );
+        // And answers alone move it by their own size.
+        let again = query("show info");
+        assert_eq!(
+            total(&again).checked_sub(end),
+            Some(last.len() as u64),
+            "{under:?}"
+        );
+        Some(from_checks / checks)
+    });
+    assert_same_as_haproxy("bytes sent per check", &seen);
+    assert_eq!(seen.last().map(|(_, b)| *b), Some(18));
+}

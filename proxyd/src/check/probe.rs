@@ -18,7 +18,7 @@ use super::tcp::{self, ConnectError};
 use super::tcpcheck;
 use super::tls::{self, HandshakeError};
 use crate::config::{CheckSpec, HttpCheck};
-use crate::counted_io::Counted;
+use crate::counted_io::{Counted, Sent};
 use crate::model::counters::Handshakes;
 
 /// What one check found. Rendered into the `check_status`, `check_code`, `check_duration`,
@@ -108,7 +108,7 @@ pub async fn run_check_metered(
     };
 
     let tcp = match tcp::connect(target, connect_deadline).await {
-        Ok(stream) => stream,
+        Ok(stream) => Sent(stream),
         Err(ConnectError::Timeout) => {
             return finish(CheckStatus::L4Tout, None, String::new(), None)
         }

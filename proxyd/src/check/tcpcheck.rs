@@ -13,6 +13,7 @@
 //! from their rules' `on-error`/`on-success` or are empty, connection errors name no step, and
 //! MySQL's and LDAP's answers are read by their own parsers (`custom`).
 
+use crate::counted_io::Sent;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -251,7 +252,7 @@ async fn open(
     let addr = SocketAddr::new(target.ip(), c.port.unwrap_or(target.port()));
     let where_ = step_text(rule, plain);
     let tcp = match tcp::connect(addr, connect_by).await {
-        Ok(s) => s,
+        Ok(s) => Sent(s),
         Err(ConnectError::Timeout) => return Err(Verdict::new(CheckStatus::L4Tout, where_)),
         Err(ConnectError::Refused(e)) => {
             return Err(Verdict::new(

@@ -20,7 +20,7 @@ use rustls::{
 };
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{timeout_at, Instant};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
@@ -157,13 +157,13 @@ pub(crate) enum HandshakeError {
 
 /// Makes the handshake and records in `counted` how it ended, as HAProxy's SSL module counts
 /// it: a resumed session, a full one, or a failure (a timeout is none of them).
-pub(crate) async fn handshake(
-    tcp: TcpStream,
+pub(crate) async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
+    tcp: S,
     config: Arc<ClientConfig>,
     name: ServerName<'static>,
     deadline: Instant,
     counted: &mut Handshakes,
-) -> Result<TlsStream<TcpStream>, HandshakeError> {
+) -> Result<TlsStream<S>, HandshakeError> {
     let expected = name.to_str().into_owned();
     match timeout_at(deadline, TlsConnector::from(config).connect(name, tcp)).await {
         Err(_) => Err(HandshakeError::Timeout),

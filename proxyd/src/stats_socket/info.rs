@@ -60,7 +60,9 @@ pub fn values(ctx: &Ctx) -> Vec<Option<Value>> {
         (ctx.shared.listener_count.load(Relaxed) + ctx.shared.cli_listeners.load(Relaxed)) as u64;
     let cli_sessions = ctx.shared.cli_sessions.load(Relaxed) as u64;
     let cur = g.counters.scur.load(Relaxed);
-    let bytes_out = g.counters.bout.load(Relaxed);
+    // Every byte a socket sent: the proxied ones both ways and the stats page's, then the
+    // checks' and the stats socket's.
+    let bytes_out = g.counters.bout.load(Relaxed) + crate::counted_io::sent();
     let (pipes_used, pipes_free) = crate::proxy::forward::pipe_counts();
     INFO_FIELDS
         .iter()

@@ -24,6 +24,7 @@ pub mod servers;
 pub mod sessions;
 pub mod stat;
 
+use crate::counted_io::Sent;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
@@ -142,8 +143,8 @@ pub async fn serve(
                 let busy = busy.clone();
                 tokio::spawn(async move {
                     match stream {
-                        Stream::Unix(s) => session_with(s, level, shared.clone(), busy).await,
-                        Stream::Tcp(s) => session_with(s, level, shared.clone(), busy).await,
+                        Stream::Unix(s) => session_with(Sent(s), level, shared.clone(), busy).await,
+                        Stream::Tcp(s) => session_with(Sent(s), level, shared.clone(), busy).await,
                     }
                     shared.cli_sessions.fetch_sub(1, Relaxed);
                     drop(permit);
