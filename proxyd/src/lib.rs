@@ -16,6 +16,7 @@
 //! - [`logging`]: HAProxy-worded messages and log targets.
 //! - [`counted_io`]: byte counts of the HTTP/1 exchanges (stats page, HTTP checks).
 //! - [`log_format`]: `log-format` connection lines, parsed at load and rendered per session.
+//! - [`os_error`]: OS errors in the C library's words, as HAProxy prints them.
 //! - [`fuzzing`]: arbitrary bytes into each parser of outside input, for `fuzz/` and tests.
 
 pub mod check;
@@ -27,6 +28,7 @@ pub mod fuzzing;
 pub mod log_format;
 pub mod logging;
 pub mod model;
+pub mod os_error;
 pub mod page;
 pub mod proxy;
 pub mod stats;

@@ -56,21 +56,7 @@ fn is_local_error(e: &io::Error) -> bool {
     )
 }
 
-/// The C library's `strerror` text for an OS error, which is what HAProxy puts in `last_chk`
-/// (`Connection refused`, `No route to host`). Errors without an errno keep Rust's wording.
-pub(crate) fn strerror(e: &io::Error) -> String {
-    match e.raw_os_error() {
-        // Rust renders OS errors as "<strerror> (os error N)"; keep only the C part.
-        Some(code) => {
-            let text = io::Error::from_raw_os_error(code).to_string();
-            match text.rfind(" (os error ") {
-                Some(cut) => text[..cut].to_string(),
-                None => text,
-            }
-        }
-        None => e.to_string(),
-    }
-}
+pub(crate) use crate::os_error::strerror;
 
 #[cfg(test)]
 mod tests {

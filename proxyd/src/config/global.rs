@@ -649,3 +649,26 @@ pub fn nbproc(_: &mut GlobalDraft, l: &Line, r: &mut Report) {
         "nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.",
     );
 }
+
+/// `lua-load FILE`: proxyd runs no Lua, but a file HAProxy could not read fails the load as it
+/// does in HAProxy (a file it reads is ignored with a warning).
+pub fn lua_load(_: &mut GlobalDraft, l: &Line, r: &mut Report) {
+    let (kw, file) = (l.arg(0), l.arg(1));
+    if file.is_empty() {
+        return r.alert(l, format!("'{kw}' expects a file name as parameter."));
+    }
+    // Lua's own wording: `fopen` failing is "cannot open", reading it (a directory) "cannot read".
+    let unreadable = match std::fs::File::open(file) {
+        Err(e) => Some(format!(
+            "cannot open {file}: {}",
+            crate::os_error::strerror(&e)
+        )),
+        Ok(mut f) => std::io::Read::read_to_end(&mut f, &mut Vec::new())
+            .err()
+            .map(|e| format!("cannot read {file}: {}", crate::os_error::strerror(&e))),
+    };
+    match unreadable {
+        Some(why) => r.alert(l, format!("error in Lua file '{file}': {why}")),
+        None => r.ignored(l, kw),
+    }
+}

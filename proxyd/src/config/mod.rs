@@ -132,8 +132,7 @@ fn expand_path(path: &Path, report: &mut diag::Report) -> Vec<PathBuf> {
 }
 
 fn cannot_open(path: &Path, e: &std::io::Error) -> Diagnostic {
-    let reason = e.to_string();
-    let reason = reason.split(" (os error").next().unwrap_or("");
+    let reason = crate::os_error::strerror(e);
     Diagnostic::global(
         Severity::Alert,
         "",

@@ -1664,3 +1664,34 @@ fn nbproc_is_refused_as_haproxy_26_refuses_it() {
         "[ALERT]    : config : parsing [t.cfg:2] : nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.",
     );
 }
+
+#[test]
+fn lua_files_haproxy_cannot_read_fail_the_load_as_in_haproxy() {
+    // HAProxy 2.6.12's alerts; a file it reads is ignored here with a warning.
+    let dir = temp_dir("lua");
+    let script = dir.join("ok.lua");
+    std::fs::write(&script, "core.log(0, 'x')\n").expect("write");
+    let missing = dir.join("missing.lua");
+    assert_has(
+        &format!("global\n  lua-load {}\n", missing.display()),
+        &format!(
+            "parsing [t.cfg:2] : error in Lua file '{0}': cannot open {0}: No such file or directory",
+            missing.display()
+        ),
+    );
+    assert_has(
+        &format!("global\n  lua-load-per-thread {}\n", dir.display()),
+        &format!(
+            "parsing [t.cfg:2] : error in Lua file '{0}': cannot read {0}: Is a directory",
+            dir.display()
+        ),
+    );
+    assert_has(
+        "global\n  lua-load\n",
+        "parsing [t.cfg:2] : 'lua-load' expects a file name as parameter.",
+    );
+    assert_has(
+        &format!("global\n  lua-load {}\n", script.display()),
+        "'lua-load' is ignored by proxyd",
+    );
+}

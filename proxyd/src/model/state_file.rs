@@ -240,7 +240,7 @@ fn read_file(
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
-            on_error(FileError::Open(strerror(&e)));
+            on_error(FileError::Open(crate::os_error::strerror(&e)));
             return None;
         }
     };
@@ -331,16 +331,6 @@ fn split(raw: &[u8]) -> Option<Vec<String>> {
         .map(str::to_string)
         .collect();
     (fields.len() >= MIN_FIELDS).then_some(fields)
-}
-
-fn strerror(e: &std::io::Error) -> String {
-    match e.raw_os_error() {
-        // SAFETY: strerror returns a pointer to a static, NUL-terminated message.
-        Some(code) => unsafe { std::ffi::CStr::from_ptr(libc::strerror(code)) }
-            .to_string_lossy()
-            .into_owned(),
-        None => e.to_string(),
-    }
 }
 
 /// A field as HAProxy's `strtol()` reads it; None for no digit or a value out of range.
