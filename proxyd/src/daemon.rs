@@ -74,14 +74,25 @@ impl Daemon {
     pub fn reload(&mut self, config: Config) -> Result<(), String> {
         let old = self.shared.model();
         let model = Arc::new(Model::build(config, Some(&old)));
-        let fresh = self.listeners.prepare(&model)?;
-        // New stats sockets are bound before anything changes; kept ones stay as they are.
-        let mut new_sockets = Vec::new();
-        for s in &model.config.global.stats_sockets {
-            if !self.sockets.iter().any(|(a, _, _)| *a == s.addr) {
-                new_sockets.push((s.clone(), stats_socket::bind(s)?));
+        let bound = self.listeners.prepare(&model).and_then(|fresh| {
+            // New stats sockets are bound before anything changes; kept ones stay as they are.
+            let mut new_sockets = Vec::new();
+            for s in &model.config.global.stats_sockets {
+                if !self.sockets.iter().any(|(a, _, _)| *a == s.addr) {
+                    new_sockets.push((s.clone(), stats_socket::bind(s)?));
+                }
             }
-        }
+            Ok((fresh, new_sockets))
+        });
+        let (fresh, new_sockets) = match bound {
+            Ok(b) => b,
+            Err(e) => {
+                // The servers the new model would have kept took its numbering: give them back
+                // the running one's.
+                old.renumber_servers();
+                return Err(e);
+            }
+        };
         let log = self.shared.log.clone();
         // Servers that kept their state keep it; the others take the saved one, as every
         // server does when HAProxy's new process starts.

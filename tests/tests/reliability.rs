@@ -960,3 +960,76 @@ fn stats_socket_survives_oversize_binary_slowloris_and_idle_crowds() {
     );
     assert!(daemon.query("show info").contains("Pid: "));
 }
+
+/// A reload numbers the servers it keeps as the new file numbers them, as HAProxy's new process
+/// numbers every server: with `a` gone, `b` and `c` are 1 and 2 (what a fresh start of the new
+/// file shows, in proxyd and in HAProxy), and `b` keeps its counters.
+#[test]
+fn a_reload_renumbers_kept_servers_as_the_new_file_does() {
+    let servers: Vec<EchoServer> = (0..3).map(|_| EchoServer::start()).collect();
+    let fe = ports::free_addr();
+    let backend = |with_a: bool| {
+        let mut text = "backend be\n    balance first\n".to_string();
+        for (name, s) in ["a", "b", "c"].iter().zip(&servers) {
+            if with_a || *name != "a" {
+                text.push_str(&format!("    server {name} {}\n", s.addr()));
+            }
+        }
+        text
+    };
+    let front = format!("frontend fe\n    bind {fe}\n    default_backend be\n");
+    let base = Config::new();
+    let head = base.render();
+    let daemon = Daemon::proxyd(base.section(format!("{front}\n{}", backend(true))));
+    daemon.query("disable server be/a");
+    let mut one = Checked::connect(fe).expect("connect");
+    one.roundtrip(10).expect("echo on b");
+    one.finish().expect("close");
+    daemon.wait_until("b's session counted", Duration::from_secs(10), |d| {
+        d.stat("be", "b", "stot") == "1"
+    });
+    std::fs::write(
+        daemon.config_path(),
+        format!("{head}\n{front}\n{}", backend(false)),
+    )
+    .expect("write config");
+    faults::signal(daemon.pid(), "HUP");
+    daemon.wait_until("the reload", Duration::from_secs(20), |d| {
+        info(d, RELOAD_KEY) == "1"
+    });
+    let sids = |d: &Daemon| -> Vec<(String, String)> {
+        ["b", "c"]
+            .iter()
+            .map(|s| (s.to_string(), d.stat("be", s, "sid")))
+            .collect()
+    };
+    let expected = vec![("b".to_string(), "1".to_string()), ("c".into(), "2".into())];
+    assert_eq!(sids(&daemon), expected, "after the reload");
+    assert_eq!(daemon.stat("be", "b", "stot"), "1", "b kept its counters");
+    let state = daemon.query("show servers state be");
+    assert!(
+        state.contains(" be 1 b ") && state.contains(" be 2 c "),
+        "{state}"
+    );
+    // A reload that fails (its new listener's port is taken) after numbering the servers it
+    // would keep leaves the running numbers.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let busy = taken.local_addr().expect("addr");
+    std::fs::write(
+        daemon.config_path(),
+        format!(
+            "{head}\n{front}\nfrontend other\n    bind {busy}\n    default_backend be\n\nbackend be\n    server c {}\n",
+            servers[2].addr()
+        ),
+    )
+    .expect("write config");
+    faults::signal(daemon.pid(), "HUP");
+    daemon.wait_for_stderr("Reload failed", Duration::from_secs(20));
+    assert_eq!(sids(&daemon), expected, "after a failed reload");
+    // A fresh start of the new file, in proxyd and in HAProxy.
+    let fresh = Daemon::proxyd(Config::new().section(backend(false)));
+    assert_eq!(sids(&fresh), expected, "proxyd started on the new file");
+    if let Some(haproxy) = Daemon::haproxy(Config::new().section(backend(false))) {
+        assert_eq!(sids(&haproxy), expected, "HAProxy started on the new file");
+    }
+}

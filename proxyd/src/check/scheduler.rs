@@ -131,7 +131,7 @@ async fn run_server(
         }
         None => None,
     };
-    let mut seed = (std::process::id() as u64) << 32 ^ (srv.id as u64) << 16 ^ be.id as u64 | 1;
+    let mut seed = (std::process::id() as u64) << 32 ^ (srv.id() as u64) << 16 ^ be.id as u64 | 1;
     // Stagger the first checks over the first interval so a large farm is not probed at once.
     let first = spec.inter * pos / total;
     if sleep_or_stop(first, &mut stop).await {

@@ -345,6 +345,21 @@ impl Model {
     pub fn frontends(&self) -> impl Iterator<Item = &Arc<FrontendRt>> {
         self.proxies.iter().filter_map(|p| p.frontend.as_ref())
     }
+
+    /// Gives every configured server the id this model's file gives it (after a reload that
+    /// renumbered servers it shared with a model that was then not used).
+    pub fn renumber_servers(&self) {
+        for p in self.config.proxies.iter().filter(|p| p.kind.is_backend()) {
+            let Some(be) = self.backend(&p.name) else {
+                continue;
+            };
+            for s in &p.servers {
+                if let Some(srv) = be.servers().iter().find(|r| r.name == s.name) {
+                    srv.renumber(s.id);
+                }
+            }
+        }
+    }
 }
 
 /// `#<id>` names an object by its numeric id, as HAProxy's CLI allows.
@@ -381,7 +396,7 @@ impl BackendRt {
     pub fn server(&self, name: &str) -> Option<Arc<ServerRt>> {
         self.servers()
             .iter()
-            .find(|s| s.name == name || id_matches(name, s.id))
+            .find(|s| s.name == name || id_matches(name, s.id()))
             .cloned()
     }
 
@@ -566,7 +581,10 @@ impl Model {
                         .and_then(|b| b.server(&s.name))
                         .filter(|old| !old.dynamic && same_server(old, s))
                     {
-                        Some(old) => old,
+                        Some(old) => {
+                            old.renumber(s.id);
+                            old
+                        }
                         None => Arc::new(ServerRt::new(s)),
                     }
                 })

@@ -170,7 +170,9 @@ pub enum Ended {
 #[derive(Debug)]
 pub struct ServerRt {
     pub name: String,
-    pub id: u32,
+    /// The `sid` column and `#N` in commands; a reload that keeps the server renumbers it as
+    /// the new file numbers it ([`ServerRt::renumber`]).
+    id: AtomicU32,
     pub host: String,
     /// Where connections go; `set server … addr` changes it while running.
     dest: RwLock<Dest>,
@@ -213,7 +215,7 @@ pub struct ServerRt {
     /// The id `hash-type consistent` places this server's points by: its id, but 0 for a
     /// server added at run time without `id`, whose points HAProxy 2.6 computes before it
     /// assigns the id.
-    pub ring_id: u32,
+    ring_id: AtomicU32,
     /// Connections waiting for this server in particular (its balancing named it; see
     /// [`crate::proxy::queue`]).
     pub queue: super::WaitQueue,
@@ -317,7 +319,7 @@ impl ServerRt {
         let (kill, _) = watch::channel(0);
         let srv = ServerRt {
             name: cfg.name.clone(),
-            id: cfg.id,
+            id: AtomicU32::new(cfg.id),
             host: cfg.host.clone(),
             dest: RwLock::new(Dest {
                 addr: cfg.addr,
@@ -343,7 +345,7 @@ impl ServerRt {
             weight: AtomicU32::new(cfg.weight),
             kill,
             dynamic: false,
-            ring_id: cfg.id,
+            ring_id: AtomicU32::new(cfg.id),
             queue: super::WaitQueue::default(),
             deleted: AtomicBool::new(false),
             connected_once: AtomicBool::new(false),
@@ -376,6 +378,27 @@ impl ServerRt {
             srv.publish(&mut st);
         }
         srv
+    }
+
+    pub fn id(&self) -> u32 {
+        self.id.load(Relaxed)
+    }
+
+    pub fn ring_id(&self) -> u32 {
+        self.ring_id.load(Relaxed)
+    }
+
+    /// A server added at run time without `id`: HAProxy 2.6 computes its ring points before
+    /// it assigns the id.
+    pub fn unplaced_on_ring(&mut self) {
+        *self.ring_id.get_mut() = 0;
+    }
+
+    /// Kept across a reload: it takes the id the new file gives it, as every server of
+    /// HAProxy's new process does.
+    pub fn renumber(&self, id: u32) {
+        self.id.store(id, Relaxed);
+        self.ring_id.store(id, Relaxed);
     }
 
     pub fn rise(&self) -> u32 {

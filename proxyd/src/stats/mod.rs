@@ -77,7 +77,7 @@ fn proxy_rows(p: &ProxyRt, opts: &Options, emit: &mut impl FnMut(StatRow)) {
     if let Some(be) = &p.backend {
         if opts.types & 4 != 0 {
             for s in be.servers().iter() {
-                if opts.sid.is_some_and(|sid| sid != s.id) {
+                if opts.sid.is_some_and(|sid| sid != s.id()) {
                     continue;
                 }
                 let Ok(st) = s.state.lock() else { continue };
@@ -225,7 +225,7 @@ fn be_srv_common(r: &mut StatRow, c: &Counters) {
 
 pub fn server_row(be: &BackendRt, s: &ServerRt, opts: &Options) -> StatRow {
     let c = &s.counters;
-    let mut r = StatRow::new(RowKind::Server, &be.name, &s.name, be.id, s.id);
+    let mut r = StatRow::new(RowKind::Server, &be.name, &s.name, be.id, s.id());
     be_srv_common(&mut r, c);
     let Ok(st) = s.state.lock() else {
         return r;

@@ -58,7 +58,7 @@ pub fn add_server(ctx: &mut Ctx, args: &[String]) -> String {
             return Err("Already exists a server with the same name in backend.".to_string());
         }
         if cfg.id != 0 {
-            if let Some(prev) = list.iter().find(|s| s.id == cfg.id) {
+            if let Some(prev) = list.iter().find(|s| s.id() == cfg.id) {
                 return Err(format!(
                     "'id' : custom id {} already used at {} ('server {}').",
                     cfg.id,
@@ -68,13 +68,13 @@ pub fn add_server(ctx: &mut Ctx, args: &[String]) -> String {
             }
         } else {
             cfg.id = (1..)
-                .find(|id| list.iter().all(|s| s.id != *id))
+                .find(|id| list.iter().all(|s| s.id() != *id))
                 .unwrap_or(0);
         }
         let mut next = list.to_vec();
         let mut srv = ServerRt::new_dynamic(&cfg);
         if !explicit_id {
-            srv.ring_id = 0;
+            srv.unplaced_on_ring();
         }
         srv.attach(&be.counters, be.fullconn);
         next.push(Arc::new(srv));

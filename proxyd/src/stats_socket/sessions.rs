@@ -114,7 +114,7 @@ fn detail(ctx: &Ctx, id: u64, e: &Entry) -> String {
             out,
             "  server={} (id={}) addr={}",
             srv.name,
-            srv.id,
+            srv.id(),
             std::net::SocketAddr::new(srv.addr().ip(), s.server_port)
         );
     }

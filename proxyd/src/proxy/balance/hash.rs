@@ -129,7 +129,7 @@ impl Ring {
     pub fn update(&mut self, servers: &[Arc<ServerRt>], group: &[usize]) {
         let wanted: Vec<(usize, u32, u64)> = group
             .iter()
-            .map(|&i| (i, servers[i].ring_id, servers[i].eweight(true)))
+            .map(|&i| (i, servers[i].ring_id(), servers[i].eweight(true)))
             .collect();
         if wanted == self.built_for {
             return;

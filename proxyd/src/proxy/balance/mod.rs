@@ -279,7 +279,7 @@ pub fn pick(be: &BackendRt, client: IpAddr, exclude: Option<&Arc<ServerRt>>) -> 
         Balance::LeastConn => free[0],
         Balance::First => *free
             .iter()
-            .min_by_key(|&&i| servers[i].id)
+            .min_by_key(|&&i| servers[i].id())
             .unwrap_or(&free[0]),
         // Named above.
         Balance::Source(_) => free[0],
