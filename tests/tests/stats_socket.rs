@@ -285,6 +285,21 @@ fn servers_state_backend_list_info_keys_typed_and_json_match_haproxy() {
         proxyd_typed[haproxy_typed.len()..],
         ["72.Proxyd_reloads.1:MCP:u32"]
     );
+    // `desc`: every key with HAProxy's description, in the plain and the typed forms.
+    for cmd in ["show info desc", "show info typed desc"] {
+        let described = |t: &str| -> Vec<String> {
+            t.lines()
+                .filter_map(|l| {
+                    let (head, desc) = l.rsplit_once(":\"")?;
+                    let key = head.split(':').next()?;
+                    Some(format!("{key} \"{desc}"))
+                })
+                .collect()
+        };
+        let (hd, xd) = (described(&h.query(cmd)), described(&x.query(cmd)));
+        assert!(hd.len() > 60, "{cmd}: {hd:?}");
+        assert_eq!(hd, xd[..hd.len().min(xd.len())], "{cmd}");
+    }
 
     // `show stat json`: an array of rows of field objects with the same keys and tags.
     let shape = |t: &str| -> Vec<Vec<String>> {

@@ -130,10 +130,20 @@ pub fn values(ctx: &Ctx) -> Vec<Option<Value>> {
 /// `show info`; its master CLI's `show proc` has one): configuration reloads (SIGHUP/SIGUSR2)
 /// applied since start.
 pub const RELOADS_KEY: &str = "Proxyd_reloads";
+const RELOADS_DESC: &str = "Number of configuration reloads applied since started";
 
 pub fn show_info(ctx: &mut Ctx, args: &[String]) -> String {
     let typed = args.iter().any(|a| a == "typed");
     let json = args.iter().any(|a| a == "json");
+    // `desc` appends each key's description to the plain and typed forms, as HAProxy does
+    // (never to JSON).
+    let desc = |d: &str| {
+        if args.iter().any(|a| a == "desc") {
+            format!(":\"{d}\"")
+        } else {
+            String::new()
+        }
+    };
     let vals = values(ctx);
     let reloads = Value::U32(ctx.model.global.reloads.load(Relaxed));
     let reloads_pos = INFO_FIELDS.last().map_or(0, |f| f.pos) + 1;
@@ -171,25 +181,27 @@ pub fn show_info(ctx: &mut Ctx, args: &[String]) -> String {
         if typed {
             let _ = writeln!(
                 out,
-                "{}.{}.1:{}:{}:{}",
+                "{}.{}.1:{}:{}:{}{}",
                 f.pos,
                 f.name,
                 f.tags,
                 v.type_name(),
-                v
+                v,
+                desc(f.desc)
             );
         } else {
-            let _ = writeln!(out, "{}: {}", f.name, v);
+            let _ = writeln!(out, "{}: {}{}", f.name, v, desc(f.desc));
         }
     }
+    let reloads_desc = desc(RELOADS_DESC);
     if typed {
         let _ = writeln!(
             out,
-            "{reloads_pos}.{RELOADS_KEY}.1:MCP:{}:{reloads}",
+            "{reloads_pos}.{RELOADS_KEY}.1:MCP:{}:{reloads}{reloads_desc}",
             reloads.type_name()
         );
     } else {
-        let _ = writeln!(out, "{RELOADS_KEY}: {reloads}");
+        let _ = writeln!(out, "{RELOADS_KEY}: {reloads}{reloads_desc}");
     }
     out
 }
