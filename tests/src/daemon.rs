@@ -179,6 +179,24 @@ impl Daemon {
             .collect()
     }
 
+    /// Writes `config_text` over the daemon's file and reloads it with `signal` (`HUP` or
+    /// `USR2`), waiting until proxyd counts the reload applied (`Proxyd_reloads`).
+    pub fn reload_with(&self, config_text: &str, signal: &str) {
+        let reloads = |d: &Daemon| {
+            d.query("show info")
+                .lines()
+                .find_map(|l| l.strip_prefix("Proxyd_reloads: "))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        let before = reloads(self);
+        fs::write(&self.config_path, config_text).expect("write config");
+        crate::faults::signal(self.pid(), signal);
+        self.wait_until("the reload", Duration::from_secs(20), |d| {
+            reloads(d) > before
+        });
+    }
+
     /// Everything the daemon wrote to stderr so far.
     pub fn stderr(&self) -> String {
         fs::read_to_string(&self.stderr_path).unwrap_or_default()

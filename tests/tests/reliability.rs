@@ -247,15 +247,10 @@ fn startup_logs_follow_the_configuration_that_runs() {
     );
     assert!(!logs.contains("http-server-close"), "{logs:?}");
 
-    std::fs::write(
-        daemon.config_path(),
-        format!("{head}\n{}", sections("option http-server-close")),
-    )
-    .expect("write config");
-    faults::signal(daemon.pid(), "USR2");
-    daemon.wait_until("the reload", Duration::from_secs(20), |d| {
-        info(d, RELOAD_KEY) == "1"
-    });
+    daemon.reload_with(
+        &format!("{head}\n{}", sections("option http-server-close")),
+        "USR2",
+    );
     let logs = daemon.query("show startup-logs");
     assert!(
         logs.contains("'option http-server-close'") && !logs.contains("httplog"),
@@ -312,11 +307,7 @@ fn removed_server_drains_its_sessions_after_reload() {
         "{head}\nfrontend fe\n    bind {fe}\n    default_backend be\n\nbackend be\n    server keep {}\n",
         keep.addr()
     );
-    std::fs::write(daemon.config_path(), only_keep).expect("write config");
-    faults::signal(daemon.pid(), "HUP");
-    daemon.wait_until("the reload", Duration::from_secs(20), |d| {
-        info(d, RELOAD_KEY) == "1"
-    });
+    daemon.reload_with(&only_keep, "HUP");
     let before = gone.served();
     for c in &mut conns {
         c.roundtrip(4000)
@@ -368,15 +359,10 @@ fn reload_applies_changed_server_settings_and_keeps_unchanged_servers() {
         d.stat("be", "a", "stot") == "1" && d.stat("be", "b", "stot") == "1"
     });
     daemon.query("disable server be/b");
-    std::fs::write(
-        daemon.config_path(),
-        format!("{head}\n{}", sections("maxconn 3 maxqueue 7")),
-    )
-    .expect("write config");
-    faults::signal(daemon.pid(), "HUP");
-    daemon.wait_until("the reload", Duration::from_secs(20), |d| {
-        info(d, RELOAD_KEY) == "1"
-    });
+    daemon.reload_with(
+        &format!("{head}\n{}", sections("maxconn 3 maxqueue 7")),
+        "HUP",
+    );
     let t = daemon.show_stat();
     assert_eq!(t.get("be", "a", "slim"), Some("3"), "new maxconn applied");
     assert_eq!(
@@ -988,15 +974,7 @@ fn a_reload_renumbers_kept_servers_as_the_new_file_does() {
     daemon.wait_until("b's session counted", Duration::from_secs(10), |d| {
         d.stat("be", "b", "stot") == "1"
     });
-    std::fs::write(
-        daemon.config_path(),
-        format!("{head}\n{front}\n{}", backend(false)),
-    )
-    .expect("write config");
-    faults::signal(daemon.pid(), "HUP");
-    daemon.wait_until("the reload", Duration::from_secs(20), |d| {
-        info(d, RELOAD_KEY) == "1"
-    });
+    daemon.reload_with(&format!("{head}\n{front}\n{}", backend(false)), "HUP");
     let sids = |d: &Daemon| -> Vec<(String, String)> {
         ["b", "c"]
             .iter()

@@ -10,7 +10,6 @@ use e2e::backends::Backend;
 use e2e::config::{BackendSection, Config};
 use e2e::daemon::Daemon;
 use e2e::differential::{assert_same_as_haproxy, on_both, Under};
-use e2e::faults;
 use e2e::ports;
 use e2e::traffic;
 
@@ -294,15 +293,7 @@ fn a_reload_restores_only_the_servers_that_start_afresh() {
     std::fs::write(&state, saved).expect("save the states");
     // After the save, b comes back: the kept server keeps that, not the file's.
     daemon.query("enable server be/b");
-    std::fs::write(
-        daemon.config_path(),
-        format!("{text}\n{}", sections("maxconn 20")),
-    )
-    .expect("write config");
-    faults::signal(daemon.pid(), "HUP");
-    daemon.wait_until("the reload", Duration::from_secs(20), |d| {
-        d.query("show info").contains("Proxyd_reloads: 1")
-    });
+    daemon.reload_with(&format!("{text}\n{}", sections("maxconn 20")), "HUP");
     let t = daemon.show_stat();
     assert_eq!(t.get("be", "a", "slim"), Some("20"), "a started afresh");
     assert_eq!(
