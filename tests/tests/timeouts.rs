@@ -287,3 +287,33 @@ fn a_client_closing_during_the_connect_ends_it_as_haproxy() {
     assert!(at_once, "the quiet client's session outlived its close");
     assert_eq!(counted, &["econ=0", "wretr=0", "cli_abrt=0"]);
 }
+
+/// A client that closes while a refused server waits out its retry turn-around (min(timeout
+/// connect, 1 s)) ends the session at once (`CC`), without another attempt on the server: one
+/// server session, one retry, no connection error, as in HAProxy.
+#[test]
+fn a_client_closing_between_two_connect_attempts_ends_it_as_haproxy() {
+    let refused = e2e::ports::free_addr();
+    let seen = on_both(|under| {
+        let syslog = Syslog::start();
+        let listen = e2e::ports::free_addr();
+        let cfg = Config::new().log_to(syslog.addr()).section(format!(
+            "listen refused\n    bind {listen}\n    option tcplog\n    retries 3\n    timeout connect 5s\n    server s1 {refused}\n"
+        ));
+        let daemon = under.start(cfg)?;
+        let s = e2e::client::connect(listen).unwrap_or_else(|e| daemon.fail(&format!("{e}")));
+        // The first attempt is refused at once; the next one would come 1 s later.
+        daemon.wait_until("the first refusal", SOON, |d| {
+            d.stat("refused", "s1", "wretr") == "1"
+        });
+        drop(s);
+        let lines = terms(&syslog, 1);
+        let counted = ["stot", "econ", "wretr", "cli_abrt"]
+            .map(|c| format!("{c}={}", daemon.stat("refused", "s1", c)));
+        Some((lines, counted))
+    });
+    assert_same_as_haproxy("a client closing between two attempts", &seen);
+    let (_, (lines, counted)) = seen.last().expect("proxyd ran");
+    assert_eq!(lines, &["refused CC"]);
+    assert_eq!(counted, &["stot=1", "econ=0", "wretr=1", "cli_abrt=0"]);
+}

@@ -464,16 +464,18 @@ async fn assign_and_connect(
                 }
             };
             // HAProxy waits before the next attempt only when it may hit the same server.
-            if quick && active <= 1 {
-                tokio::time::sleep(connect_timeout.min(Duration::from_secs(1))).await;
+            if quick && active <= 1 && !turnaround(client, connect_timeout).await {
+                queue::release(be, &srv);
+                return Err(Failure::ClientClosedConnecting(srv, retries_done));
             }
         } else {
             srv.counters.wretr.fetch_add(1, Relaxed);
             be.counters.wretr.fetch_add(1, Relaxed);
             // An immediate refusal would otherwise hammer the server: HAProxy waits
             // min(timeout connect, 1s) before retrying the same server.
-            if quick {
-                tokio::time::sleep(connect_timeout.min(Duration::from_secs(1))).await;
+            if quick && !turnaround(client, connect_timeout).await {
+                queue::release(be, &srv);
+                return Err(Failure::ClientClosedConnecting(srv, retries_done));
             }
             // A server marked DOWN during that wait gets no retry: with `option redispatch`,
             // HAProxy moves the session to another server at once (back_handle_st_cer).
@@ -491,6 +493,16 @@ async fn assign_and_connect(
                 }
             }
         }
+    }
+}
+
+/// HAProxy's wait between a refused connect and the next attempt, `min(timeout connect, 1s)`;
+/// false when the client closed meanwhile with nothing to send, which ends the session at once
+/// (`CC`) without another attempt, as in HAProxy.
+async fn turnaround(client: &TcpStream, connect_timeout: Duration) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(connect_timeout.min(Duration::from_secs(1))) => true,
+        () = closed_with_nothing_to_send(client) => false,
     }
 }
 
