@@ -119,3 +119,11 @@ pub fn proxy_header(data: &[u8]) {
         assert!(len <= data.len(), "a header longer than what was received");
     }
 }
+
+/// A server-state file (`load-server-state-from-file`): read and applied to the socket
+/// commands' model, whose servers keep what each input did to them.
+pub fn server_state_file(data: &[u8]) {
+    if let Some(shared) = socket_shared() {
+        crate::model::state_file::apply_bytes(&shared.model(), data);
+    }
+}

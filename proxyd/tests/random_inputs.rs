@@ -177,3 +177,43 @@ fn proxy_header_parser_survives_random_and_mutated_headers() {
         fuzzing::proxy_header(&random_bytes(&mut rng, 100));
     }
 }
+
+const STATE_SEED: &[u8] = b"1\n# be_id be_name srv_id srv_name srv_addr srv_op_state\n3 be 1 s1 127.0.0.1 2 0 10 10 5 6 3 4 6 0 0 0 - 2 - 0 0 - - 0\n3 be 2 s2 127.0.0.1 0 1 1 1 9 8 2 0 14 0 0 0 - 3 - 0 0 - - 0\n";
+const STATE_WORDS: &[&str] = &[
+    " ",
+    "\t",
+    "\n",
+    "#",
+    "-",
+    "0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "8",
+    "12",
+    "14",
+    "31",
+    "256",
+    "257",
+    "-1",
+    "65536",
+    "99999999999999999999",
+    "s1",
+    "s2",
+    "be",
+    "::1",
+    "x",
+];
+
+#[test]
+fn server_state_files_survive_random_and_mutated_lines() {
+    let mut rng = Rng(0x5747_E5F1);
+    for _ in 0..3000 {
+        fuzzing::server_state_file(&mutate(&mut rng, STATE_SEED, STATE_WORDS));
+    }
+    for _ in 0..1000 {
+        fuzzing::server_state_file(&random_bytes(&mut rng, 400));
+    }
+}

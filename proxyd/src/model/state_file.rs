@@ -94,7 +94,7 @@ pub fn apply(model: &Model, log: &Logger, fresh: impl Fn(&ServerRt) -> bool) -> 
                     return;
                 }
                 match validate(fields) {
-                    Ok(saved) => restore(be, &srv, &saved, log),
+                    Ok(saved) => restore(be, &srv, &saved, Some(log)),
                     Err(errors) => {
                         logging::console(Severity::Warning, &failed(&proxy.name, server, &errors))
                     }
@@ -103,6 +103,22 @@ pub fn apply(model: &Model, log: &Logger, fresh: impl Fn(&ServerRt) -> bool) -> 
         })
     });
     logging::console_lines() - before
+}
+
+/// Arbitrary bytes read as a global state file and applied, silently, to `model`'s servers (for
+/// the fuzz targets and the randomized tests): nothing in a file may panic.
+pub fn apply_bytes(model: &Model, data: &[u8]) {
+    let Some(lines) = read_lines(data, None, &mut |_| {}) else {
+        return;
+    };
+    for be in model.backends() {
+        for srv in be.servers().iter() {
+            let key = (be.name.clone(), srv.name.clone());
+            if let Some(saved) = lines.get(&key).and_then(|f| validate(f).ok()) {
+                restore(be, srv, &saved, None);
+            }
+        }
+    }
 }
 
 fn failed(backend: &str, server: &str, errors: &str) -> String {
@@ -244,7 +260,15 @@ fn read_file(
             return None;
         }
     };
-    let mut reader = std::io::BufReader::new(file);
+    read_lines(std::io::BufReader::new(file), own, on_error)
+}
+
+/// [`read_file`] on what `reader` yields.
+fn read_lines(
+    mut reader: impl BufRead,
+    own: Option<&Proxy>,
+    on_error: &mut dyn FnMut(FileError),
+) -> Option<Lines> {
     let mut next_line = || -> Option<Vec<u8>> {
         let mut buf = Vec::new();
         // `fgets` with HAProxy's buffer: at most LINE_MAX - 1 bytes per read.
@@ -402,8 +426,9 @@ fn validate(f: &[String]) -> Result<Saved, String> {
 }
 
 /// `srv_state_srv_update()` on one server, then what follows from it: the line a server
-/// restored down or stopping gets, the servers that track it, the backend's own state.
-fn restore(be: &Arc<super::BackendRt>, srv: &Arc<ServerRt>, saved: &Saved, log: &Logger) {
+/// restored down or stopping gets (none without `log`), the servers that track it, the
+/// backend's own state.
+fn restore(be: &Arc<super::BackendRt>, srv: &Arc<ServerRt>, saved: &Saved, log: Option<&Logger>) {
     let Ok(mut st) = srv.state.lock() else { return };
     let was_maint = st.admin.maint();
     let before = st.health.state();
@@ -425,7 +450,7 @@ fn restore(be: &Arc<super::BackendRt>, srv: &Arc<ServerRt>, saved: &Saved, log: 
         st.maint_health = st.health.health();
     }
     drop(st);
-    if !was_maint && after != before {
+    if let Some(log) = log.filter(|_| !was_maint && after != before) {
         match after {
             OpState::Stopped => events::restored(be, srv, Transition::Down, log),
             OpState::Stopping => events::restored(be, srv, Transition::Stopping, log),
@@ -475,7 +500,7 @@ fn restore(be: &Arc<super::BackendRt>, srv: &Arc<ServerRt>, saved: &Saved, log: 
     }
     srv.publish(&mut st);
     drop(st);
-    if drained {
+    if let Some(log) = log.filter(|_| drained) {
         events::restored_drain(be, srv, log);
     }
 
@@ -501,9 +526,9 @@ fn restore(be: &Arc<super::BackendRt>, srv: &Arc<ServerRt>, saved: &Saved, log: 
         });
     }
 
-    events::follow(be, srv, Some(log), events::Propagate::Health);
+    events::follow(be, srv, log, events::Propagate::Health);
     if entered_maint {
-        events::follow(be, srv, Some(log), events::Propagate::Admin);
+        events::follow(be, srv, log, events::Propagate::Admin);
     }
     be.refresh_state();
 }
